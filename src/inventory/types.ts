@@ -1,0 +1,62 @@
+import type { Secret } from '../secret.js'
+
+/** How to reach a VM over SSH (OpenSSH semantics; ~/.ssh/config fills what the inventory leaves out). */
+export interface SshTarget {
+  /** Address or ssh_config Host alias. */
+  host: string
+  port: number
+  user: string
+  identityFile?: string
+  password?: Secret
+  /** `user@host:port` list, comma separated, as OpenSSH ProxyJump. */
+  proxyJump?: string
+}
+
+/** The WorkloadGroup a VM belongs to (one per distinct name/namespace in the inventory). */
+export interface WorkloadGroupSpec {
+  name: string
+  namespace: string
+  serviceAccount: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  ports: Record<string, number>
+  network: string
+  probe?: Record<string, unknown>
+}
+
+/** Where the sidecar package comes from: a URL the VM downloads, or a local file the controller pushes. */
+export interface PackageSource {
+  url?: string
+  file?: string
+  sha256?: string
+  version?: string
+}
+
+/** One VM, with defaults, groups and host keys merged (host wins, then groups in order, then defaults). */
+export interface Vm {
+  name: string
+  groups: string[]
+  ssh: SshTarget
+  workloadGroup: WorkloadGroupSpec
+  revision: string
+  istioNamespace: string
+  /** Undefined: detect from the injector ConfigMap, as istioctl does. */
+  clusterId?: string
+  ingressIP?: string
+  ingressService: string
+  internalIP?: string
+  externalIP?: string
+  autoregister: boolean
+  captureDns: boolean
+  tokenDuration: number
+  package?: PackageSource
+  /** Escalation for non-root users. */
+  become: { method: 'sudo' | 'none'; password?: Secret }
+  /** Every other key, for playbook variables. */
+  vars: Record<string, unknown>
+}
+
+export interface Inventory {
+  file: string
+  vms: Vm[]
+}
