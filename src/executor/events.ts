@@ -1,0 +1,41 @@
+/** What the executor tells the world. Reporters (src/report/) subscribe; nothing reads results back from a UI. */
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped'
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable'
+
+export interface StepDiff {
+  path?: string
+  before: string
+  after: string
+}
+
+export interface StepResult {
+  status: StepStatus
+  /** Why: every ok has a reason, every failure a message. Secrets already masked. */
+  msg: string
+  diff?: StepDiff
+  ms: number
+}
+
+export interface Tally {
+  ok: number
+  changed: number
+  failed: number
+  skipped: number
+  unreachable: number
+}
+
+export type RunEvent =
+  | { type: 'run-start'; at: number; playbook: string; hosts: string[]; check: boolean }
+  | { type: 'host-start'; at: number; host: string }
+  | { type: 'host-retry'; at: number; host: string; attempt: number; msg: string }
+  | { type: 'step-start'; at: number; host: string; index: number; kind: string; name: string }
+  | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
+  | { type: 'host-end'; at: number; host: string; status: HostStatus; tally: Tally; msg?: string; ms: number }
+  | { type: 'run-end'; at: number; ms: number; hosts: Record<string, Tally> }
+
+export type RunListener = (event: RunEvent) => void
+
+export function emptyTally(): Tally {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }
+}
