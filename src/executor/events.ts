@@ -29,7 +29,8 @@ export type RunEvent =
   | { type: 'run-start'; at: number; playbook: string; hosts: string[]; check: boolean }
   | { type: 'host-start'; at: number; host: string }
   | { type: 'host-retry'; at: number; host: string; attempt: number; msg: string }
-  | { type: 'step-start'; at: number; host: string; index: number; kind: string; name: string }
+  /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */
+  | { type: 'step-start'; at: number; host: string; index: number; total?: number; kind: string; name: string }
   | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
   | { type: 'host-end'; at: number; host: string; status: HostStatus; tally: Tally; msg?: string; ms: number }
   | { type: 'run-end'; at: number; ms: number; hosts: Record<string, Tally> }
