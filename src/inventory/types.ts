@@ -10,6 +10,11 @@ export interface SshTarget {
   password?: Secret
   /** `user@host:port` list, comma separated, as OpenSSH ProxyJump. */
   proxyJump?: string
+  /**
+   * Fields the inventory left unset and that hold OpenSSH's fallback (port 22, the current user): the ssh layer lets
+   * ~/.ssh/config override exactly these, as `ssh` does when neither `-p` nor `-l` is given.
+   */
+  defaulted?: Array<'user' | 'port'>
 }
 
 /** The WorkloadGroup a VM belongs to (one per distinct name/namespace in the inventory). */

@@ -1,0 +1,122 @@
+import { isIP } from 'node:net'
+import { homedir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import type { Node } from 'yaml'
+import { FIELDS, type FieldName, type Setting } from './fields.js'
+import type { Problems } from './problems.js'
+import type { PackageSource, Vm, WorkloadGroupSpec } from './types.js'
+import { childPath } from './yaml-nodes.js'
+
+/** One VM as found in the file, before merging: its layers from lowest to highest precedence. */
+export interface VmSource {
+  name: string
+  nameNode: Node
+  path: string
+  groups: string[]
+  layers: Setting[][]
+}
+
+/** Merges each VM's layers and fills defaults; problems are reported, not thrown. */
+export function resolveVms(sources: VmSource[], problems: Problems): Vm[] {
+  const vms = sources.map((source) => resolveVm(source, problems))
+  reportWorkloadGroupConflicts(sources, vms, problems)
+  return vms
+}
+
+function merge(layers: Setting[][]): Map<FieldName, Setting> {
+  const merged = new Map<FieldName, Setting>()
+  for (const setting of layers.flat()) {
+    const earlier = merged.get(setting.field)
+    const perKey = 'perKey' in FIELDS[setting.field] && earlier
+    merged.set(setting.field, perKey ? { ...setting, value: { ...(earlier.value as object), ...(setting.value as object) } } : setting)
+  }
+  return merged
+}
+
+function resolveVm(source: VmSource, problems: Problems): Vm {
+  const merged = merge(source.layers)
+  const get = <T>(field: FieldName): T | undefined => merged.get(field)?.value as T | undefined
+  const required = (field: FieldName, what: string): string => {
+    const value = get<string>(field)
+    if (value === undefined) {
+      problems.add(source.nameNode, childPath(source.path, field), `missing (${what}; set it on the VM or inherit it)`)
+    }
+    return value ?? ''
+  }
+  const address = get<string>('address') ?? source.name
+  const internal = merged.get('internalIP')
+  const external = merged.get('externalIP')
+  if (internal && external) {
+    const line = problems.lines.linePos(internal.spot.at.range?.[0] ?? 0).line
+    problems.add(external.spot.at, external.spot.path, `cannot be combined with internalIP (set on line ${line})`)
+  }
+  const user = get<string>('user')
+  const port = get<number>('port')
+  return {
+    name: source.name,
+    groups: source.groups,
+    ssh: {
+      host: address,
+      port: port ?? 22,
+      user: user ?? userInfo().username,
+      identityFile: expandHome(get<string>('identityFile')),
+      proxyJump: get<string>('proxyJump'),
+      defaulted: [...(user === undefined ? ['user' as const] : []), ...(port === undefined ? ['port' as const] : [])],
+    },
+    workloadGroup: {
+      name: required('app', 'the WorkloadGroup name'),
+      namespace: required('namespace', 'the WorkloadGroup namespace'),
+      serviceAccount: get('serviceAccount') ?? 'default',
+      labels: get('labels') ?? {},
+      annotations: get('annotations') ?? {},
+      ports: get('ports') ?? {},
+      network: get('network') ?? '',
+      probe: get('probe'),
+    },
+    revision: get('revision') ?? '',
+    istioNamespace: get('istioNamespace') ?? 'istio-system',
+    clusterId: get('clusterId'),
+    ingressIP: get('ingressIP'),
+    ingressService: get('ingressService') ?? 'istio-eastwestgateway',
+    internalIP: get('internalIP') ?? (external || isIP(address) === 0 ? undefined : address),
+    externalIP: get('externalIP'),
+    autoregister: get('autoregister') ?? false,
+    captureDns: get('captureDns') ?? true,
+    tokenDuration: get('tokenDuration') ?? 3600,
+    package: get<PackageSource>('package'),
+    become: { method: get('become') ?? (user === 'root' ? 'none' : 'sudo') },
+    vars: get('vars') ?? {},
+  }
+}
+
+function expandHome(path: string | undefined): string | undefined {
+  if (path === '~') return homedir()
+  return path?.startsWith('~/') ? join(homedir(), path.slice(2)) : path
+}
+
+/** VMs of one app share one WorkloadGroup, so its spec must come out the same for each of them. */
+function reportWorkloadGroupConflicts(sources: VmSource[], vms: Vm[], problems: Problems) {
+  const firstOf = new Map<string, Vm>()
+  vms.forEach((vm, i) => {
+    const key = `${vm.workloadGroup.namespace}/${vm.workloadGroup.name}`
+    const first = firstOf.get(key)
+    if (!first) return firstOf.set(key, vm)
+    const fields = (Object.keys(vm.workloadGroup) as Array<keyof WorkloadGroupSpec>).filter(
+      (f) => canonical(vm.workloadGroup[f]) !== canonical(first.workloadGroup[f]),
+    )
+    if (fields.length === 0) return
+    problems.add(
+      sources[i].nameNode,
+      sources[i].path,
+      `WorkloadGroup ${key} differs from ${first.name}'s in ${fields.join(', ')} (one app, one WorkloadGroup)`,
+    )
+  })
+}
+
+/** JSON with sorted keys: maps merged from different layers compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined'
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+}
