@@ -1,0 +1,123 @@
+import type { Client, SFTPWrapper } from 'ssh2'
+import { maskSecrets, type Secret } from '../secret.js'
+import { SshError } from './errors.js'
+import { checkSudo, runChannel, shQuote, sudoCommand, type RawResult, type SudoMode } from './exec.js'
+import { Limiter } from './limit.js'
+import { get, put } from './put.js'
+import type { Hop } from './resolve.js'
+import type { Connection, ExecOptions, ExecResult, GetOptions, PutOptions } from './types.js'
+
+// One below sshd's default MaxSessions (10): the SFTP session takes the last channel.
+const MAX_CHANNELS = 9
+
+/** A live connection to one VM (through its jump hosts); implements Connection. */
+export class SshConnection implements Connection {
+  readonly isRoot: boolean
+  readonly where: string
+  readonly #channels = new Limiter(MAX_CHANNELS)
+  #sudoMode: SudoMode = 'unknown'
+  #sftp: Promise<SFTPWrapper> | undefined
+  #lost: string | undefined
+  readonly #closed = new Set<Client>()
+
+  constructor(
+    readonly host: string,
+    hop: Hop,
+    /** Jump hosts first, the VM last. */
+    readonly clients: Client[],
+    readonly secrets: Secret[],
+    readonly becomePassword?: Secret,
+  ) {
+    this.isRoot = hop.user === 'root'
+    this.where = hop.where
+    for (const client of clients) {
+      client.on('error', (err: Error) => (this.#lost ??= err.message))
+      client.on('close', () => {
+        this.#closed.add(client)
+        this.#lost ??= 'connection closed'
+      })
+    }
+  }
+
+  mask(text: string): string {
+    return maskSecrets(text, this.secrets)
+  }
+
+  #run(command: string, stdin: Buffer | undefined, timeoutMs?: number): Promise<RawResult> {
+    if (this.#lost) throw new SshError('connection', this.where, `${this.where}: connection lost (${this.#lost})`)
+    return this.#channels.run(() => runChannel(this.vm, this.where, command, stdin, timeoutMs))
+  }
+
+  get vm(): Client {
+    return this.clients[this.clients.length - 1]
+  }
+
+  /** Runs `script` with sh under LC_ALL=C, as root when `sudo` is set; output is raw (not masked). */
+  async execRaw(script: string, options: ExecOptions = {}): Promise<RawResult> {
+    const full = `LC_ALL=C; export LC_ALL\n${script}`
+    const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin
+    if (!options.sudo || this.isRoot) return this.#run(`sh -c ${shQuote(full)}`, stdin, options.timeoutMs)
+    for (;;) {
+      const mode = this.#sudoMode
+      const input = mode === 'password' ? Buffer.concat([this.#passwordLine(), stdin ?? Buffer.alloc(0)]) : stdin
+      const result = await this.#run(sudoCommand(full, mode), input, options.timeoutMs)
+      const next = checkSudo(result, mode, this.where, this.becomePassword)
+      if (!next) {
+        if (mode === 'unknown' && result.code === 0) this.#sudoMode = 'nopasswd'
+        return result
+      }
+      // sudo refused before running anything, so running the script again is safe.
+      this.#sudoMode = next
+    }
+  }
+
+  #passwordLine(): Buffer {
+    return Buffer.from(`${this.becomePassword?.reveal() ?? ''}\n`)
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    try {
+      const r = await this.execRaw(command, options)
+      return { code: r.code, stdout: this.mask(r.stdout.toString()), stderr: this.mask(r.stderr.toString()) }
+    } catch (err) {
+      throw this.#masked(err)
+    }
+  }
+
+  #masked(err: unknown): unknown {
+    if (err instanceof SshError) return new SshError(err.kind, err.host, this.mask(err.message))
+    return err
+  }
+
+  /** The connection's one SFTP session, opened on first use and reopened if it closed. */
+  sftp(): Promise<SFTPWrapper> {
+    this.#sftp ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      this.vm.sftp((err, sftp) => {
+        if (err) {
+          this.#sftp = undefined
+          return reject(new SshError('connection', this.where, `${this.where}: cannot open SFTP: ${err.message}`))
+        }
+        sftp.on('close', () => (this.#sftp = undefined))
+        resolve(sftp)
+      })
+    })
+    return this.#sftp
+  }
+
+  async put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void> {
+    await put(this, path, content, options).catch((err: unknown) => Promise.reject(this.#masked(err)))
+  }
+
+  async get(path: string, options: GetOptions = {}): Promise<Buffer | undefined> {
+    return get(this, path, options).catch((err: unknown) => Promise.reject(this.#masked(err)))
+  }
+
+  async close(): Promise<void> {
+    for (const client of [...this.clients].reverse()) {
+      if (this.#closed.has(client)) continue
+      const closed = new Promise((resolve) => client.once('close', resolve))
+      client.end()
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Client } from 'ssh2'
+import type { Secret } from '../secret.js'
+import { SshError } from './errors.js'
+
+/** Quotes `s` as one POSIX shell word. */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** Raw result of one remote command. */
+export interface RawResult {
+  code: number
+  stdout: Buffer
+  stderr: Buffer
+}
+
+/** Runs `command` on one new channel; rejects with an SshError when the channel or connection fails. */
+export function runChannel(
+  client: Client,
+  where: string,
+  command: string,
+  stdin: Buffer | undefined,
+  timeoutMs: number | undefined,
+): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const fail = (message: string, kind: 'command' | 'connection' = 'connection') =>
+      reject(new SshError(kind, where, `${where}: ${message}`))
+    try {
+      client.exec(command, (err, stream) => {
+        if (err) return fail(`cannot open a channel: ${err.message}`)
+        const stdout: Buffer[] = []
+        const stderr: Buffer[] = []
+        let code: number | undefined
+        let signal: string | undefined
+        const timer = timeoutMs
+          ? setTimeout(() => {
+              stream.close()
+              fail(`command timed out after ${timeoutMs / 1000}s`, 'command')
+            }, timeoutMs)
+          : undefined
+        stream.on('data', (d: Buffer) => stdout.push(d))
+        stream.stderr.on('data', (d: Buffer) => stderr.push(d))
+        stream.on('exit', (c: number | null, s?: string) => {
+          code = c ?? undefined
+          signal = s
+        })
+        stream.on('close', () => {
+          clearTimeout(timer)
+          if (code === undefined && signal) return fail(`command killed by signal ${signal}`, 'command')
+          if (code === undefined) return fail('connection lost while a command was running')
+          resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) })
+        })
+        stream.end(stdin)
+      })
+    } catch (err) {
+      fail(`not connected (${(err as Error).message})`)
+    }
+  })
+}
+
+/** How sudo behaves for this login user, learned on first use. */
+export type SudoMode = 'unknown' | 'nopasswd' | 'password'
+
+const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is required)/m
+const SUDO_WRONG_PASSWORD = /^sudo: .*incorrect password attempt|^Sorry, try again/m
+const SUDO_REFUSED = /^(sudo: .*(not in the sudoers|may not run sudo)|.* is not in the sudoers file)/m
+
+/** The command line for `script` as root via sudo: `-n` for NOPASSWD, else `-k -S` reading the password first on stdin. */
+export function sudoCommand(script: string, mode: SudoMode): string {
+  const flags = mode === 'password' ? "-k -S -p ''" : '-n'
+  return `sudo ${flags} -- sh -c ${shQuote(script)}`
+}
+
+/** Turns sudo's own refusals into errors; returns the next mode when sudo asked for a password and one is available. */
+export function checkSudo(result: RawResult, mode: SudoMode, where: string, password?: Secret): SudoMode | undefined {
+  if (result.code === 0) return undefined
+  const stderr = result.stderr.toString()
+  if (SUDO_REFUSED.test(stderr)) throw new SshError('command', where, `${where}: sudo refused: the user may not run sudo`)
+  if (mode !== 'password' && SUDO_WANTS_PASSWORD.test(stderr)) {
+    if (password) return 'password'
+    throw new SshError('command', where, `${where}: sudo requires a password; pass --ask-become-pass`)
+  }
+  if (mode === 'password' && SUDO_WRONG_PASSWORD.test(stderr)) {
+    throw new SshError('command', where, `${where}: sudo: incorrect password`)
+  }
+  return undefined
+}

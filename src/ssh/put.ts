@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto'
+import { posix } from 'node:path'
+import type { SFTPWrapper } from 'ssh2'
+import { Secret } from '../secret.js'
+import type { SshConnection } from './connection.js'
+import { SshError } from './errors.js'
+import { shQuote } from './exec.js'
+import type { GetOptions, PutOptions } from './types.js'
+
+const CHUNK = 32 * 1024
+// Writes in flight per upload: enough to fill the pipe on a high-latency link.
+const WINDOW = 32
+const STAGE_DIR = '.meshvm/stage'
+
+function call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+}
+
+/** Writes `data` to a new file (0600) at `path` with pipelined SFTP writes. */
+async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
+  const handle = await call<Buffer>((cb) => sftp.open(path, 'w', { mode: 0o600 }, cb))
+  try {
+    let next = 0
+    const writer = async () => {
+      while (next < data.length) {
+        const offset = next
+        next += CHUNK
+        const length = Math.min(CHUNK, data.length - offset)
+        await call<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined)))
+      }
+    }
+    await Promise.all(Array.from({ length: WINDOW }, writer))
+  } finally {
+    await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined)
+  }
+}
+
+const stageDirs = new WeakMap<SFTPWrapper, Promise<string>>()
+
+/** The login user's private staging directory (`~/.meshvm/stage`, 0700), created once per SFTP session. */
+function stageDir(sftp: SFTPWrapper): Promise<string> {
+  let dir = stageDirs.get(sftp)
+  if (!dir) {
+    dir = (async () => {
+      for (const d of ['.meshvm', STAGE_DIR]) {
+        await call<void>((cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
+      }
+      return call<string>((cb) => sftp.realpath(STAGE_DIR, cb))
+    })()
+    stageDirs.set(sftp, dir)
+  }
+  return dir
+}
+
+function toBuffer(content: string | Buffer | Secret): Buffer {
+  if (content instanceof Secret) return Buffer.from(content.reveal())
+  return typeof content === 'string' ? Buffer.from(content) : content
+}
+
+/**
+ * Atomic write as root: the content lands in `.<name>.meshvm-<random>` beside the target (over SFTP directly when
+ * logged in as root, else via the private staging dir and `install` under sudo), then owner, mode, and one rename.
+ * Leftover temp files of an interrupted earlier write to the same path are removed in the same round trip.
+ */
+export async function put(conn: SshConnection, path: string, content: string | Buffer | Secret, options: PutOptions) {
+  if (!path.startsWith('/')) throw new SshError('command', conn.where, `${conn.where}: put needs an absolute path: ${path}`)
+  const data = toBuffer(content)
+  const sftp = await conn.sftp()
+  const prefix = posix.join(posix.dirname(path), `.${posix.basename(path)}.meshvm-`)
+  const tmp = prefix + randomBytes(6).toString('hex')
+  const staged = conn.isRoot ? tmp : posix.join(await stageDir(sftp), randomBytes(6).toString('hex'))
+  try {
+    await upload(sftp, staged, data)
+  } catch (err) {
+    await call<void>((cb) => sftp.unlink(staged, (e) => cb(undefined, void e)))
+    throw new SshError('command', conn.where, `${conn.where}: upload of ${path} failed: ${(err as Error).message}`)
+  }
+  const q = shQuote
+  const owner = `${options.owner ?? 'root'}:${options.group ?? ''}`
+  const script = [
+    conn.isRoot ? 'true' : `install -m 600 ${q(staged)} ${q(tmp)}`,
+    `chown ${q(owner)} ${q(tmp)}`,
+    `chmod ${options.mode.toString(8)} ${q(tmp)}`,
+    `mv -f ${q(tmp)} ${q(path)}`,
+  ].join(' && ')
+  const cleanup = `rm -f ${q(staged)} ${q(prefix)}*`
+  const r = await conn.execRaw(`${script}; rc=$?; ${cleanup}; exit $rc`, { sudo: true })
+  if (r.code !== 0) {
+    throw new SshError('command', conn.where, `${conn.where}: writing ${path} failed: ${r.stderr.toString().trim()}`)
+  }
+}
+
+/** Reads a remote file; undefined when it does not exist. */
+export async function get(conn: SshConnection, path: string, options: GetOptions): Promise<Buffer | undefined> {
+  const r = await conn.execRaw(`cat -- ${shQuote(path)}`, options)
+  if (r.code === 0) return r.stdout
+  const stderr = r.stderr.toString().trim()
+  if (/No such file or directory/.test(stderr)) return undefined
+  throw new SshError('command', conn.where, `${conn.where}: reading ${path} failed: ${stderr}`)
+}
