@@ -78,7 +78,7 @@ function resolveVm(source: VmSource, problems: Problems): Vm {
     clusterId: get('clusterId'),
     ingressIP: get('ingressIP'),
     ingressService: get('ingressService') ?? 'istio-eastwestgateway',
-    internalIP: get('internalIP') ?? (external || isIP(address) === 0 ? undefined : address),
+    internalIP: get('internalIP') ?? (external ? undefined : meshAddress(address)),
     externalIP: get('externalIP'),
     autoregister: get('autoregister') ?? false,
     captureDns: get('captureDns') ?? true,
@@ -88,6 +88,10 @@ function resolveVm(source: VmSource, problems: Problems): Vm {
     vars: get('vars') ?? {},
   }
 }
+
+/** The address itself when it can be the VM's mesh IP; a loopback address is a port forward (Vagrant's NAT), not that. */
+const meshAddress = (address: string): string | undefined =>
+  isIP(address) === 0 || address.startsWith('127.') || address === '::1' ? undefined : address
 
 function expandHome(path: string | undefined): string | undefined {
   if (path === '~') return homedir()

@@ -1,0 +1,74 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { InputError } from '../errors.js'
+import { hint } from './did-you-mean.js'
+import type { Vm } from './types.js'
+
+/**
+ * Splits a `--limit` value (comma or colon separated, as Ansible) into terms, replacing each `@file` by the names in
+ * that file, one a line (blank lines and `#` comments skipped), e.g. the failed list of an earlier run.
+ */
+export async function limitTerms(limit: string): Promise<string[]> {
+  const parts = limit.split(',').flatMap((p) => (p.trim().startsWith('@') ? [p] : p.split(':')))
+  const terms: string[] = []
+  for (const part of parts.map((p) => p.trim()).filter(Boolean)) {
+    if (!part.startsWith('@')) terms.push(part)
+    else terms.push(...listedNames(await readText(part.slice(1))))
+  }
+  return terms
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new InputError(`--limit @${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+}
+
+const listedNames = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+
+/**
+ * The VMs that terms select, in inventory order. A term is a VM name, a group name or a glob (`web-*`, `db?`) over
+ * both; `!term` excludes, `&term` keeps only VMs that also match it; with no plain term, every VM is the start.
+ * A plain name matching nothing, or an empty selection, is an InputError (a typo should not silently shrink a run).
+ */
+export function applyLimit(vms: Vm[], terms: string[]): Vm[] {
+  const problems: string[] = []
+  const matcher = (term: string) => {
+    const test = globTest(term)
+    const matches = (vm: Vm) => term === 'all' || test(vm.name) || vm.groups.some(test)
+    if (!/[*?]/.test(term) && !vms.some(matches)) {
+      const known = new Set([...vms.map((vm) => vm.name), ...vms.flatMap((vm) => vm.groups)])
+      problems.push(`--limit: no VM or group is named ${JSON.stringify(term)}${hint(term, known)}`)
+    }
+    return matches
+  }
+  const include = terms.filter((t) => !/^[!&]/.test(t)).map(matcher)
+  const exclude = terms.filter((t) => t.startsWith('!')).map((t) => matcher(t.slice(1)))
+  const intersect = terms.filter((t) => t.startsWith('&')).map((t) => matcher(t.slice(1)))
+  const selected = vms.filter(
+    (vm) =>
+      (include.length === 0 || include.some((m) => m(vm))) && !exclude.some((m) => m(vm)) && intersect.every((m) => m(vm)),
+  )
+  if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${terms.join(',')}: selects no VM`)
+  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  return selected
+}
+
+function globTest(glob: string): (name: string) => boolean {
+  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const re = new RegExp(`^${source}$`)
+  return (name) => re.test(name)
+}
+
+/** Writes VM names one a line, for a later `--limit @path`; replaces the file whole (temp file, then rename). */
+export async function writeFailedList(path: string, names: string[]): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`
+  await writeFile(temp, names.map((n) => `${n}\n`).join(''))
+  await rename(temp, path)
+}
