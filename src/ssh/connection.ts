@@ -9,6 +9,7 @@ import type { Connection, ExecOptions, ExecResult, GetOptions, PutOptions } from
 
 // One below sshd's default MaxSessions (10): the SFTP session takes the last channel.
 const MAX_CHANNELS = 9
+const CLOSE_WAIT_MS = 2000
 
 /** A live connection to one VM (through its jump hosts); implements Connection. */
 export class SshConnection implements Connection {
@@ -115,9 +116,9 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     for (const client of [...this.clients].reverse()) {
       if (this.#closed.has(client)) continue
-      const closed = new Promise((resolve) => client.once('close', resolve))
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
       client.end()
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())])
     }
   }
 }
