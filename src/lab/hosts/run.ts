@@ -9,7 +9,7 @@ export interface RunResult {
 
 interface RunOptions {
   env?: NodeJS.ProcessEnv
-  input?: string
+  input?: string | Buffer
   timeoutMs?: number
 }
 
