@@ -1,0 +1,57 @@
+import type { StepDiff } from '../executor/events.js'
+import { Facts, octal, q } from './shell.js'
+
+/** Owner, group and mode a step wants; unset means "leave as is". */
+export interface WantAttrs {
+  owner?: string
+  group?: string
+  mode?: number
+}
+
+export interface PathStat {
+  type: 'absent' | 'directory' | 'regular file' | string
+  owner: string
+  group: string
+  mode: number
+}
+
+/** Snippet printing `type=`, `mode=`, `owner=`, `group=` of `path` (following symlinks), or `type=absent`. */
+export function statSnippet(path: string): string {
+  const p = q(path)
+  return `if [ -e ${p} ]; then stat -L --printf='type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\n' -- ${p}; else echo type=absent; fi`
+}
+
+export function parseStat(facts: Facts): PathStat {
+  return {
+    type: facts.get('type') ?? 'absent',
+    owner: facts.get('owner') ?? '',
+    group: facts.get('group') ?? '',
+    mode: parseInt(facts.get('mode') ?? '0', 8),
+  }
+}
+
+/** The attributes that differ, as a before/after diff; undefined when none does. */
+export function attrsDrift(path: string, want: WantAttrs, have: PathStat): StepDiff | undefined {
+  const before: string[] = []
+  const after: string[] = []
+  const pairs: [string, string | undefined, string][] = [
+    ['owner', want.owner, have.owner],
+    ['group', want.group, have.group],
+    ['mode', want.mode === undefined ? undefined : octal(want.mode), octal(have.mode)],
+  ]
+  for (const [attr, wanted, actual] of pairs) {
+    if (wanted === undefined || wanted === actual) continue
+    before.push(`${attr} ${actual}`)
+    after.push(`${attr} ${wanted}`)
+  }
+  return before.length ? { path, before: before.join(', '), after: after.join(', ') } : undefined
+}
+
+/** Shell commands setting the wanted attributes on `path` ('' when nothing is wanted). */
+export function setAttrsCommand(path: string, want: WantAttrs): string {
+  const cmds: string[] = []
+  if (want.owner !== undefined || want.group !== undefined)
+    cmds.push(`chown ${q(`${want.owner ?? ''}${want.group !== undefined ? ':' + want.group : ''}`)} -- ${q(path)}`)
+  if (want.mode !== undefined) cmds.push(`chmod ${octal(want.mode)} -- ${q(path)}`)
+  return cmds.join(' && ')
+}

@@ -1,0 +1,46 @@
+import { Facts, orThrow, q } from './shell.js'
+import { change, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['chown']
+
+const SHOWN = 5
+const owner = (a: Args) => `${a.user}${a.group ? ':' + a.group : ''}`
+
+/** `chown -R user[:group]` over existing paths; a check finds any file under them owned by someone else. */
+export const chown: Handler<Args, { paths: string[] }> = {
+  spec: {
+    paths: { type: 'strings', required: true },
+    user: { type: 'string', required: true },
+    group: { type: 'string' },
+  },
+  reads(a) {
+    const notOwned = a.group ? `\\( ! -user ${q(a.user)} -o ! -group ${q(a.group)} \\)` : `! -user ${q(a.user)}`
+    // -user on an unknown user makes find fail: report that the user is missing instead of drift
+    return [
+      `id -u ${q(a.user)} >/dev/null 2>&1 || echo nouser=1`,
+      `for p in ${a.paths.map(q).join(' ')}; do`,
+      `  if [ -e "$p" ]; then n=$(find "$p" ${notOwned} 2>/dev/null | head -n ${SHOWN} | sed 's/^/drift=/'); [ -n "$n" ] && echo "$n" && echo "top=$p"; else echo "missing=$p"; fi`,
+      'done',
+    ].join('\n')
+  },
+  check(a, factsText) {
+    const facts = new Facts(factsText)
+    const existing = a.paths.filter((p) => !facts.all('missing').includes(p))
+    const missing = facts.all('missing')
+    const note = missing.length ? ` (missing, skipped: ${missing.join(' ')})` : ''
+    if (existing.length === 0) return ok(`nothing to chown${note}`)
+    if (facts.get('nouser'))
+      return change(`chown -R ${owner(a)} (user not created yet)`, { paths: existing }, undefined)
+    const drift = facts.all('drift')
+    if (drift.length === 0) return ok(`everything under ${existing.join(' ')} owned by ${owner(a)}${note}`)
+    const before = drift.join('\n') + (drift.length >= SHOWN ? '\n…' : '')
+    return change(`chown -R ${owner(a)} ${facts.all('top').join(' ')}`, { paths: facts.all('top') }, {
+      before: `not owned by ${owner(a)}:\n${before}`,
+      after: `owned by ${owner(a)}`,
+    })
+  },
+  async apply(a, c, conn) {
+    orThrow(`chown -R ${owner(a)}`, await conn.exec(`chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`, { sudo: true }))
+  },
+  writes: (a) => a.paths,
+}

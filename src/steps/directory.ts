@@ -1,0 +1,46 @@
+import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
+import { Facts, orThrow, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['directory']
+type Plan = { create: boolean; remove: boolean }
+
+/** Refuses to remove paths whose loss would wreck the system, whatever a playbook says. */
+export function assertRemovable(path: string): void {
+  if (!path.startsWith('/') || path.split('/').filter(Boolean).length < 2)
+    throw new Error(`refusing to remove ${path}: only absolute paths at least two levels deep`)
+}
+
+export const directory: Handler<Args, Plan> = {
+  spec: {
+    path: { type: 'string', required: true },
+    present: { type: 'boolean', default: true },
+    owner: { type: 'string' },
+    group: { type: 'string' },
+    mode: { type: 'mode' },
+  },
+  reads: (a) => statSnippet(a.path),
+  check(a, facts) {
+    const have = parseStat(new Facts(facts))
+    if (!a.present) {
+      if (have.type === 'absent') return ok(`${a.path} already absent`)
+      return change(`remove ${a.path}`, { create: false, remove: true }, { path: a.path, before: have.type, after: 'absent' })
+    }
+    if (have.type === 'absent')
+      return change(`create ${a.path}`, { create: true, remove: false }, { path: a.path, before: 'absent', after: 'directory' })
+    if (have.type !== 'directory') return fail(`${a.path} exists but is a ${have.type}, not a directory`)
+    const drift = attrsDrift(a.path, a, have)
+    if (drift) return change(`set ${drift.after} on ${a.path}`, { create: false, remove: false }, drift)
+    return ok(`directory ${a.path} exists with the wanted owner and mode`)
+  },
+  async apply(a, c, conn) {
+    if (c.data.remove) {
+      assertRemovable(a.path)
+      orThrow(`rm -rf ${a.path}`, await conn.exec(`rm -rf -- ${q(a.path)}`, { sudo: true }))
+      return
+    }
+    const cmds = [c.data.create ? `mkdir -p -- ${q(a.path)}` : '', setAttrsCommand(a.path, a)].filter(Boolean)
+    orThrow(`directory ${a.path}`, await conn.exec(cmds.join(' && '), { sudo: true }))
+  },
+  writes: (a) => [a.path],
+}

@@ -1,0 +1,36 @@
+import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
+import { assertRemovable } from './directory.js'
+import { Facts, orThrow, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['file']
+
+/** An existing file's owner/mode, or its removal (`present: false`); content comes from `upload`. */
+export const file: Handler<Args, { remove: boolean }> = {
+  spec: {
+    path: { type: 'string', required: true },
+    present: { type: 'boolean', default: true },
+    owner: { type: 'string' },
+    group: { type: 'string' },
+    mode: { type: 'mode' },
+  },
+  reads: (a) => statSnippet(a.path),
+  check(a, facts) {
+    const have = parseStat(new Facts(facts))
+    if (!a.present) {
+      if (have.type === 'absent') return ok(`${a.path} already absent`)
+      if (have.type === 'directory') return fail(`${a.path} is a directory; use a directory step to remove it`)
+      return change(`remove ${a.path}`, { remove: true }, { path: a.path, before: have.type, after: 'absent' })
+    }
+    if (have.type === 'absent') return fail(`${a.path} does not exist (an upload step creates files with content)`)
+    const drift = attrsDrift(a.path, a, have)
+    if (drift) return change(`set ${drift.after} on ${a.path}`, { remove: false }, drift)
+    return ok(`${a.path} has the wanted owner and mode`)
+  },
+  async apply(a, c, conn) {
+    if (c.data.remove) assertRemovable(a.path)
+    const cmd = c.data.remove ? `rm -f -- ${q(a.path)}` : setAttrsCommand(a.path, a)
+    orThrow(`file ${a.path}`, await conn.exec(cmd, { sudo: true }))
+  },
+  writes: (a) => [a.path],
+}

@@ -1,0 +1,71 @@
+import { Secret } from '../secret.js'
+import { parseStat, statSnippet } from './attrs.js'
+import { wantedContent } from './content.js'
+import { Facts, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['hosts-block']
+type Plan = { text: string; mode: number; owner: string; group: string }
+
+const begin = (id: string) => `# BEGIN meshvm ${id}`
+const end = (id: string) => `# END meshvm ${id}`
+
+/**
+ * `text` with the managed block `id` holding `body` (null or blank: no block). The first block is replaced in place,
+ * later duplicates are dropped, every other line is kept as it is.
+ */
+export function withBlock(text: string, id: string, body: string | null): string {
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  const block = body?.trim() ? [begin(id), ...body.replace(/\n+$/, '').split('\n'), end(id)] : []
+  const out: string[] = []
+  let placed = false
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== begin(id)) {
+      out.push(lines[i])
+      continue
+    }
+    const close = lines.findIndex((l, j) => j > i && l.trim() === end(id))
+    if (close < 0) throw new Error(`'${begin(id)}' at line ${i + 1} has no '${end(id)}' after it; fix the file by hand`)
+    if (!placed) out.push(...block)
+    placed = true
+    i = close
+  }
+  if (!placed && block.length === 0) return text
+  if (!placed) out.push(...block)
+  return out.length ? out.join('\n') + '\n' : ''
+}
+
+export const hostsBlock: Handler<Args, Plan> = {
+  spec: {
+    path: { type: 'string', default: '/etc/hosts' },
+    id: { type: 'string', default: 'hosts' },
+    content: { type: 'string' },
+    bundle: { type: 'bundle', default: 'hosts' },
+    present: { type: 'boolean', default: true },
+  },
+  oneOf: { keys: ['content', 'bundle'], required: false },
+  reads: (a) => `${statSnippet(a.path)}; [ -f ${q(a.path)} ] && echo "text=$(base64 -w0 < ${q(a.path)})"`,
+  check(a, factsText, ctx) {
+    const facts = new Facts(factsText)
+    const have = parseStat(facts)
+    if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.path} is a ${have.type}, not a file`)
+    const content = a.present ? wantedContent(a, ctx) : null
+    if (content instanceof Secret) return fail('a secret cannot go into a managed block')
+    if (a.present && content === undefined) return fail(`the bundle has no ${a.bundle} file`)
+    const before = Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')
+    let after: string
+    try {
+      after = withBlock(before, a.id, content ?? null)
+    } catch (e) {
+      return fail(`${a.path}: ${(e as Error).message}`)
+    }
+    if (after === before) return ok(`block meshvm ${a.id} in ${a.path} ${content?.trim() ? 'up to date' : 'absent'}`)
+    const plan = { text: after, mode: have.type === 'absent' ? 0o644 : have.mode, owner: have.owner, group: have.group }
+    return change(`update block meshvm ${a.id} in ${a.path}`, plan, { path: a.path, before, after })
+  },
+  async apply(a, c, conn) {
+    const { text, mode, owner, group } = c.data
+    await conn.put(a.path, text, { mode, owner: owner || undefined, group: group || undefined })
+  },
+  writes: (a) => [a.path],
+}

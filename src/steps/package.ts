@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { Facts, orThrow, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['package']
+type Plan = { install: boolean; format: 'deb' | 'rpm' }
+
+const RECORDS = '/var/lib/meshvm/packages'
+const CACHE = '/var/lib/meshvm/cache'
+const record = (name: string) => `${RECORDS}/${name}.sha256`
+
+/** One read of a local package file per run, shared by every VM it is pushed to. */
+const localFiles = new Map<string, Promise<Buffer>>()
+const readLocal = (path: string) => localFiles.get(path) ?? localFiles.set(path, readFile(path)).get(path)!
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+function formatOf(a: Args, pm: string | undefined): 'deb' | 'rpm' | undefined {
+  const from = a.source?.file ?? a.source?.url ?? ''
+  if (/\.deb$/i.test(from)) return 'deb'
+  if (/\.rpm$/i.test(from)) return 'rpm'
+  return pm === 'deb' || pm === 'rpm' ? pm : undefined
+}
+
+function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
+  const src = a.source!
+  const f = q(path)
+  return [
+    'set -e',
+    `mkdir -p ${CACHE} ${RECORDS}`,
+    src.url ? `curl -fsSL --retry 2 -o ${f}.part ${q(src.url)} && mv ${f}.part ${f}` : '',
+    src.sha256 ? `echo ${q(`${src.sha256}  ${path}`)} | sha256sum -c --quiet -` : '',
+    format === 'deb' ? `DEBIAN_FRONTEND=noninteractive dpkg -i ${f}` : `rpm -U --replacepkgs --oldpackage ${f}`,
+    `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
+    `rm -f ${f}`,
+  ]
+    .filter(Boolean)
+    .join('\n')
+}
+
+export const packageStep: Handler<Args, Plan> = {
+  spec: {
+    name: { type: 'string', required: true },
+    source: { type: 'source' },
+    present: { type: 'boolean', default: true },
+  },
+  async resolve(a) {
+    const file = a.source?.file
+    return file && !a.source?.sha256 ? { ...a, source: { ...a.source, sha256: await fileSha256(file) } } : a
+  },
+  reads: (a) =>
+    [
+      `if command -v dpkg-query >/dev/null 2>&1; then echo pm=deb; dpkg-query -W -f='status=\${Status}\\nversion=\${Version}\\n' ${q(a.name)} 2>/dev/null`,
+      `elif command -v rpm >/dev/null 2>&1; then echo pm=rpm; rpm -q --qf 'status=install ok installed\\nversion=%{VERSION}-%{RELEASE}\\n' ${q(a.name)} 2>/dev/null | grep =; fi`,
+      `[ -f ${q(record(a.name))} ] && echo "recorded=$(cat ${q(record(a.name))})"`,
+    ].join('\n'),
+  check(a, factsText) {
+    const facts = new Facts(factsText)
+    const status = facts.get('status') ?? ''
+    const installed = status.endsWith(' installed')
+    const version = facts.get('version') ?? ''
+    const format = formatOf(a, facts.get('pm'))
+    if (!format) return fail('cannot tell .deb from .rpm: no dpkg or rpm on the VM and no file extension')
+    const now = installed ? `${a.name} ${version}` : 'not installed'
+    if (!a.present) {
+      if (!installed && !status.includes('config-files')) return ok(`${a.name} not installed`)
+      return change(`remove ${a.name}`, { install: false, format }, { before: now, after: 'not installed' })
+    }
+    const { sha256, version: wantVersion, url, file } = a.source ?? {}
+    const recorded = facts.get('recorded')
+    if (installed) {
+      if (sha256 && recorded === sha256) return ok(`${a.name} ${version} installed (sha256 matches)`)
+      if (!sha256 || !recorded) {
+        if (wantVersion && wantVersion === version) return ok(`${a.name} ${version} installed (version matches)`)
+        if (!wantVersion && !sha256) return ok(`${a.name} ${version} installed (no version or checksum pinned)`)
+      }
+    }
+    if (!url && !file) return fail(`${a.name} needs installing but the step has no source url or file`)
+    const after = `${a.name} ${wantVersion ?? ''}${sha256 ? ` (sha256 ${sha256.slice(0, 12)}…)` : ''}`.trim()
+    return change(`${installed ? 'replace' : 'install'} ${a.name}`, { install: true, format }, { before: now, after })
+  },
+  async apply(a, c, conn) {
+    if (!c.data.install) {
+      const remove = c.data.format === 'deb' ? `dpkg -P ${q(a.name)}` : `rpm -e ${q(a.name)}`
+      orThrow(`removing ${a.name}`, await conn.exec(`${remove} && rm -f ${q(record(a.name))}`, { sudo: true }))
+      return
+    }
+    const { file, url } = a.source!
+    const path = `${CACHE}/${basename(file ?? new URL(url!).pathname) || `${a.name}.${c.data.format}`}`
+    if (file) {
+      orThrow('mkdir cache', await conn.exec(`mkdir -p ${CACHE}`, { sudo: true }))
+      await conn.put(path, await readLocal(file), { mode: 0o644 })
+    }
+    orThrow(`installing ${a.name}`, await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }))
+  },
+  writes: (a) => [record(a.name)],
+}

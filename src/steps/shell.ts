@@ -1,0 +1,34 @@
+/** Quotes `s` for POSIX sh. */
+export function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** `key=value` lines of a facts snippet's output; repeated keys keep every value in order. */
+export class Facts {
+  readonly #values = new Map<string, string[]>()
+  constructor(text: string) {
+    for (const line of text.split('\n')) {
+      const eq = line.indexOf('=')
+      if (eq <= 0) continue
+      const key = line.slice(0, eq)
+      const list = this.#values.get(key) ?? []
+      list.push(line.slice(eq + 1))
+      this.#values.set(key, list)
+    }
+  }
+  get(key: string): string | undefined {
+    return this.#values.get(key)?.[0]
+  }
+  all(key: string): string[] {
+    return this.#values.get(key) ?? []
+  }
+}
+
+/** Throws with the command's stderr (or stdout) tail when it failed; the executor turns it into a failed step. */
+export function orThrow(what: string, r: { code: number; stdout: string; stderr: string }): string {
+  if (r.code === 0) return r.stdout
+  const out = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n')
+  throw new Error(`${what} failed (exit ${r.code})${out ? `: ${out}` : ''}`)
+}
+
+export const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0')

@@ -1,0 +1,77 @@
+import { Facts, orThrow, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs, type StepContext } from './types.js'
+
+type Args = StepArgs['systemd']
+type Action = 'enable' | 'disable' | 'start' | 'restart' | 'stop'
+
+const RUNNING = ['active', 'activating', 'reloading']
+const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated']
+
+const inputs = (a: Args, ctx: StepContext) =>
+  a.restartOnChange.flatMap((entry) => (entry.startsWith('/') ? [entry] : ctx.writesOf(entry)))
+
+/**
+ * The first input newer than the unit's last start, if any. Comparing mtimes with ActiveEnterTimestamp (not a marker
+ * file) also catches a run that died between writing an input and restarting, and needs no coordination between steps.
+ * Microseconds when systemd can print them (>= 247), else whole seconds on both sides.
+ */
+function newerInput(facts: Facts): string | undefined {
+  const start = Number(facts.get('start'))
+  if (!Number.isFinite(start)) return undefined
+  const precise = facts.get('precise') === '1'
+  const unit = (us: number) => (precise ? us : Math.floor(us / 1e6))
+  for (const line of facts.all('mtime')) {
+    const [us, ...path] = line.split(' ')
+    if (unit(Number(us)) > unit(start)) return path.join(' ')
+  }
+  return undefined
+}
+
+export const systemd: Handler<Args, { actions: Action[] }> = {
+  spec: {
+    unit: { type: 'string', required: true },
+    state: { type: ['running', 'stopped'] },
+    enabled: { type: 'boolean' },
+    restartOnChange: { type: 'strings', default: [] },
+    assert: { type: 'boolean', default: false },
+  },
+  reads: (a, ctx) =>
+    [
+      `u=${q(a.unit)}`,
+      `systemctl show -p LoadState -p ActiveState -p UnitFileState -- "$u" 2>/dev/null`,
+      `if ts=$(systemctl show -p ActiveEnterTimestamp --value --timestamp=us+utc -- "$u" 2>/dev/null); then echo precise=1`,
+      `else ts=$(systemctl show -p ActiveEnterTimestamp --value -- "$u" 2>/dev/null); fi`,
+      `[ -n "$ts" ] && s=$(date -d "$ts" +%s%6N 2>/dev/null) && echo "start=$s"`,
+      `for p in ${inputs(a, ctx).map(q).join(' ')}; do [ -e "$p" ] && echo "mtime=$(date -r "$p" +%s%6N) $p"; done`,
+    ].join('\n'),
+  check(a, factsText) {
+    const facts = new Facts(factsText)
+    const load = facts.get('LoadState')
+    if (!load) return fail(`cannot query systemd for ${a.unit} (is systemd running on the VM?)`)
+    const found = load !== 'not-found'
+    const active = found ? (facts.get('ActiveState') ?? 'unknown') : 'not installed'
+    const enabledState = found ? facts.get('UnitFileState') || 'disabled' : 'not installed'
+    const running = RUNNING.includes(active)
+    const isEnabled = ENABLED.includes(enabledState)
+    const actions: Action[] = []
+    if (a.state === 'stopped' && running) actions.push('stop')
+    if (a.enabled === false && isEnabled && found) actions.push('disable')
+    if (a.enabled === true && !isEnabled) actions.push('enable')
+    if (a.state === 'running' && !running) actions.push('start')
+    const newer = a.state === 'running' && running ? newerInput(facts) : undefined
+    if (newer) actions.push('restart')
+    const now = `${active}, ${enabledState}`
+    const inputsNote = a.state === 'running' && a.restartOnChange.length ? ', inputs unchanged since start' : ''
+    if (actions.length === 0) return ok(`${a.unit} ${found ? now : 'not installed'}${inputsNote}`)
+    const wanted = `${a.state === 'running' ? 'active' : a.state === 'stopped' ? 'inactive' : active}, ${
+      a.enabled === undefined ? enabledState : a.enabled ? 'enabled' : 'disabled'
+    }`
+    if (a.assert) return fail(`${a.unit} is ${now}; expected ${wanted}`)
+    const why = newer ? ` (${newer} changed after the last start)` : ''
+    return change(`${actions.join(' + ')} ${a.unit}${why}`, { actions }, { before: now, after: wanted + why })
+  },
+  async apply(a, c, conn) {
+    const cmd = c.data.actions.map((act) => `systemctl ${act} -- ${q(a.unit)}`).join(' && ')
+    orThrow(cmd, await conn.exec(cmd, { sudo: true, timeoutMs: 120_000 }))
+  },
+}

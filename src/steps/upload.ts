@@ -1,0 +1,86 @@
+import type { StepDiff } from '../executor/events.js'
+import { readFile } from 'node:fs/promises'
+import { Secret } from '../secret.js'
+import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
+import { jwtClaims, jwtPayload, sha256, wantedContent } from './content.js'
+import { Facts, orThrow, q } from './shell.js'
+import { change, fail, ok, type Handler, type StepArgs, type StepContext } from './types.js'
+
+type Args = StepArgs['upload']
+type Plan = { write: boolean; mode: number }
+
+const MAX_DIFF_BYTES = 65536
+
+function isSecret(a: Args, ctx: StepContext): boolean {
+  return wantedContent(a, ctx) instanceof Secret
+}
+
+/** The JWT on the VM is kept while it is the same identity's and stays valid long enough. */
+function keptToken(a: Args, want: Secret, havePayload: string | undefined, now: number): string | undefined {
+  if (a.tokenMinValidity === undefined || !havePayload) return undefined
+  const have = jwtClaims(havePayload)
+  const next = jwtClaims(jwtPayload(want.reveal()))
+  if (!have || !next || have.iss !== next.iss || have.sub !== next.sub || have.aud !== next.aud) return undefined
+  const left = have.exp - now / 1000
+  return left >= a.tokenMinValidity ? `token on the VM still valid for ${Math.floor(left / 60)} min` : undefined
+}
+
+export const upload: Handler<Args, Plan> = {
+  spec: {
+    dest: { type: 'string', required: true },
+    content: { type: 'string' },
+    bundle: { type: 'bundle' },
+    src: { type: 'string' },
+    owner: { type: 'string' },
+    group: { type: 'string' },
+    mode: { type: 'mode' },
+    tokenMinValidity: { type: 'number' },
+  },
+  oneOf: { keys: ['content', 'bundle', 'src'], required: true },
+  async resolve(a) {
+    return a.src === undefined ? a : { ...a, content: await readFile(a.src, 'utf8') }
+  },
+  reads(a, ctx) {
+    const p = q(a.dest)
+    const secret = isSecret(a, ctx)
+    const body = secret
+      ? a.tokenMinValidity === undefined
+        ? ''
+        : `; echo "jwt=$(cut -d. -f2 < ${p} | head -c 4096)"`
+      : `; [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ] && echo "text=$(base64 -w0 < ${p})"`
+    return `${statSnippet(a.dest)}; if [ -f ${p} ]; then echo "sha=$(sha256sum < ${p} | cut -c1-64)"${body}; fi`
+  },
+  check(a, factsText, ctx) {
+    const want = wantedContent(a, ctx)
+    if (want === undefined) return fail(`the bundle has no ${a.bundle} file`)
+    const facts = new Facts(factsText)
+    const have = parseStat(facts)
+    if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.dest} is a ${have.type}, not a file`)
+    const mode = a.mode ?? (have.type === 'absent' ? 0o644 : have.mode)
+    const secret = want instanceof Secret
+    if (have.type === 'absent' || facts.get('sha') !== sha256(want)) {
+      const kept = secret ? keptToken(a, want, facts.get('jwt'), ctx.now) : undefined
+      if (!kept) {
+        const before = have.type === 'absent' ? '' : Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')
+        const diff: StepDiff = secret
+          ? { path: a.dest, before: have.type === 'absent' ? '' : '***', after: '(secret changed)' }
+          : { path: a.dest, before, after: want as string }
+        return change(`${have.type === 'absent' ? 'create' : 'update'} ${a.dest}`, { write: true, mode }, diff)
+      }
+      const drift = attrsDrift(a.dest, a, have)
+      return drift ? change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift) : ok(`${kept} (${a.dest})`)
+    }
+    const drift = attrsDrift(a.dest, a, have)
+    if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)
+    return ok(`${a.dest} already has this content, owner and mode`)
+  },
+  async apply(a, c, conn, ctx) {
+    if (c.data.write) {
+      const content = wantedContent(a, ctx)!
+      await conn.put(a.dest, content, { mode: c.data.mode, owner: a.owner, group: a.group })
+      return
+    }
+    orThrow(`chmod/chown ${a.dest}`, await conn.exec(setAttrsCommand(a.dest, a), { sudo: true }))
+  },
+  writes: (a) => [a.dest],
+}

@@ -1,0 +1,61 @@
+import { Facts, q } from './shell.js'
+import { change, ok, type Handler, type StepArgs } from './types.js'
+
+type Args = StepArgs['wait-for-log']
+
+const TAIL = 15
+
+/**
+ * Shell function `seen`: true when `file` has a line containing `pattern` (plain text) stamped at or after the unit's
+ * last start. Istio log lines begin with an RFC 3339 UTC timestamp, which compares as text with one printed in the same
+ * format, so appended logs of earlier runs do not count and no byte offset has to survive restarts.
+ */
+function seenFunction(a: Args): string {
+  const since =
+    a.since === 'unit-start'
+      ? [
+          `ts=$(systemctl show -p ActiveEnterTimestamp --value --timestamp=us+utc -- ${q(a.unit)} 2>/dev/null) ||`,
+          `  ts=$(systemctl show -p ActiveEnterTimestamp --value -- ${q(a.unit)} 2>/dev/null)`,
+          `[ -n "$ts" ] || return 1`,
+          `SINCE=$(date -u -d "$ts" +%Y-%m-%dT%H:%M:%S.%6NZ) || return 1`,
+        ]
+      : ['SINCE=']
+  return [
+    'seen() {',
+    ...since.map((l) => '  ' + l),
+    `  [ -f ${q(a.file)} ] || return 1`,
+    `  SINCE="$SINCE" PAT=${q(a.pattern)} awk 'index($0, ENVIRON["PAT"]) && (ENVIRON["SINCE"] == "" || $1 >= ENVIRON["SINCE"]) { f = 1 } END { exit !f }' ${q(a.file)}`,
+    '}',
+  ].join('\n')
+}
+
+const where = (a: Args) => `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
+
+export const waitForLog: Handler<Args, null> = {
+  spec: {
+    file: { type: 'string', required: true },
+    pattern: { type: 'string', required: true },
+    since: { type: ['unit-start', 'any'], default: 'unit-start' },
+    unit: { type: 'string', default: 'istio' },
+    timeout: { type: 'number', default: 120 },
+    hintFiles: { type: 'strings', default: [] },
+  },
+  observes: true,
+  reads: (a) => `${seenFunction(a)}\nif seen; then echo seen=1; else echo seen=0; fi`,
+  check(a, factsText) {
+    if (new Facts(factsText).get('seen') === '1') return ok(`found ${where(a)}`)
+    return change(`wait up to ${a.timeout}s for ${where(a)}`, null)
+  },
+  async apply(a, _c, conn) {
+    const script = [
+      seenFunction(a),
+      `i=0; while [ $i -lt ${Math.ceil(a.timeout)} ]; do seen && exit 0; sleep 1; i=$((i+1)); done`,
+      ...[a.file, ...a.hintFiles].map((f) => `echo '--- last lines of ${f}:'; tail -n ${TAIL} ${q(f)} 2>&1`),
+      'exit 3',
+    ].join('\n')
+    const started = Date.now()
+    const r = await conn.exec(script, { sudo: true, timeoutMs: (a.timeout + 30) * 1000 })
+    if (r.code !== 0) throw new Error(`no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`)
+    return `found ${where(a)} after ${Math.round((Date.now() - started) / 1000)}s`
+  },
+}
