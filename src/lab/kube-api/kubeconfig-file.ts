@@ -9,8 +9,10 @@ export async function writeKubeconfig(
   opts: { context?: string; token?: string; namespace?: string } = {},
 ): Promise<string> {
   const name = opts.context ?? 'emulator'
-  const cluster: Record<string, string> = { server: api.url }
+  const cluster: Record<string, string | boolean> = { server: api.url }
   if (api.caCert) cluster['certificate-authority-data'] = Buffer.from(api.caCert).toString('base64')
+  // client-node refuses plain http unless TLS checks are declared off.
+  if (api.url.startsWith('http:')) cluster['insecure-skip-tls-verify'] = true
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

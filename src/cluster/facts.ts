@@ -1,0 +1,128 @@
+import { isIP } from 'node:net'
+import type { IstioVersion } from '../bundle/types.js'
+import type { ClusterClient } from './client.js'
+import { ClusterError } from './errors.js'
+import { detectIstioVersion, isRevisioned, resolveRevision, revisioned, type IstioVersionSource } from './istio-install.js'
+
+/** The flags istioctl reads the cluster with. */
+export interface FactsOptions {
+  /** '' or undefined: the default revision tag decides (istioctl 1.28+). */
+  revision?: string
+  istioNamespace: string
+  /** Undefined: read from the injector ConfigMap, as istioctl does when --clusterID is not passed. */
+  clusterId?: string
+  /** Used when it is an IP; otherwise the ingress Service is looked up. */
+  ingressIP?: string
+  /** `<svc>` or `<svc>.<ns>`. */
+  ingressService: string
+  /** Error text for a missing mesh ConfigMap: istioctl's own (the `workload entry configure` path) or ours (default). */
+  wording?: 'istioctl' | 'meshvm'
+}
+
+/** What the cluster says about the mesh a VM joins (docs/istio-vm-spec.md §2). */
+export interface ClusterFacts {
+  /** Resolved: `default` or a revision name. */
+  revision: string
+  /** `data.mesh` of `istio[-<rev>]`. */
+  meshConfig: string
+  rootCert: string
+  clusterId: string
+  /** '' when none could be found. */
+  ingressIP: string
+  istioVersion: IstioVersion
+  istioVersionSource: IstioVersionSource
+}
+
+const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert'
+
+function readConfigMap(client: ClusterClient, namespace: string, name: string) {
+  return client.call({ verb: 'get', resource: 'configmaps', namespace, name }, () => client.core.readNamespacedConfigMap({ namespace, name }))
+}
+
+const cause = (e: ClusterError) => e.apiMessage ?? e.message
+
+async function injectorValues(client: ClusterClient, istioNamespace: string, revision: string): Promise<Record<string, unknown>> {
+  const fail = (detail: string) => new ClusterError(`failed to automatically determine the --clusterID: ${detail}`, 'not-found')
+  let text: string | undefined
+  try {
+    text = (await readConfigMap(client, istioNamespace, revisioned('istio-sidecar-injector', revision))).data?.values
+  } catch (e) {
+    if (e instanceof ClusterError) throw fail(`fetch injection template: ${cause(e)}`)
+    throw e
+  }
+  try {
+    return JSON.parse(text ?? '') as Record<string, unknown>
+  } catch (e) {
+    throw fail(text ? (e as Error).message : 'unexpected end of JSON input')
+  }
+}
+
+function clusterNameOf(values: Record<string, unknown>): string {
+  const multiCluster = (values.global as { multiCluster?: { clusterName?: unknown } } | undefined)?.multiCluster
+  return typeof multiCluster?.clusterName === 'string' ? multiCluster.clusterName : ''
+}
+
+async function meshConfigMap(client: ClusterClient, o: FactsOptions, revision: string) {
+  const name = revisioned('istio', revision)
+  try {
+    return await readConfigMap(client, o.istioNamespace, name)
+  } catch (e) {
+    if (!(e instanceof ClusterError)) throw e
+    if (o.wording === 'istioctl') throw new ClusterError(`configmap ${name} was not found in namespace ${o.istioNamespace}: ${cause(e)}`, e.kind, e.status, e.apiMessage)
+    if (e.kind !== 'not-found') throw e
+    const what = isRevisioned(revision) ? `Istio revision "${revision}" is not installed` : 'Istio is not installed'
+    throw new ClusterError(`${what} in namespace ${o.istioNamespace} (configmap ${name} not found)`, 'not-found', 404, e.apiMessage)
+  }
+}
+
+async function rootCert(client: ClusterClient, namespace: string): Promise<string> {
+  try {
+    return (await readConfigMap(client, namespace, ROOT_CERT_CONFIGMAP)).data?.['root-cert.pem'] ?? ''
+  } catch (e) {
+    if (!(e instanceof ClusterError)) throw e
+    throw new ClusterError(`configmap ${ROOT_CERT_CONFIGMAP} was not found in namespace ${namespace}: ${cause(e)}`, e.kind, e.status, e.apiMessage)
+  }
+}
+
+/** The gateway address for the VM's `hosts` line; lookup errors are swallowed, as upstream does. */
+export async function ingressAddress(client: ClusterClient, ingressIP: string | undefined, ingressService: string, istioNamespace: string): Promise<string> {
+  if (ingressIP && isIP(ingressIP)) return ingressIP
+  const parts = ingressService.split('.')
+  const [name, namespace] = parts.length === 2 ? parts : [ingressService, istioNamespace]
+  try {
+    const svc = await client.call({ verb: 'get', resource: 'services', namespace, name }, () => client.core.readNamespacedService({ namespace, name }))
+    const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip || svc.spec?.externalIPs?.[0] || ''
+    return isIP(ip) ? ip : ''
+  } catch (e) {
+    if (e instanceof ClusterError) return ''
+    throw e
+  }
+}
+
+/**
+ * Reads what `istioctl x workload entry configure` reads, in its order: revision, cluster ID (only when not given),
+ * mesh config, root certificate, ingress address; then the Istio version.
+ */
+export async function readClusterFacts(client: ClusterClient, wg: { name: string; namespace: string }, o: FactsOptions): Promise<ClusterFacts> {
+  const revision = await resolveRevision(client, o.revision, o.istioNamespace)
+  const values = o.clusterId === undefined ? await injectorValues(client, o.istioNamespace, revision) : undefined
+  const clusterId = o.clusterId ?? clusterNameOf(values!)
+  const mesh = await meshConfigMap(client, o, revision)
+  const cert = await rootCert(client, wg.namespace)
+  const ingressIP = await ingressAddress(client, o.ingressIP, o.ingressService, o.istioNamespace)
+  const detected = await detectIstioVersion(client, {
+    revision,
+    istioNamespace: o.istioNamespace,
+    injectorValues: values,
+    meshLabels: mesh.metadata?.labels,
+  })
+  return {
+    revision,
+    meshConfig: mesh.data?.mesh ?? '',
+    rootCert: cert,
+    clusterId,
+    ingressIP,
+    istioVersion: detected.version,
+    istioVersionSource: detected.source,
+  }
+}

@@ -1,0 +1,17 @@
+// The cluster door: the only place the Kubernetes client is used. Other folders import from here.
+export { connectCluster, type ClusterClient, type ConnectOptions } from './client.js'
+export { ClusterError, type ClusterErrorKind } from './errors.js'
+export { listContexts, loadKubeConfig, type ContextInfo, type KubeconfigOptions } from './kubeconfig.js'
+export { readClusterFacts, type ClusterFacts, type FactsOptions } from './facts.js'
+export { DEFAULT_ISTIO_VERSION, parseIstioVersion, type IstioVersionSource } from './istio-install.js'
+export { mintToken, ISTIO_CA_AUDIENCE } from './token.js'
+export { ensureWorkloadGroup, workloadGroupSpec, type EnsuredObject, type EnsureResult } from './ensure.js'
+export {
+  deleteWorkloadEntry,
+  getWorkloadEntry,
+  getWorkloadGroup,
+  listWorkloadEntries,
+  listWorkloadGroups,
+  type WorkloadEntryObject,
+} from './workload-objects.js'
+export { eastWestGatewayIP, listNamespaces } from './listing.js'
