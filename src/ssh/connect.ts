@@ -47,15 +47,18 @@ function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOptions,
   let hostKeyError: SshError | undefined
   const client = new ssh2.Client()
   return new Promise((resolve, reject) => {
-    const fail = (err: Error) => {
+    let settled = false
+    // Stays attached: ssh2 may emit more errors after the first (e.g. "Connection lost before handshake").
+    client.on('error', (err: Error) => {
+      if (settled) return
+      settled = true
       client.end()
       const e = hostKeyError ?? translateError(err, hop.where)
       const detail = e.kind === 'auth' ? `${e.message}; ${describeAuthFailure(plan)}` : e.message
       reject(new SshError(e.kind, e.host, detail))
-    }
-    client.once('error', fail)
+    })
     client.once('ready', () => {
-      client.off('error', fail)
+      settled = true
       resolve(client)
     })
     client.connect({

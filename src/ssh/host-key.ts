@@ -40,15 +40,15 @@ export function verifyHostKey(hop: Hop, key: Buffer): SshError | undefined {
     appendKnownHost(hop.knownHostsFiles[0], name, key)
     return undefined
   }
-  const what = `${keyTypeOf(key)} key (fingerprint ${fingerprint(key)})`
+  const keyId = `${keyTypeOf(key)} key ${fingerprint(key)}`
   const messages = {
-    revoked: `${hop.where}: the ${what} of ${name} is marked @revoked in known_hosts; refusing to connect`,
+    revoked: `${hop.where}: the ${keyId} of ${name} is marked @revoked in known_hosts; refusing to connect`,
     changed:
-      `${hop.where}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${name}: it presented a ${what} that does not match ` +
-      `known_hosts (${hop.knownHostsFiles[0]}). Someone may be intercepting the connection, or the host was ` +
+      `${hop.where}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${name}: it presented ${keyId}, which ` +
+      `known_hosts (${hop.knownHostsFiles[0]}) does not list. Someone may be intercepting the connection, or the host was ` +
       `reinstalled; if you trust the new key, run: ssh-keygen -R '${name}'`,
     unknown:
-      `${hop.where}: host key for ${name} is not known (${what}); add it to known_hosts or pass ` +
+      `${hop.where}: host key for ${name} is not known (${keyId}); add it to known_hosts or pass ` +
       '--accept-new-host-keys',
   }
   return new SshError('hostkey', hop.where, messages[verdict])
