@@ -50,3 +50,9 @@ export interface BundleFile {
   /** 0o644, istio-token 0o600. */
   mode: number
 }
+
+/** The files in istioctl's write order, plus the warnings istioctl would print (hosts, template labels). */
+export interface Bundle {
+  files: BundleFile[]
+  warnings: string[]
+}

@@ -1,0 +1,50 @@
+// Which istioctl release's output to reproduce; the differences are those of docs/istio-vm-spec.md §5.
+import { InputError } from '../errors.js'
+import type { IstioVersion } from './types.js'
+
+/** What changed in `workload entry configure` output between istio 1.10 and today. */
+export interface VersionBehaviour {
+  /** 1.12+: `CA_ADDR` and `discoveryAddress` point at the revision's istiod. */
+  revisionAddresses: boolean
+  /** 1.12+: `--internalIP`/`--externalIP` land in cluster.env (1.11's separate sidecar.env is not reproduced). */
+  workloadIpInClusterEnv: boolean
+  /** 1.10-1.11 wrote `canonical-version` (a bug) into the labels JSON. */
+  canonicalRevisionLabel: string
+  /** Before 1.13 `ISTIO_META_POD_PORTS` held the JSON array encoded once more as a JSON string. */
+  podPortsAsJsonString: boolean
+  /** Before 1.13 istio-iptables excluded port 22 itself, so istioctl did not list it. */
+  excludeSsh: boolean
+  /** 1.11+: an unset status port excludes the default 15020. */
+  excludeDefaultStatusPort: boolean
+  /** Which ingress addresses get a hosts line: 1.10 any non-empty text, 1.11-1.18 IPv4 only, then any IP. */
+  hostsAddress: 'non-empty' | 'ipv4' | 'ip'
+}
+
+const OLDEST: IstioVersion = { major: 1, minor: 10 }
+const VERSION = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?$/
+
+/** Parses `1.10`, `1.10.0`, `v1.24.2`, `1.25.0-beta.1`. */
+export function parseIstioVersion(text: string): IstioVersion {
+  const m = VERSION.exec(text.trim())
+  if (!m) throw new InputError(`not an istio version: '${text}' (expected e.g. 1.24.2)`)
+  const version = { major: Number(m[1]), minor: Number(m[2]) }
+  if (!atLeast(version, OLDEST.minor)) throw new InputError(`istio ${text} is not supported (oldest: 1.10)`)
+  return version
+}
+
+export function behaviourOf(version: IstioVersion): VersionBehaviour {
+  const since = (minor: number) => atLeast(version, minor)
+  return {
+    revisionAddresses: since(12),
+    workloadIpInClusterEnv: since(12),
+    canonicalRevisionLabel: since(12) ? 'service.istio.io/canonical-revision' : 'service.istio.io/canonical-version',
+    podPortsAsJsonString: !since(13),
+    excludeSsh: since(13),
+    excludeDefaultStatusPort: since(11),
+    hostsAddress: since(19) ? 'ip' : since(11) ? 'ipv4' : 'non-empty',
+  }
+}
+
+function atLeast(version: IstioVersion, minor: number): boolean {
+  return version.major > 1 || (version.major === 1 && version.minor >= minor)
+}
