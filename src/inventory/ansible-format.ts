@@ -10,7 +10,8 @@ interface Group {
   parents: Set<string>
   vars: Setting[]
   hosts: Set<string>
-  nameNode: Node | undefined
+  /** Where the group first appears. */
+  at?: { node: Node; path: string }
 }
 
 interface Host {
@@ -46,7 +47,7 @@ export function readAnsibleFormat(root: Node | null, problems: Problems): VmSour
 
   const readGroup = (entry: Entry, parent: string | undefined) => {
     const g = group(entry.key)
-    g.nameNode ??= entry.keyNode
+    g.at ??= { node: entry.keyNode, path: entry.path }
     if (parent) g.parents.add(parent)
     for (const part of entries(entry.value, entry.path, problems)) {
       if (part.key === 'vars') g.vars.push(...readVars(part, problems, false))
@@ -67,6 +68,7 @@ export function readAnsibleFormat(root: Node | null, problems: Problems): VmSour
   if (hosts.size === 0) problems.add(root ?? 0, 'all', 'no hosts: list them under all: hosts: or a group')
 
   const depth = groupDepths(groups, problems)
+  groups.forEach((_, name) => depth(name))
   return [...hosts].map(([name, host]) => {
     const own = [...groups].filter(([, g]) => g.hosts.has(name)).map(([n]) => n)
     const member = [...ancestorsAndSelf(own, groups)].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))
@@ -80,7 +82,7 @@ export function readAnsibleFormat(root: Node | null, problems: Problems): VmSour
   })
 }
 
-const newGroup = (): Group => ({ parents: new Set(), vars: [], hosts: new Set(), nameNode: undefined })
+const newGroup = (): Group => ({ parents: new Set(), vars: [], hosts: new Set() })
 
 function ancestorsAndSelf(names: string[], groups: Map<string, Group>): Set<string> {
   const found = new Set<string>(['all'])
@@ -99,7 +101,8 @@ function groupDepths(groups: Map<string, Group>, problems: Problems): (name: str
   const depth = (name: string, path: string[]): number => {
     if (memo.has(name)) return memo.get(name)!
     if (path.includes(name)) {
-      problems.add(groups.get(name)?.nameNode, name, `group is its own ancestor (${[...path, name].join(' > ')})`)
+      const at = groups.get(name)?.at
+      problems.add(at?.node, at?.path ?? name, `group is its own ancestor (${[...path, name].join(' > ')})`)
       return 0
     }
     const parents = [...(groups.get(name)?.parents ?? [])]

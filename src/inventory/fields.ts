@@ -42,7 +42,8 @@ const integer =
     const v = valueOf(spot)
     if (typeof v !== 'number' || !Number.isInteger(v)) return expected(spot, problems, 'an integer')
     if (v >= min && v <= max) return v
-    problems.add(spot.at, spot.path, `${v} is out of range ${min}-${max}${why}`)
+    const problem = max === Infinity ? `${v} is below the minimum of ${min}` : `${v} is out of range ${min}-${max}`
+    problems.add(spot.at, spot.path, `${problem}${why}`)
   }
 
 const port = integer(1, 65535)
@@ -154,7 +155,7 @@ export const FIELDS = {
   externalIP: { check: ip },
   autoregister: { check: boolean },
   captureDns: { check: boolean },
-  tokenDuration: { check: integer(600, 2 ** 32, ' seconds (Kubernetes refuses tokens shorter than 10 minutes)') },
+  tokenDuration: { check: integer(600, Infinity, ' seconds: Kubernetes grants no shorter token') },
   package: { check: packageSource },
   become: { check: oneOf('sudo', 'none') },
   vars: { check: anyMap, perKey: true },
@@ -177,7 +178,7 @@ export const spotOf = (e: Entry): Spot => ({ node: e.value, at: isEmpty(e.value)
 export function checkField(field: FieldName, spot: Spot, problems: Problems, onVm: boolean): Setting | undefined {
   const def: { check: Check; vmOnly?: true } = FIELDS[field]
   if (def.vmOnly && !onVm) {
-    problems.add(spot.at, spot.path, `${field} can only be set on a single VM`)
+    problems.add(spot.at, spot.path, 'can only be set on a single VM')
     return undefined
   }
   const value = def.check(spot, problems)

@@ -19,7 +19,8 @@ export interface VmSource {
 /** Merges each VM's layers and fills defaults; problems are reported, not thrown. */
 export function resolveVms(sources: VmSource[], problems: Problems): Vm[] {
   const vms = sources.map((source) => resolveVm(source, problems))
-  reportWorkloadGroupConflicts(sources, vms, problems)
+  // a conflict is often the echo of a problem already reported (an unknown group, a mistyped key)
+  if (problems.count === 0) reportWorkloadGroupConflicts(sources, vms, problems)
   return vms
 }
 

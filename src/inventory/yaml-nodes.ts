@@ -17,7 +17,8 @@ export function describe(node: Node | null): string {
   if (node === null || (isScalar(node) && node.value === null)) return 'nothing'
   if (isMap(node)) return 'a map'
   if (isSeq(node)) return 'a list'
-  if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value)
+  // the source text shows what was typed: 1.10 rather than the number 1.1
+  if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : (node.source ?? String(node.value))
   return 'an alias'
 }
 
