@@ -6,15 +6,17 @@ import type { HostState } from './state.js'
 const GUEST_REBOOT = 133
 const MAX_REBOOTS = 1000
 
-// Moves itself into the host's own cgroups first (so nspawn and the guest land there), then runs nspawn in the
-// background so a TERM is forwarded at once (nspawn turns it into a clean guest poweroff) and not restarted.
+// Each nspawn run is a child shell that first moves itself into the host's own cgroups and then execs nspawn, so the
+// host's cgroups hold nspawn and the guest only (a pure cgroup2 tree forbids processes beside child cgroups). nspawn
+// runs in the background so a TERM to the supervisor is forwarded at once (nspawn powers the guest off) and not
+// followed by a restart.
 const SUPERVISOR_SCRIPT = `
-for cg in $LAB_CGROUPS; do echo $$ > "$cg/cgroup.procs" || exit 70; done
 stopping=
 trap 'stopping=1; kill -TERM $child 2>/dev/null' TERM INT HUP
 n=0
 while [ $n -le ${MAX_REBOOTS} ]; do
-  systemd-nspawn "$@" < /dev/null &
+  /bin/sh -c 'for cg in $LAB_CGROUPS; do echo $$ > "$cg/cgroup.procs" || exit 70; done; exec systemd-nspawn "$@"' \\
+    nspawn "$@" < /dev/null &
   child=$!
   echo $child > "$LAB_PIDFILE"
   wait $child; rc=$?
