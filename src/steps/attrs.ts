@@ -18,7 +18,8 @@ export interface PathStat {
 /** Snippet printing `type=`, `mode=`, `owner=`, `group=` of `path` (following symlinks), or `type=absent`. */
 export function statSnippet(path: string): string {
   const p = q(path)
-  return `if [ -e ${p} ]; then stat -L --printf='type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\n' -- ${p}; else echo type=absent; fi`
+  const stat = `stat -L --printf='type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\n' -- ${p}`
+  return `if [ -e ${p} ]; then ${stat}; elif [ -L ${p} ]; then echo 'type=dangling link'; else echo type=absent; fi`
 }
 
 export function parseStat(facts: Facts): PathStat {

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto'
+import type { BundleFile } from '../bundle/types.js'
+import type { Vm } from '../inventory/types.js'
+import { planSteps, type PlannedStep } from '../plan/plan.js'
+import { factsScript, splitFacts } from '../plan/facts-script.js'
+import { renderPlaybook, templateVars } from '../playbook/render.js'
+import type { Playbook } from '../playbook/types.js'
+import { maskSecrets, Secret } from '../secret.js'
+import { SshError } from '../ssh/errors.js'
+import type { Connection } from '../ssh/types.js'
+import { handlerOf } from '../steps/index.js'
+import type { Step, StepContext } from '../steps/types.js'
+import type { RunListener, StepResult } from './events.js'
+
+export interface StepRecord {
+  index: number
+  kind: string
+  name: string
+  result: StepResult
+}
+
+/** What one VM's steps need from the run. */
+export interface HostRun {
+  playbook: Playbook
+  prepare: (vm: Vm, conn: Connection) => Promise<{ bundle: BundleFile[]; vars?: Record<string, unknown> }>
+  check: boolean
+  diff: boolean
+  emit: RunListener
+  now: () => number
+  /** Controller-side step resolution, shared by all VMs of the run. */
+  resolve: (step: Step) => Promise<Step>
+}
+
+const FACTS_TIMEOUT_MS = 120_000
+
+/** Errors meaning "the VM cannot be talked to" (Ansible's UNREACHABLE), as opposed to a command that failed. */
+export const isConnectionLevel = (e: unknown): e is SshError => e instanceof SshError && e.kind !== 'command'
+
+async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Promise<string[]> {
+  const nonce = randomBytes(8).toString('hex')
+  const script = factsScript(
+    steps.map((s) => handlerOf(s).reads(s.args, ctx)),
+    nonce,
+  )
+  const r = await conn.exec(script, { sudo: true, timeoutMs: FACTS_TIMEOUT_MS })
+  try {
+    return splitFacts(r.stdout, nonce, steps.length)
+  } catch (e) {
+    throw new Error(`reading facts failed: ${(e as Error).message}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`)
+  }
+}
+
+/** Filled while a VM runs, so the caller still has the results and the secrets to mask when it fails. */
+export interface HostState {
+  records: StepRecord[]
+  secrets: Secret[]
+}
+
+export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
+  const all = [vm.ssh.password, vm.become.password, ...bundle.map((f) => f.content)]
+  return all.filter((s): s is Secret => s instanceof Secret)
+}
+
+async function decide(p: PlannedStep, conn: Connection, ctx: StepContext, o: HostRun): Promise<Omit<StepResult, 'ms'>> {
+  const c = p.check
+  if (c.outcome === 'ok') return { status: 'ok', msg: c.reason }
+  if (c.outcome === 'skip') return { status: 'skipped', msg: c.reason }
+  if (c.outcome === 'fail') return { status: 'failed', msg: c.msg }
+  const handler = handlerOf(p.step)
+  const diff = o.diff && c.change.diff ? { diff: c.change.diff } : {}
+  if (o.check)
+    return handler.observes
+      ? { status: 'skipped', msg: `check mode: would ${c.change.summary}` }
+      : { status: 'changed', msg: `would ${c.change.summary}`, ...diff }
+  try {
+    const msg = await handler.apply(p.step.args, c.change, conn, ctx)
+    return { status: handler.observes ? 'ok' : 'changed', msg: msg || c.change.summary, ...diff }
+  } catch (e) {
+    if (isConnectionLevel(e)) throw e
+    return { status: 'failed', msg: (e as Error).message || String(e) }
+  }
+}
+
+function masked(r: StepResult, secrets: Secret[]): StepResult {
+  const m = (s: string) => maskSecrets(s, secrets)
+  return { ...r, msg: m(r.msg), ...(r.diff ? { diff: { ...r.diff, before: m(r.diff.before), after: m(r.diff.after) } } : {}) }
+}
+
+/**
+ * One VM's playbook over one open connection: facts for all steps in one round trip, a pure plan, then apply in order,
+ * re-reading the remaining steps' facts (one more round trip) only after a step changed something. Stops at the first
+ * failed step; connection-level errors propagate so the caller can retry or report the VM unreachable.
+ */
+export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: HostState): Promise<void> {
+  const { bundle, vars } = await o.prepare(vm, conn)
+  const { records, secrets } = state
+  secrets.push(...secretsOf(vm, bundle))
+  const steps = await Promise.all(renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars)).map(o.resolve))
+  const ctx: StepContext = {
+    vm,
+    bundle,
+    now: o.now(),
+    writesOf: (name) => {
+      const s = steps.find((x) => x.name === name)
+      return s ? (handlerOf(s).writes?.(s.args) ?? []) : []
+    },
+  }
+  let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
+  for (let i = 0; i < steps.length; i++) {
+    const { kind, name } = steps[i]
+    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index: i, kind, name })
+    const started = o.now()
+    const result = masked({ ...(await decide(plan[i], conn, ctx, o)), ms: o.now() - started }, secrets)
+    records.push({ index: i, kind, name, result })
+    o.emit({ type: 'step-end', at: o.now(), host: vm.name, index: i, kind, name, result })
+    if (result.status === 'failed') return
+    const rest = steps.slice(i + 1)
+    if (result.status === 'changed' && !o.check && rest.length) {
+      ctx.now = o.now()
+      plan = [...plan.slice(0, i + 1), ...planSteps(rest, await readFacts(conn, rest, ctx), ctx)]
+    }
+  }
+}
+

@@ -1,0 +1,139 @@
+import type { BundleFile } from '../bundle/types.js'
+import type { Vm } from '../inventory/types.js'
+import { validatePlaybook } from '../playbook/render.js'
+import type { Playbook } from '../playbook/types.js'
+import { maskSecrets } from '../secret.js'
+import type { Connection } from '../ssh/types.js'
+import { handlerOf } from '../steps/index.js'
+import type { Step } from '../steps/types.js'
+import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
+import { isConnectionLevel, runSteps, secretsOf, type HostState, type StepRecord } from './host.js'
+import { batches, runPool } from './pool.js'
+
+export interface RunOptions {
+  vms: Vm[]
+  playbook: Playbook
+  connect: (vm: Vm) => Promise<Connection>
+  /** Called per VM just before its steps (mint the token here, so a long run never pushes an expired one). */
+  prepare: (vm: Vm, conn: Connection) => Promise<{ bundle: BundleFile[]; vars?: Record<string, unknown> }>
+  /** VMs at a time. Default 50. */
+  forks?: number
+  /** Rolling batches: a count or `P%`; a batch finishes before the next starts. */
+  serial?: number | string
+  /** Stop starting VMs once more than this percentage of the current batch failed or was unreachable. */
+  maxFailPercent?: number
+  /** Extra attempts for timeouts and dropped connections, with exponential backoff from `retryDelayMs`. */
+  retries?: number
+  retryDelayMs?: number
+  /** Plan only: would-change steps are reported `changed` with a `would …` message; nothing is written. */
+  check?: boolean
+  /** Put before/after diffs into step results. */
+  diff?: boolean
+  listeners?: RunListener[]
+  now?: () => number
+}
+
+/** One VM's outcome; `not-run` when `--max-fail` stopped the run before it started. */
+export interface HostSummary {
+  status: HostStatus | 'not-run'
+  tally: Tally
+  steps: StepRecord[]
+  ms: number
+  msg?: string
+}
+
+export interface RunSummary {
+  hosts: Record<string, HostSummary>
+  failed: string[]
+  unreachable: string[]
+  notRun: string[]
+  ms: number
+}
+
+const RETRY_CAP_MS = 30_000
+const retryable = (e: unknown) => isConnectionLevel(e) && (e.kind === 'timeout' || e.kind === 'connection')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostSummary {
+  const tally = emptyTally()
+  for (const r of records) tally[r.result.status]++
+  if (unreachableMsg !== undefined) return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, steps: records, ms, msg: unreachableMsg }
+  const failed = records.find((r) => r.result.status === 'failed')
+  const status = failed ? 'failed' : tally.changed ? 'changed' : 'ok'
+  return { status, tally, steps: records, ms, ...(failed ? { msg: `${failed.name}: ${failed.result.msg}` } : {}) }
+}
+
+/**
+ * Runs a playbook over many VMs: one SSH connection per VM, `forks` at a time, rolling `serial` batches, `maxFailPercent`
+ * stops starting new VMs, connection-level failures retried then reported unreachable. One VM's failure never stops
+ * the others. Throws InputError before anything runs when the playbook does not render for some VM.
+ */
+export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
+  validatePlaybook(o.playbook, o.vms)
+  const now = o.now ?? Date.now
+  const emit = (e: RunEvent) => o.listeners?.forEach((l) => l(e))
+  const resolved = new Map<string, Promise<Step>>()
+  const resolve = (step: Step): Promise<Step> => {
+    const key = JSON.stringify(step)
+    const resolveArgs = handlerOf(step).resolve
+    if (!resolveArgs) return Promise.resolve(step)
+    if (!resolved.has(key)) resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
+    return resolved.get(key)!
+  }
+  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve }
+
+  async function runHost(vm: Vm): Promise<HostSummary> {
+    const started = now()
+    emit({ type: 'host-start', at: started, host: vm.name })
+    for (let attempt = 1; ; attempt++) {
+      const state: HostState = { records: [], secrets: secretsOf(vm, []) }
+      let conn: Connection | undefined
+      let summary: HostSummary
+      try {
+        conn = await o.connect(vm)
+        await runSteps(vm, conn, hostRun, state)
+        summary = summarize(state.records, now() - started)
+      } catch (e) {
+        const msg = maskSecrets((e as Error).message || String(e), state.secrets)
+        if (retryable(e) && attempt <= (o.retries ?? 0)) {
+          emit({ type: 'host-retry', at: now(), host: vm.name, attempt, msg })
+          await conn?.close().catch(() => {})
+          await sleep(Math.min(RETRY_CAP_MS, (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1)))
+          continue
+        }
+        summary = isConnectionLevel(e)
+          ? summarize(state.records, now() - started, msg)
+          : { ...summarize(state.records, now() - started), status: 'failed', msg }
+        if (!isConnectionLevel(e)) summary.tally.failed++
+      }
+      await conn?.close().catch(() => {})
+      const { status, tally, ms, msg } = summary
+      emit({ type: 'host-end', at: now(), host: vm.name, status: status as HostStatus, tally, ms, ...(msg ? { msg } : {}) })
+      return summary
+    }
+  }
+
+  const started = now()
+  emit({ type: 'run-start', at: started, playbook: o.playbook.name, hosts: o.vms.map((v) => v.name), check: !!o.check })
+  const hosts: Record<string, HostSummary> = {}
+  let stop = false
+  for (const batch of batches(o.vms, o.serial)) {
+    if (stop) break
+    let bad = 0
+    await runPool(
+      batch,
+      o.forks ?? 50,
+      async (vm) => {
+        const s = (hosts[vm.name] = await runHost(vm))
+        if (s.status === 'failed' || s.status === 'unreachable') bad++
+        if (o.maxFailPercent !== undefined && (bad * 100) / batch.length > o.maxFailPercent) stop = true
+      },
+      () => stop,
+    )
+  }
+  for (const vm of o.vms) hosts[vm.name] ??= { status: 'not-run', tally: emptyTally(), steps: [], ms: 0, msg: 'not started: --max-fail reached' }
+  const tallies = Object.fromEntries(Object.entries(hosts).filter(([, h]) => h.status !== 'not-run').map(([n, h]) => [n, h.tally]))
+  emit({ type: 'run-end', at: now(), ms: now() - started, hosts: tallies })
+  const named = (st: string) => o.vms.map((v) => v.name).filter((n) => hosts[n].status === st)
+  return { hosts, failed: named('failed'), unreachable: named('unreachable'), notRun: named('not-run'), ms: now() - started }
+}

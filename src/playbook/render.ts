@@ -1,0 +1,54 @@
+import type { Vm } from '../inventory/types.js'
+import { handlers } from '../steps/index.js'
+import type { Step } from '../steps/types.js'
+import { coerce } from './coerce.js'
+import { throwIfAny } from './load.js'
+import { renderTemplates } from './template.js'
+import type { Playbook } from './types.js'
+
+/**
+ * What `{{ }}` can name: `vm.*` (the inventory VM), `vars.*` (playbook vars, overridden by the VM's inventory vars,
+ * overridden by what the command's prepare hook adds), `package.*` (the VM's package source).
+ */
+export function templateVars(pb: Playbook, vm: Vm, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { vm, vars: { ...pb.vars, ...vm.vars, ...extra }, package: vm.package }
+}
+
+function renderWithProblems(pb: Playbook, vars: Record<string, unknown>): { steps: Step[]; problems: string[] } {
+  const problems: string[] = []
+  const steps = pb.steps.map((ps) => {
+    const { spec } = handlers[ps.kind]
+    const args: Record<string, unknown> = {}
+    for (const [key, rule] of Object.entries(spec)) {
+      if (!(key in ps.args)) {
+        if (rule.default !== undefined) args[key] = rule.default
+        continue
+      }
+      const missing: string[] = []
+      const value = renderTemplates(ps.args[key], vars, missing)
+      for (const m of missing) problems.push(`${ps.argAt[key]}: ${ps.kind}.${key}: missing variable '${m}'`)
+      if (missing.length) continue
+      const checked = coerce(value, rule)
+      if ('error' in checked) problems.push(`${ps.argAt[key]}: ${ps.kind}.${key}: ${checked.error}`)
+      else args[key] = checked.value
+    }
+    return { kind: ps.kind, name: ps.name, args } as Step
+  })
+  return { steps, problems }
+}
+
+/** The playbook's steps with every template filled for one VM; problems throw one InputError with positions. */
+export function renderPlaybook(pb: Playbook, vars: Record<string, unknown>): Step[] {
+  const { steps, problems } = renderWithProblems(pb, vars)
+  throwIfAny(pb.file, problems)
+  return steps
+}
+
+/** Renders for every VM before anything runs, so a missing variable stops the run, not one VM mid-way. */
+export function validatePlaybook(pb: Playbook, vms: Vm[]): void {
+  const problems = new Map<string, string[]>()
+  for (const vm of vms)
+    for (const p of renderWithProblems(pb, templateVars(pb, vm)).problems) problems.set(p, [...(problems.get(p) ?? []), vm.name])
+  const all = [...problems].map(([p, names]) => (names.length === vms.length ? p : `${p} (VMs: ${names.join(', ')})`))
+  throwIfAny(pb.file, all)
+}
