@@ -152,6 +152,7 @@ function proxyJumpFromArgs(e: Entry, problems: Problems): Setting[] {
   const args = isScalar(e.value) && typeof e.value.value === 'string' ? e.value.value : ''
   const m = /(?:-o\s*["']?ProxyJump[=\s]\s*|-J\s*)([^\s"']+)["']?/i.exec(args)
   if (m && args.replace(m[0], '').trim() === '') return [{ field: 'proxyJump', value: m[1], spot: spotOf(e) }]
-  problems.add(spotOf(e).at, e.path, 'only -o ProxyJump=… or -J … is understood here; put other ssh options in ~/.ssh/config')
+  const problem = 'only -o ProxyJump=… or -J … is understood here; put other ssh options in ~/.ssh/config'
+  problems.add(spotOf(e).at, e.path, problem)
   return []
 }

@@ -33,7 +33,8 @@ const kubernetesName =
   (spot, problems) => {
     const v = text(spot, problems)
     if (typeof v !== 'string' || pattern.test(v)) return v
-    problems.add(spot.at, spot.path, `${JSON.stringify(v)} is not a valid Kubernetes name (lowercase letters, digits, '-')`)
+    const problem = `${JSON.stringify(v)} is not a valid Kubernetes name (lowercase letters, digits, '-')`
+    problems.add(spot.at, spot.path, problem)
   }
 
 const integer =
@@ -126,7 +127,9 @@ const password: Check = (spot, problems) =>
 /** The `groups:` list of a VM in the meshvm format. */
 export const checkGroupList: Check = (spot, problems) => {
   if (!isSeq(spot.node)) return expected(spot, problems, 'a list of group names')
-  const names = spot.node.items.map((item, i) => text({ node: item as Node, at: item as Node, path: childPath(spot.path, i) }, problems))
+  const names = (spot.node.items as Node[]).map((item, i) =>
+    text({ node: item, at: item, path: childPath(spot.path, i) }, problems),
+  )
   return names.every((n) => n !== undefined) ? names : undefined
 }
 
@@ -172,7 +175,11 @@ export interface Setting {
   spot: Spot
 }
 
-export const spotOf = (e: Entry): Spot => ({ node: e.value, at: isEmpty(e.value) ? e.keyNode : (e.value as Node), path: e.path })
+export const spotOf = (e: Entry): Spot => ({
+  node: e.value,
+  at: isEmpty(e.value) ? e.keyNode : (e.value as Node),
+  path: e.path,
+})
 
 /** Checks one field's value; undefined when it is invalid (the problem is reported). */
 export function checkField(field: FieldName, spot: Spot, problems: Problems, onVm: boolean): Setting | undefined {

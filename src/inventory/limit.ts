@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { rename, writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.js'
 import { hint } from './did-you-mean.js'
+import { readUserFile } from './read-text.js'
 import type { Vm } from './types.js'
 
 /**
@@ -12,18 +13,9 @@ export async function limitTerms(limit: string): Promise<string[]> {
   const terms: string[] = []
   for (const part of parts.map((p) => p.trim()).filter(Boolean)) {
     if (!part.startsWith('@')) terms.push(part)
-    else terms.push(...listedNames(await readText(part.slice(1))))
+    else terms.push(...listedNames(await readUserFile(part.slice(1), `--limit ${part}`)))
   }
   return terms
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new InputError(`--limit @${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-  }
 }
 
 const listedNames = (text: string): string[] =>
@@ -51,10 +43,8 @@ export function applyLimit(vms: Vm[], terms: string[]): Vm[] {
   const include = terms.filter((t) => !/^[!&]/.test(t)).map(matcher)
   const exclude = terms.filter((t) => t.startsWith('!')).map((t) => matcher(t.slice(1)))
   const intersect = terms.filter((t) => t.startsWith('&')).map((t) => matcher(t.slice(1)))
-  const selected = vms.filter(
-    (vm) =>
-      (include.length === 0 || include.some((m) => m(vm))) && !exclude.some((m) => m(vm)) && intersect.every((m) => m(vm)),
-  )
+  const included = (vm: Vm) => include.length === 0 || include.some((m) => m(vm))
+  const selected = vms.filter((vm) => included(vm) && !exclude.some((m) => m(vm)) && intersect.every((m) => m(vm)))
   if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${terms.join(',')}: selects no VM`)
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return selected

@@ -18,7 +18,9 @@ export function readMeshvmFormat(root: Node | null, problems: Problems): VmSourc
   let vms: Entry[] | undefined
   for (const e of entries(root, '', problems)) {
     if (e.key === 'defaults') defaults = readLayer(e, problems, false)
-    else if (e.key === 'groups') entries(e.value, e.path, problems).forEach((g) => groups.set(g.key, readLayer(g, problems, false)))
+    else if (e.key === 'groups') {
+      for (const g of entries(e.value, e.path, problems)) groups.set(g.key, readLayer(g, problems, false))
+    }
     else if (e.key === 'vms') vms = entries(e.value, e.path, problems)
     else problems.add(e.keyNode, e.path, `unknown key${hint(e.key, TOP_KEYS)}`)
   }
@@ -55,7 +57,8 @@ function groupNames(entry: Entry, groups: Map<string, Setting[]>, problems: Prob
   const items = entry.value.items as Node[]
   names.forEach((name, i) => {
     if (!groups.has(name)) {
-      problems.add(items[i], childPath(entry.path, i), `unknown group ${JSON.stringify(name)}${hint(name, groups.keys())}`)
+      const problem = `unknown group ${JSON.stringify(name)}${hint(name, groups.keys())}`
+      problems.add(items[i], childPath(entry.path, i), problem)
     }
   })
   return names.filter((n) => groups.has(n))

@@ -18,7 +18,8 @@ export function parseInventory(text: string, file: string): Inventory {
 
   const root = doc.contents
   const topKeys = isMap(root) ? root.items.map((pair) => String((pair.key as { value?: unknown })?.value)) : []
-  const sources = looksLikeMeshvmFormat(topKeys) || !isMap(root) ? readMeshvmFormat(root, problems) : readAnsibleFormat(root, problems)
+  const meshvm = looksLikeMeshvmFormat(topKeys) || !isMap(root)
+  const sources = meshvm ? readMeshvmFormat(root, problems) : readAnsibleFormat(root, problems)
   const vms = resolveVms(sources, problems)
   problems.throwIfAny()
   return { file, vms }

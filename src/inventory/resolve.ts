@@ -29,7 +29,8 @@ function merge(layers: Setting[][]): Map<FieldName, Setting> {
   for (const setting of layers.flat()) {
     const earlier = merged.get(setting.field)
     const perKey = 'perKey' in FIELDS[setting.field] && earlier
-    merged.set(setting.field, perKey ? { ...setting, value: { ...(earlier.value as object), ...(setting.value as object) } } : setting)
+    const value = perKey ? { ...(earlier.value as object), ...(setting.value as object) } : setting.value
+    merged.set(setting.field, { ...setting, value })
   }
   return merged
 }
@@ -90,7 +91,7 @@ function resolveVm(source: VmSource, problems: Problems): Vm {
   }
 }
 
-/** The address itself when it can be the VM's mesh IP; a loopback address is a port forward (Vagrant's NAT), not that. */
+/** The address itself when it can be the VM's mesh IP; a loopback address is a port forward (Vagrant's NAT). */
 const meshAddress = (address: string): string | undefined =>
   isIP(address) === 0 || address.startsWith('127.') || address === '::1' ? undefined : address
 

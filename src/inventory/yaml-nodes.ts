@@ -18,11 +18,11 @@ export function describe(node: Node | null): string {
   if (isMap(node)) return 'a map'
   if (isSeq(node)) return 'a list'
   // the source text shows what was typed: 1.10 rather than the number 1.1
-  if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : (node.source ?? String(node.value))
-  return 'an alias'
+  if (!isScalar(node)) return 'an alias (aliases are not supported: use defaults or groups)'
+  return typeof node.value === 'string' ? JSON.stringify(node.value) : (node.source ?? String(node.value))
 }
 
-/** The plain JavaScript value of a node (aliases are not resolved: meshvm inventories use defaults and groups instead). */
+/** The plain JavaScript value of a node (aliases are not resolved: meshvm inventories use defaults and groups). */
 export const plain = (node: Node | null): unknown => (node === null || isAlias(node) ? null : node.toJSON())
 
 export const isEmpty = (node: Node | null): boolean => node === null || (isScalar(node) && node.value === null)
@@ -44,8 +44,15 @@ export function entries(node: Node | null, path: string, problems: Problems): En
  * Reports keys repeated in one map anywhere in the document (the YAML parser runs with uniqueKeys off so that every
  * repeat is reported with its path, not only the first). `what(path)` names the kind of key, e.g. "VM name".
  */
-export function reportDuplicateKeys(node: Node | null, path: string, problems: Problems, what: (path: string) => string) {
-  if (isSeq(node)) node.items.forEach((item, i) => reportDuplicateKeys(item as Node, childPath(path, i), problems, what))
+export function reportDuplicateKeys(
+  node: Node | null,
+  path: string,
+  problems: Problems,
+  what: (path: string) => string,
+): void {
+  if (isSeq(node)) {
+    for (const [i, item] of (node.items as Node[]).entries()) reportDuplicateKeys(item, childPath(path, i), problems, what)
+  }
   if (!isMap(node)) return
   const seen = new Map<string, Node>()
   for (const pair of node.items as Array<Pair<Node, Node | null>>) {
