@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { isMap, LineCounter, parseDocument } from 'yaml'
 import { readAnsibleFormat } from './ansible-format.js'
 import { looksLikeMeshvmFormat, readMeshvmFormat } from './meshvm-format.js'
@@ -20,7 +21,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const topKeys = isMap(root) ? root.items.map((pair) => String((pair.key as { value?: unknown })?.value)) : []
   const meshvm = looksLikeMeshvmFormat(topKeys) || !isMap(root)
   const sources = meshvm ? readMeshvmFormat(root, problems) : readAnsibleFormat(root, problems)
-  const vms = resolveVms(sources, problems)
+  const vms = resolveVms(sources, problems, dirname(file))
   problems.throwIfAny()
   return { file, vms }
 }

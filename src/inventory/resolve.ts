@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { homedir, userInfo } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Node } from 'yaml'
 import { FIELDS, type FieldName, type Setting } from './fields.js'
 import type { Problems } from './problems.js'
@@ -16,9 +16,9 @@ export interface VmSource {
   layers: Setting[][]
 }
 
-/** Merges each VM's layers and fills defaults; problems are reported, not thrown. */
-export function resolveVms(sources: VmSource[], problems: Problems): Vm[] {
-  const vms = sources.map((source) => resolveVm(source, problems))
+/** Merges each VM's layers and fills defaults; problems are reported, not thrown. `dir` holds the inventory file. */
+export function resolveVms(sources: VmSource[], problems: Problems, dir: string): Vm[] {
+  const vms = sources.map((source) => resolveVm(source, problems, dir))
   // a conflict is often the echo of a problem already reported (an unknown group, a mistyped key)
   if (problems.count === 0) reportWorkloadGroupConflicts(sources, vms, problems)
   return vms
@@ -35,7 +35,7 @@ function merge(layers: Setting[][]): Map<FieldName, Setting> {
   return merged
 }
 
-function resolveVm(source: VmSource, problems: Problems): Vm {
+function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const merged = merge(source.layers)
   const get = <T>(field: FieldName): T | undefined => merged.get(field)?.value as T | undefined
   const required = (field: FieldName, what: string): string => {
@@ -54,6 +54,7 @@ function resolveVm(source: VmSource, problems: Problems): Vm {
   }
   const user = get<string>('user')
   const port = get<number>('port')
+  const pkg = get<PackageSource>('package')
   return {
     name: source.name,
     groups: source.groups,
@@ -85,7 +86,8 @@ function resolveVm(source: VmSource, problems: Problems): Vm {
     autoregister: get('autoregister') ?? false,
     captureDns: get('captureDns') ?? true,
     tokenDuration: get('tokenDuration') ?? 3600,
-    package: get<PackageSource>('package'),
+    // a package file sits next to the inventory that names it, wherever meshvm runs from
+    package: pkg?.file === undefined ? pkg : { ...pkg, file: resolve(dir, expandHome(pkg.file)!) },
     become: { method: get('become') ?? (user === 'root' ? 'none' : 'sudo') },
     vars: get('vars') ?? {},
   }

@@ -87,6 +87,17 @@ test('a VM with only the required keys gets the documented defaults', () => {
   assert.equal(vm.package, undefined)
 })
 
+test('a package file is found next to the inventory, a URL is kept as written', () => {
+  const text = `defaults: { app: a, namespace: n }
+vms:
+  pushed: { package: { file: debs/istio-sidecar.deb } }
+  fetched: { app: b, package: { url: "https://example.com/s.deb", sha256: "${'a'.repeat(64)}" } }
+`
+  const [pushed, fetched] = parseInventory(text, '/srv/fleet/inventory.yaml').vms
+  assert.deepEqual(pushed.package, { file: '/srv/fleet/debs/istio-sidecar.deb' })
+  assert.deepEqual(fetched.package, { url: 'https://example.com/s.deb', sha256: 'a'.repeat(64) })
+})
+
 test('internalIP defaults to the address only when that is a reachable IP', () => {
   const list = byName(
     vms(`defaults: { app: a, namespace: n }
