@@ -1,0 +1,94 @@
+import { makeBundle } from '../bundle/make-bundle.js'
+import type { Bundle, BundleInput, IstioVersion, WorkloadGroupObject } from '../bundle/types.js'
+import {
+  ensureWorkloadGroup,
+  mintToken,
+  readClusterFacts,
+  workloadGroupSpec,
+  type ClusterClient,
+  type ClusterFacts,
+  type EnsuredObject,
+} from '../cluster/index.js'
+import type { Vm } from '../inventory/types.js'
+import type { Secret } from '../secret.js'
+
+/** The WorkloadGroup object an inventory group stands for, as the bundle reads it. */
+export function workloadGroupObject(vm: Vm): WorkloadGroupObject {
+  const g = vm.workloadGroup
+  return { metadata: { name: g.name, namespace: g.namespace }, spec: workloadGroupSpec(g) as WorkloadGroupObject['spec'] }
+}
+
+const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.name}`
+
+/**
+ * Makes VM bundles from one cluster: ensures each distinct WorkloadGroup once, reads cluster facts once per distinct
+ * set of inputs, and mints a fresh token per VM at the moment its bundle is made.
+ */
+export class VmBundles {
+  readonly #facts = new Map<string, Promise<ClusterFacts>>()
+
+  constructor(
+    readonly client: ClusterClient,
+    readonly istioVersion?: IstioVersion,
+  ) {}
+
+  /** Namespace, service account and WorkloadGroup for every distinct group, in inventory order. */
+  async ensureGroups(vms: Vm[], dryRun: boolean): Promise<EnsuredObject[]> {
+    const firstOfGroup = new Map<string, Vm>()
+    for (const vm of vms) if (!firstOfGroup.has(groupKey(vm))) firstOfGroup.set(groupKey(vm), vm)
+    const results: EnsuredObject[] = []
+    for (const vm of firstOfGroup.values()) results.push(...(await ensureWorkloadGroup(this.client, vm.workloadGroup, { dryRun })))
+    return results
+  }
+
+  facts(vm: Vm): Promise<ClusterFacts> {
+    const options = {
+      revision: vm.revision,
+      istioNamespace: vm.istioNamespace,
+      clusterId: vm.clusterId,
+      ingressIP: vm.ingressIP,
+      ingressService: vm.ingressService,
+    }
+    const key = JSON.stringify([groupKey(vm), options])
+    let facts = this.#facts.get(key)
+    if (!facts) {
+      facts = readClusterFacts(this.client, vm.workloadGroup, options)
+      this.#facts.set(key, facts)
+      facts.catch(() => this.#facts.delete(key))
+    }
+    return facts
+  }
+
+  async forVm(vm: Vm): Promise<Bundle> {
+    const facts = await this.facts(vm)
+    const token = await mintToken(this.client, vm.workloadGroup.namespace, vm.workloadGroup.serviceAccount, vm.tokenDuration)
+    return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, this.istioVersion))
+  }
+}
+
+/** The VM-side flags of `workload entry configure`. */
+export type VmFlags = Pick<Vm, 'istioNamespace' | 'internalIP' | 'externalIP' | 'autoregister' | 'captureDns'>
+
+export function bundleInput(
+  workloadGroup: WorkloadGroupObject,
+  facts: ClusterFacts,
+  flags: VmFlags,
+  token: Secret,
+  istioVersion?: IstioVersion,
+): BundleInput {
+  return {
+    workloadGroup,
+    meshConfig: facts.meshConfig,
+    rootCert: facts.rootCert,
+    token,
+    clusterId: facts.clusterId,
+    revision: facts.revision,
+    istioNamespace: flags.istioNamespace,
+    ingressIP: facts.ingressIP,
+    internalIP: flags.internalIP,
+    externalIP: flags.externalIP,
+    autoregister: flags.autoregister,
+    captureDns: flags.captureDns,
+    istioVersion: istioVersion ?? facts.istioVersion,
+  }
+}
