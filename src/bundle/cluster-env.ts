@@ -40,7 +40,8 @@ export function clusterEnv(
   return lines.sort(compareUtf8).join('\n') + '\n'
 }
 
-// Ports istio-iptables must leave alone on the VM: ssh (1.13+), Envoy's stats and readiness ports, the agent's status port.
+// Ports istio-iptables must leave alone on the VM: ssh (1.13+), Envoy's stats and readiness ports, the agent's
+// status port.
 function excludePorts(statusPort: number, behaviour: VersionBehaviour): string {
   const base = behaviour.excludeSsh ? '22,15090,15021' : '15090,15021'
   if (statusPort === 15090 || statusPort === 15021) return base

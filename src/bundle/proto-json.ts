@@ -90,7 +90,9 @@ function encodeField(name: string, value: JsonValue): JsonValue | undefined {
     return STRING_MAP_FIELDS.has(name) ? { ...value } : mapValues(value, (v) => (isJsonMap(v) ? encodeMessage(v) : v))
   }
   if (isJsonMap(value)) return encodeMessage(value)
-  if (Array.isArray(value)) return value.length === 0 ? undefined : value.map((v) => (isJsonMap(v) ? encodeMessage(v) : v))
+  if (Array.isArray(value)) {
+    return value.length === 0 ? undefined : value.map((v) => (isJsonMap(v) ? encodeMessage(v) : v))
+  }
   if (WRAPPER_FIELDS.has(name)) return value
   if (value === false || value === 0 || value === '' || ENUM_DEFAULTS[name] === value) return undefined
   if (DURATION_FIELDS.has(name) && typeof value === 'string') return normaliseDuration(value)

@@ -1,81 +1,12 @@
 // The part of go-yaml v2's emitter (emitterc.go) that block-style output of JSON-like values reaches: the cursor
-// state (column, whitespace, indention), scalar analysis, style choice and the four scalar writers, including
-// folding long scalars at spaces past column 80.
+// state (column, whitespace, indention), style choice and the four scalar writers, including folding long scalars
+// at spaces past column 80.
+import { analyzeScalar, isBreak, isPrintable } from './yaml-v2-analyze.js'
 
 const BEST_WIDTH = 80
 const BEST_INDENT = 2
 
 export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal'
-
-interface ScalarAnalysis {
-  multiline: boolean
-  blockPlainAllowed: boolean
-  singleQuotedAllowed: boolean
-  blockAllowed: boolean
-}
-
-const isBreak = (c: string) => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029'
-
-function isPrintable(c: string): boolean {
-  const p = c.codePointAt(0) ?? 0
-  return (
-    p === 0x0a || (p >= 0x20 && p <= 0x7e) || (p >= 0xa0 && p <= 0xd7ff) || (p >= 0xe000 && p <= 0xfffd && p !== 0xfeff)
-  )
-}
-
-// Block context only: the flow-context results are never needed because flow style is used only for `{}` and `[]`.
-function analyze(value: string): ScalarAnalysis {
-  const cs = Array.from(value)
-  let blockIndicators = value.startsWith('---') || value.startsWith('...')
-  let leadingSpace = false
-  let leadingBreak = false
-  let trailingSpace = false
-  let trailingBreak = false
-  let breakSpace = false
-  let spaceBreak = false
-  let special = false
-  let lineBreaks = false
-  let previousSpace = false
-  let previousBreak = false
-  let precededByWhitespace = true
-  cs.forEach((c, i) => {
-    const next = cs[i + 1]
-    const followedByWhitespace = next === undefined || next === ' ' || next === '\t'
-    if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(c)) blockIndicators = true
-      else if ((c === '?' || c === ':' || c === '-') && followedByWhitespace) blockIndicators = true
-    } else if ((c === ':' && followedByWhitespace) || (c === '#' && precededByWhitespace)) {
-      blockIndicators = true
-    }
-    if (!isPrintable(c)) special = true
-    const last = i === cs.length - 1
-    if (c === ' ') {
-      if (i === 0) leadingSpace = true
-      if (last) trailingSpace = true
-      if (previousBreak) breakSpace = true
-      previousSpace = true
-      previousBreak = false
-    } else if (isBreak(c)) {
-      lineBreaks = true
-      if (i === 0) leadingBreak = true
-      if (last) trailingBreak = true
-      if (previousSpace) spaceBreak = true
-      previousSpace = false
-      previousBreak = true
-    } else {
-      previousSpace = false
-      previousBreak = false
-    }
-    precededByWhitespace = c === ' ' || c === '\t' || isBreak(c)
-  })
-  const noPlain = leadingSpace || leadingBreak || trailingSpace || trailingBreak || breakSpace || spaceBreak
-  return {
-    multiline: lineBreaks,
-    blockPlainAllowed: !(noPlain || special || lineBreaks || blockIndicators),
-    singleQuotedAllowed: !(breakSpace || spaceBreak || special),
-    blockAllowed: !(trailingSpace || spaceBreak || special),
-  }
-}
 
 /** Output text plus the emitter's cursor state, which decides where spaces and line breaks go. */
 export class YamlEmitter {
@@ -111,12 +42,12 @@ export class YamlEmitter {
 
   /** Multi-line keys and keys over 128 characters cannot be simple keys (they get the `? ` form). */
   static isSimpleKey(key: string): boolean {
-    return key.length <= 128 && !analyze(key).multiline
+    return key.length <= 128 && !analyzeScalar(key).multiline
   }
 
   /** Writes a scalar; `requested` is what the encoder asked for, the analysis may demote it as yaml.v2 does. */
   writeScalar(value: string, requested: ScalarStyle, indent: number, simpleKey: boolean): void {
-    const a = analyze(value)
+    const a = analyzeScalar(value)
     let style = requested
     if (simpleKey && a.multiline) style = 'double'
     if (style === 'plain' && !a.blockPlainAllowed) style = 'single'

@@ -56,7 +56,8 @@ function goInt(s: string): bigint | undefined {
   return sign === '' && value < 2n ** 64n ? value : undefined
 }
 
-// The layouts yaml.v2 tries: "2006-1-2T15:4:5.999999999Z07:00" (also with 't'), "2006-1-2 15:4:5.999999999", "2006-1-2".
+// The Go time layouts yaml.v2 tries: "2006-1-2T15:4:5.999999999Z07:00" (also with 't'),
+// "2006-1-2 15:4:5.999999999" and "2006-1-2".
 function isTimestamp(s: string): boolean {
   const m = TIMESTAMP.exec(s)
   if (!m) return false
