@@ -83,7 +83,7 @@ export const packageStep: Handler<Args, Plan> = {
       }
     }
     if (!url && !file) return fail(`${a.name} needs installing but the step has no source url or file`)
-    const after = `${a.name} ${wantVersion ?? ''}${sha256 ? ` (sha256 ${sha256.slice(0, 12)}…)` : ''}`.trim()
+    const after = [a.name, wantVersion, sha256 && `(sha256 ${sha256.slice(0, 12)}…)`].filter(Boolean).join(' ')
     return change(`${installed ? 'replace' : 'install'} ${a.name}`, { install: true, format }, { before: now, after })
   },
   async apply(a, c, conn) {
