@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { debUris, hostDebianMirror } from '../../src/lab/hosts/apt-mirror.js'
 import { cgroupRoots } from '../../src/lab/hosts/cgroups.js'
 import { LAB_OPERATOR_SUDO_PASSWORD, ensureBase, hostsStatus, labIdOf, startHosts, stopHosts } from '../../src/lab/hosts/index.js'
-import { labLeftovers, labSkipReason, sshRun, withLabHosts, type TestHost } from '../support/lab-hosts.js'
+import { labLeftovers, labSkipReason, sshRun, stopOrphanedTestLabs, withLabHosts, type TestHost } from '../support/lab-hosts.js'
 
 test('the base is fetched from the Debian archive named in apt sources, one-line or deb822', () => {
   const list = 'deb [arch=amd64] http://mirror.example/debian/ bookworm main\ndeb http://security.debian.org/debian-security x main\n'
@@ -75,6 +75,9 @@ async function checkHost(host: TestHost, deb: Buffer, bridgeUrl: string): Promis
   assert.equal(await out(host, 'sudo -n systemctl enable --now lab-probe && systemctl is-active lab-probe'), 'active')
   assert.equal(await out(host, `curl -s --max-time 5 ${bridgeUrl}`), `hello ${host.address}`)
   assert.equal(await out(host, 'ip route show default'), '')
+  // what istio-iptables does: a NAT redirect inside the host's own namespace
+  const redirect = 'sudo -n iptables -t nat -A OUTPUT -p tcp --dport 15999 -j REDIRECT --to-ports 15001'
+  assert.match(await out(host, `${redirect} && sudo -n iptables -t nat -S OUTPUT`), /REDIRECT --to-ports 15001/)
   assert.match((await sshRun(host, 'ip route get 192.0.2.1')).stderr, /unreachable/)
 }
 
@@ -132,6 +135,7 @@ function killAll(dir: string): void {
 }
 
 test('up is idempotent, and after a kill -9 of everything up and down still work and leave nothing', { skip: labSkipReason }, async () => {
+  await stopOrphanedTestLabs()
   const dir = mkdtempSync('/tmp/meshvm-lab-test-')
   try {
     const baseDir = await ensureBase()

@@ -10,12 +10,24 @@ import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
 export const labSkipReason: string | false =
   process.platform !== 'linux' || process.getuid?.() !== 0 ? 'lab hosts need root on Linux: run the tests as root' : false
 
+const TEST_LAB_PREFIX = '/tmp/meshvm-lab-test-'
+
+/** Labs of test processes that were killed before their finally ran (their hosts would run forever otherwise). */
+export async function stopOrphanedTestLabs(): Promise<void> {
+  for (const claim of otherClaims()) {
+    if (!claim.dir.startsWith(TEST_LAB_PREFIX) || pidAlive(claim.ownerPid)) continue
+    await stopHosts(claim.dir)
+    rmSync(claim.dir, { recursive: true, force: true })
+  }
+}
+
 /** A lab host a test can ssh to. */
 export type TestHost = LabHost & SshTarget
 
 /** Boots `count` fresh lab hosts in a new /tmp dir, runs `fn`, and always stops them and removes the dir. */
 export async function withLabHosts<T>(count: number, fn: (hosts: TestHost[], lab: LabHosts) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync('/tmp/meshvm-lab-test-')
+  await stopOrphanedTestLabs()
+  const dir = mkdtempSync(TEST_LAB_PREFIX)
   try {
     const baseDir = await ensureBase(undefined, (line) => console.log(`# ${line}`))
     const firstIndex = freeFirstIndex(labIdOf(dir), 'mvlab0', count)

@@ -13,10 +13,12 @@ export interface LabClaim {
   bridge: string
   first: number
   last: number
+  /** The process that started the lab (test helpers clean up labs whose test process died). */
+  ownerPid: number
 }
 
 /** Claims of other labs whose state.json still exists (a deleted lab dir frees its claim). */
-export function otherClaims(labId: string): LabClaim[] {
+export function otherClaims(labId = ''): LabClaim[] {
   const dir = join(REGISTRY, 'labs')
   if (!existsSync(dir)) return []
   return readdirSync(dir).flatMap((f) => {

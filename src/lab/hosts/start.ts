@@ -15,7 +15,7 @@ import { addHostNetwork, bridgeAddress, ensureBridge, hostAddress, parseSubnet }
 import { pidAlive } from './processes.js'
 import { markBridgeCreated, otherClaims, writeClaim } from './registry.js'
 import { requireRootOnLinux } from './require-root.js'
-import { ensureIdentity, mountOverlay } from './rootfs.js'
+import { ensureIdentity, isMounted, mountOverlay } from './rootfs.js'
 import { readState, writeState, type HostState, type LabState } from './state.js'
 import { stopHosts } from './stop.js'
 import { startSupervisor } from './supervisor.js'
@@ -140,7 +140,7 @@ export async function startHosts(o: StartHostsOptions): Promise<LabHosts> {
   const readyTimeoutMs = o.readyTimeoutMs ?? 60_000 + o.count * 1_000
   mkdirSync(dir, { recursive: true })
   const previous = readState(dir)
-  if (previous?.hosts.length === o.count && previous.hosts.every((h) => pidAlive(h.supervisorPid))) {
+  if (previous?.hosts.length === o.count && previous.hosts.every((h) => pidAlive(h.supervisorPid) && isMounted(h.root))) {
     log(`reusing the ${o.count} running lab hosts in ${dir}`)
     await waitReady(previous, readyTimeoutMs)
     return result(previous)
@@ -152,14 +152,14 @@ export async function startHosts(o: StartHostsOptions): Promise<LabHosts> {
   rmSync(join(dir, 'hosts'), { recursive: true, force: true })
   const labKey = await ensureClientKey(dir)
   const state = planState(o, dir)
-  refuseOverlap(state, o.firstIndex ?? 1)
+  const first = o.firstIndex ?? 1
+  refuseOverlap(state, first)
   raiseInotifyLimits()
   writeState(state) // before anything exists, so a crash at any point leaves a record to clean up from
-  const first = state.hosts[0]?.name
-  writeClaim({ labId: state.labId, dir, bridge: state.bridge, first: o.firstIndex ?? 1, last: (o.firstIndex ?? 1) + o.count - 1 })
+  writeClaim({ labId: state.labId, dir, bridge: state.bridge, first, last: first + o.count - 1, ownerPid: process.pid })
   try {
     if (await ensureBridge(state.bridge, state.bridgeAddress, state.prefixLength)) markBridgeCreated(state.bridge)
-    log(`booting ${o.count} lab hosts from ${first ?? 'vm1'} on ${state.bridge} (${state.bridgeAddress})`)
+    log(`booting ${o.count} lab hosts from vm${first} on ${state.bridge} (${state.bridgeAddress})`)
     const authorized = [labKey, o.clientPublicKey].filter(Boolean).join('\n')
     const hostKeys = await mapLimit(state.hosts, 8, (h) => bootHost(state, h, authorized))
     writeKnownHosts(dir, state.hosts.map((h, i) => ({ address: h.address, hostKey: hostKeys[i] ?? '' })))
