@@ -141,6 +141,7 @@ export const FIELDS = {
   identityFile: { check: text },
   password: { check: password },
   proxyJump: { check: text },
+  knownHostsFile: { check: text },
   app: { check: kubernetesName(DNS_SUBDOMAIN) },
   namespace: { check: kubernetesName(DNS_LABEL) },
   serviceAccount: { check: kubernetesName(DNS_SUBDOMAIN) },

@@ -64,6 +64,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
       user: user ?? userInfo().username,
       identityFile: expandHome(get<string>('identityFile')),
       proxyJump: get<string>('proxyJump'),
+      knownHostsFile: relativeTo(dir, get<string>('knownHostsFile')),
       defaulted: [...(user === undefined ? ['user' as const] : []), ...(port === undefined ? ['port' as const] : [])],
     },
     workloadGroup: {
@@ -87,7 +88,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
     captureDns: get('captureDns') ?? true,
     tokenDuration: get('tokenDuration') ?? 3600,
     // a package file sits next to the inventory that names it, wherever meshvm runs from
-    package: pkg?.file === undefined ? pkg : { ...pkg, file: resolve(dir, expandHome(pkg.file)!) },
+    package: pkg?.file === undefined ? pkg : { ...pkg, file: relativeTo(dir, pkg.file) },
     become: { method: get('become') ?? (user === 'root' ? 'none' : 'sudo') },
     vars: get('vars') ?? {},
   }
@@ -96,6 +97,8 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
 /** The address itself when it can be the VM's mesh IP; a loopback address is a port forward (Vagrant's NAT). */
 const meshAddress = (address: string): string | undefined =>
   isIP(address) === 0 || address.startsWith('127.') || address === '::1' ? undefined : address
+
+const relativeTo = (dir: string, path: string | undefined) => (path === undefined ? undefined : resolve(dir, expandHome(path)!))
 
 function expandHome(path: string | undefined): string | undefined {
   if (path === '~') return homedir()

@@ -10,6 +10,8 @@ export interface SshTarget {
   password?: Secret
   /** `user@host:port` list, comma separated, as OpenSSH ProxyJump. */
   proxyJump?: string
+  /** Extra known_hosts file (relative to the inventory), read before ~/.ssh/known_hosts; new keys go there. */
+  knownHostsFile?: string
   /**
    * Fields the inventory left unset and that hold OpenSSH's fallback (port 22, the current user): the ssh layer lets
    * ~/.ssh/config override exactly these, as `ssh` does when neither `-p` nor `-l` is given.
