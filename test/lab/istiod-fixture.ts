@@ -42,7 +42,9 @@ export interface TestCluster {
   close(): Promise<void>
 }
 
-export async function startTestCluster(opts: { streamHoldMs?: number; disconnectGraceMs?: number } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  opts: { host?: string; streamHoldMs?: number; disconnectGraceMs?: number } = {},
+): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'meshvm-istiod-test-'))
   const pki = await createLabPki(join(dir, 'pki'))
   const apiCert = await issueServingCert(pki, { ips: ['127.0.0.1'] })
