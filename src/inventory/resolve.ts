@@ -55,6 +55,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const user = get<string>('user')
   const port = get<number>('port')
   const pkg = get<PackageSource>('package')
+  const known = relativeTo(dir, get<string>('knownHostsFile'))
   return {
     name: source.name,
     groups: source.groups,
@@ -64,7 +65,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
       user: user ?? userInfo().username,
       identityFile: expandHome(get<string>('identityFile')),
       proxyJump: get<string>('proxyJump'),
-      knownHostsFile: relativeTo(dir, get<string>('knownHostsFile')),
+      ...(known ? { knownHostsFile: known } : {}),
       defaulted: [...(user === undefined ? ['user' as const] : []), ...(port === undefined ? ['port' as const] : [])],
     },
     workloadGroup: {
