@@ -5,6 +5,7 @@ import type { WorkloadGroupObject } from './types.js'
 import { parseYamlV2 } from './yaml-v2-parse.js'
 
 const MAX_PORT = 2 ** 32 - 1 // ports are uint32 in the WorkloadEntry proto
+const NEEDS_STRING = 'the WorkloadGroup file needs a non-empty string (quote it if YAML reads it as another type) at'
 
 /** Parses the file; `apiVersion`/`kind` are not checked (istioctl does not either). */
 export function parseWorkloadGroupFile(text: string): WorkloadGroupObject {
@@ -14,10 +15,8 @@ export function parseWorkloadGroupFile(text: string): WorkloadGroupObject {
   const spec = mapping(doc.spec, 'spec')
   const name = metadata.name
   const namespace = metadata.namespace
-  if (typeof name !== 'string' || name === '') throw new InputError('the WorkloadGroup file has no metadata.name')
-  if (typeof namespace !== 'string' || namespace === '') {
-    throw new InputError('the WorkloadGroup file has no metadata.namespace')
-  }
+  if (typeof name !== 'string' || name === '') throw new InputError(`${NEEDS_STRING} metadata.name`)
+  if (typeof namespace !== 'string' || namespace === '') throw new InputError(`${NEEDS_STRING} metadata.namespace`)
   const specMetadata = mapping(spec.metadata, 'spec.metadata')
   const template = mapping(spec.template, 'spec.template')
   const serviceAccount = optionalString(template.serviceAccount, 'spec.template.serviceAccount')
