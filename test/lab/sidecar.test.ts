@@ -171,6 +171,16 @@ describe('stand-in pilot-agent against the lab istiod', () => {
     await waitFor('disconnectedAt', () => Boolean(c.kube.store.get('workloadentries', 'vm-ns', 'web-10.0.0.8')?.metadata.annotations?.['istio.io/disconnectedAt']))
   })
 
+  it('connects without auto-registration or labels, and registers nothing', async () => {
+    const before = c.kube.store.list('workloadentries', 'vm-ns').length
+    const agent = startAgent(vmRoot('vm-plain'), { ISTIO_META_AUTO_REGISTER_GROUP: '', ISTIO_METAJSON_LABELS: '', INSTANCE_IP: '10.0.0.9' })
+    await waitFor('the connected line', () => agent.output().includes('connected to upstream XDS server'))
+    assert.equal(c.kube.store.list('workloadentries', 'vm-ns').length, before)
+    assert.ok(c.istiod.connections().some((x) => x.ip === '10.0.0.9' && x.workloadEntry === undefined))
+    agent.child.kill('SIGTERM')
+    assert.equal(await agent.exited, 0)
+  })
+
   const failures: [string, () => { root: string; env?: Record<string, string> }, RegExp][] = [
     ['missing hosts line', () => ({ root: vmRoot('vm-nohosts', { hostsLine: false }) }), /lookup istiod\.istio-system\.svc: no such host/],
     ['forged token', () => ({ root: vmRoot('vm-badtoken', { token: forge(c.token('vm-sa')) }) }), /error\tcitadelclient\tfailed to sign CSR.*code = Unauthenticated desc = authentication failure/],

@@ -5,6 +5,8 @@
 //   POST /meshvm.lab.v1/stream       body {connectionId}        → held streamHoldMs, then {status}  (the stream itself)
 //   POST /meshvm.lab.v1/certificate  body: CSR PEM              → leaf + root PEM                   (the CA service)
 // Refusals answer {code, message} with the gRPC code's HTTP status (refusal.ts).
+// A proxy with no stream open for disconnectGraceMs is disconnected: its WorkloadEntry gets istio.io/disconnectedAt
+// (and loses connectedAt) but, unlike real istiod's cleanup, is not deleted, so tests and `lab status` can see it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
