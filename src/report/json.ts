@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { ExitError } from '../errors.js'
+import type { RunListener } from '../executor/events.js'
+import type { Secret } from '../secret.js'
+import type { RunReport } from './collector.js'
+import { maskDeep, type LineOut } from './text.js'
+
+/** `--output json`: every event as one JSON object per line (NDJSON). */
+export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = []): RunListener {
+  return (event) => out(JSON.stringify(maskDeep(event, secrets)))
+}
+
+/** Writes the report as JSON, atomically: a temp file in the same directory, synced, then renamed over `file`. */
+export async function writeReport(file: string, report: RunReport, secrets: readonly Secret[] = []): Promise<void> {
+  const text = JSON.stringify(maskDeep(report, secrets), null, 2) + '\n'
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    const fh = await open(temp, 'wx', 0o644)
+    try {
+      await fh.writeFile(text)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(temp, file)
+  } catch (err) {
+    await rm(temp, { force: true })
+    throw new ExitError(`cannot write the report ${file}: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,57 @@
+import { styleText } from 'node:util'
+import type { Tally } from '../executor/events.js'
+import { failingStep, type HostReport, type RunReport } from './collector.js'
+import { indentRest, seconds } from './text.js'
+
+type Color = Parameters<typeof styleText>[0]
+
+// Recap column order, as Ansible's PLAY RECAP, and the color a non-zero count gets.
+const columns: [keyof Tally, Color][] = [
+  ['ok', 'green'],
+  ['changed', 'yellow'],
+  ['unreachable', 'red'],
+  ['failed', 'red'],
+  ['skipped', 'cyan'],
+]
+
+function hostColor(h: HostReport): Color {
+  if (h.status === 'failed' || h.status === 'unreachable') return 'red'
+  if (h.status === 'not-run') return 'gray'
+  return h.changed > 0 ? 'yellow' : 'green'
+}
+
+/** Why a host did not finish well, in one entry: `vm-3: step "Wait for XDS" failed: <msg>`. */
+function failureLine(name: string, h: HostReport): string | undefined {
+  const step = failingStep(h)
+  if (step) return `${name}: step "${step.name}" failed: ${step.msg}`
+  if (h.status === 'failed' || h.status === 'unreachable') return `${name}: ${h.status}: ${h.msg ?? ''}`
+  if (h.status === 'not-run') return `${name}: not run (the run stopped before this host finished)`
+  return undefined
+}
+
+/** The final recap: one aligned row of counts per host, a totals line, then what failed and why. */
+export function formatRecap(report: RunReport, opts: { color: boolean }): string[] {
+  const paint = (c: Color, s: string) => (opts.color ? styleText(c, s) : s)
+  const hosts = Object.entries(report.hosts)
+  const nameWidth = Math.max(0, ...hosts.map(([n]) => n.length))
+  const width = (k: keyof Tally) => Math.max(...hosts.map(([, h]) => String(h[k]).length))
+  const cells = columns.map(([k, c]) => ({ k, c, w: `${k}=`.length + width(k) }))
+
+  const rows = hosts.map(([name, h]) => {
+    const counts = cells.map(({ k, c, w }) => {
+      const text = `${k}=${h[k]}`
+      return (h[k] > 0 ? paint(c, text) : text) + ' '.repeat(w - text.length)
+    })
+    return `${paint(hostColor(h), name)}${' '.repeat(nameWidth - name.length)} : ${counts.join('  ')}`.trimEnd()
+  })
+
+  const t = report.totals
+  const notRun = hosts.filter(([, h]) => h.status === 'not-run').length
+  const mode = report.check ? ', check mode: changed = would change' : ''
+  const took = report.durationMs === undefined ? '' : ` in ${seconds(report.durationMs)}`
+  const totals =
+    `${hosts.length} hosts${took}: ok=${t.ok} changed=${t.changed} unreachable=${t.unreachable} ` +
+    `failed=${t.failed} skipped=${t.skipped}${notRun ? ` not-run=${notRun}` : ''}${mode}`
+  const failures = hosts.flatMap(([n, h]) => failureLine(n, h) ?? []).map((l) => paint('red', indentRest(l, '  ')))
+  return [paint('bold', `RECAP ${report.playbook}`), ...rows, totals, ...failures]
+}
