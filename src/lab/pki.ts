@@ -52,7 +52,8 @@ export async function createLabPki(dir: string): Promise<LabPki> {
 /**
  * Issues (or reuses) a server+client certificate for the given names and addresses, e.g. istiod's
  * `istiod.istio-system.svc` or the API emulator's 198.18.0.1. Files are named after the names, so a different set
- * of names gets a new certificate.
+ * of names gets a new certificate. Callers issue sequentially (lab up does): two concurrent first issues of the same
+ * names could pair one call's key with the other's certificate.
  */
 export async function issueServingCert(pki: LabPki, sans: { dnsNames?: string[]; ips?: string[] }): Promise<ServingCert> {
   const dnsNames = sans.dnsNames ?? []
