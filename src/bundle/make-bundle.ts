@@ -4,7 +4,7 @@ import { goPrintStringMap } from './go-format.js'
 import { hostsFile, hostsWarning } from './hosts.js'
 import { behaviourOf } from './istio-version.js'
 import { istiodHost } from './istiod.js'
-import { encodeMessage, isJsonMap } from './proto-json.js'
+import { encodeMessage } from './proto-json.js'
 import { resolveProxyConfig } from './proxy-config.js'
 import { workloadProxyMetadata } from './proxy-metadata.js'
 import type { Bundle, BundleInput } from './types.js'
@@ -20,10 +20,9 @@ const OWNER_ONLY = 0o600
  */
 export function makeBundle(input: BundleInput): Bundle {
   const behaviour = behaviourOf(input.istioVersion)
-  const { proxyConfig, trustDomain } = resolveProxyConfig(input, behaviour)
+  const { proxyConfig, proxyMetadata, trustDomain } = resolveProxyConfig(input, behaviour)
   const meshId = typeof proxyConfig.meshId === 'string' ? proxyConfig.meshId : ''
-  const meshMetadata = isJsonMap(proxyConfig.proxyMetadata) ? proxyConfig.proxyMetadata : {}
-  const metadata = workloadProxyMetadata(input, meshMetadata, meshId, trustDomain, behaviour)
+  const metadata = workloadProxyMetadata(input, proxyMetadata, meshId, trustDomain, behaviour)
   proxyConfig.proxyMetadata = metadata
   const statusPort = typeof proxyConfig.statusPort === 'number' ? proxyConfig.statusPort : 0
   const host = istiodHost(input.istioNamespace, input.revision)

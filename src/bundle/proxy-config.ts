@@ -10,8 +10,10 @@ import { parseYamlV2 } from './yaml-v2-parse.js'
 const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config'
 
 export interface MeshDefaults {
-  /** The decoded defaultConfig after all layering, before the workload's own proxyMetadata keys are set. */
+  /** The decoded defaultConfig after all layering; its proxyMetadata is `proxyMetadata` below. */
   proxyConfig: JsonMap
+  /** Mesh and annotation proxyMetadata merged, before the workload's own keys are set. */
+  proxyMetadata: Record<string, string>
   /** Top-level `trustDomain` of the mesh config ('' when unset). */
   trustDomain: string
 }
@@ -38,18 +40,19 @@ export function resolveProxyConfig(input: BundleInput, behaviour: VersionBehavio
   // Annotations replace ProxyConfig fields, but their proxyMetadata entries are merged key by key into the mesh's.
   // Upstream writes into a nil map (and panics) when the mesh's defaultConfig has no proxyMetadata; we start empty.
   const wg = input.workloadGroup
-  const metadata: JsonMap = { ...(isJsonMap(proxyConfig.proxyMetadata) ? proxyConfig.proxyMetadata : {}) }
+  // decodeMessage has checked that every proxyMetadata value is a string.
+  const metadata = { ...(proxyConfig.proxyMetadata as Record<string, string> | undefined) }
   for (const annotations of [wg.metadata.annotations, wg.spec.metadata?.annotations]) {
     const text = annotations?.[PROXY_CONFIG_ANNOTATION]
     if (text === undefined) continue
     const overlay = parseYamlV2(text, `annotation ${PROXY_CONFIG_ANNOTATION}`) ?? {}
     Object.assign(proxyConfig, decodeMessage(overlay, PROXY_CONFIG_ANNOTATION))
-    if (isJsonMap(proxyConfig.proxyMetadata)) Object.assign(metadata, proxyConfig.proxyMetadata)
+    Object.assign(metadata, proxyConfig.proxyMetadata)
   }
   proxyConfig.proxyMetadata = metadata
 
   // Always assigned: a group without a probe removes a readinessProbe set by the mesh or an annotation.
   delete proxyConfig.readinessProbe
   if (wg.spec.probe) proxyConfig.readinessProbe = decodeMessage(wg.spec.probe, 'spec.probe')
-  return { proxyConfig, trustDomain }
+  return { proxyConfig, proxyMetadata: metadata, trustDomain }
 }

@@ -2,7 +2,6 @@
 // cluster.env.
 import { compareUtf8, goJsonString, goJsonStringMap } from './go-format.js'
 import type { VersionBehaviour } from './istio-version.js'
-import type { JsonMap } from './proto-json.js'
 import type { BundleInput } from './types.js'
 
 const CANONICAL_NAME_LABELS = ['service.istio.io/canonical-name', 'app.kubernetes.io/name', 'app']
@@ -23,7 +22,7 @@ export function sortedPorts(input: BundleInput): Array<[string, number]> {
 /** The final proxyMetadata: the mesh/annotation entries with the workload's keys set over them. */
 export function workloadProxyMetadata(
   input: BundleInput,
-  meshMetadata: JsonMap,
+  meshMetadata: Record<string, string>,
   meshId: string,
   trustDomain: string,
   behaviour: VersionBehaviour,
@@ -38,7 +37,7 @@ export function workloadProxyMetadata(
   }
   const canonicalService = firstPresent(CANONICAL_NAME_LABELS, wg.metadata.name)
   const canonicalRevision = firstPresent(CANONICAL_REVISION_LABELS, 'latest')
-  const md: Record<string, string> = { ...(meshMetadata as Record<string, string>) }
+  const md = { ...meshMetadata }
   md.CANONICAL_SERVICE = canonicalService
   md.CANONICAL_REVISION = canonicalRevision
   md.POD_NAMESPACE = wg.metadata.namespace

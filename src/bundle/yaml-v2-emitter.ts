@@ -25,6 +25,13 @@ export class YamlEmitter {
     this.column = 0
   }
 
+  // A newline in the text becomes a line break; other break characters (U+2028...) are copied as they are.
+  private writeBreak(c: string): void {
+    if (c === '\n') return this.putBreak()
+    this.out += c
+    this.column = 0
+  }
+
   writeIndent(indent: number): void {
     const target = Math.max(indent, 0)
     if (!this.indention || this.column > target || (this.column === target && !this.whitespace)) this.putBreak()
@@ -40,9 +47,9 @@ export class YamlEmitter {
     this.indention = this.indention && isIndention
   }
 
-  /** Multi-line keys and keys over 128 characters cannot be simple keys (they get the `? ` form). */
+  /** Multi-line keys and keys over 128 bytes cannot be simple keys (they get the `? ` form). */
   static isSimpleKey(key: string): boolean {
-    return key.length <= 128 && !analyzeScalar(key).multiline
+    return Buffer.byteLength(key, 'utf8') <= 128 && !analyzeScalar(key).multiline
   }
 
   /** Writes a scalar; `requested` is what the encoder asked for, the analysis may demote it as yaml.v2 does. */
@@ -92,11 +99,7 @@ export class YamlEmitter {
         spaces = true
       } else if (isBreak(c)) {
         if (!breaks && c === '\n') this.putBreak()
-        if (c === '\n') this.putBreak()
-        else {
-          this.out += c
-          this.column = 0
-        }
+        this.writeBreak(c)
         this.indention = true
         breaks = true
       } else {
@@ -145,11 +148,7 @@ export class YamlEmitter {
     let breaks = true
     for (const c of cs) {
       if (isBreak(c)) {
-        if (c === '\n') this.putBreak()
-        else {
-          this.out += c
-          this.column = 0
-        }
+        this.writeBreak(c)
         this.indention = true
         breaks = true
       } else {
