@@ -26,6 +26,7 @@ export class LocalConnection implements Connection {
       child.stdout.on('data', (d) => out.push(d))
       child.stderr.on('data', (d) => err.push(d))
       child.on('error', reject)
+      child.stdin.on('error', () => {}) // the command may exit without reading stdin
       child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }))
       child.stdin.end(options.stdin ?? '')
     })

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { SshError } from '../../src/ssh/errors.js'
+import { fleet, PLAYBOOK, TOKEN } from './harness.js'
+import { LocalConnection } from './local-connection.js'
+
+const statuses = (summary: Awaited<ReturnType<Awaited<ReturnType<typeof fleet>>['run']>>, vm: string) =>
+  summary.hosts[vm].steps.map((s) => s.result.status)
+
+test('apply changes every VM, a second run is all ok in one round trip per VM and writes nothing', async (t) => {
+  const f = await fleet(3)
+  t.after(f.cleanup)
+  const first = await f.run()
+  for (const vm of f.vms) assert.deepEqual(statuses(first, vm.name), Array(6).fill('changed'), JSON.stringify(first.hosts[vm.name]))
+  const root = f.roots.vm1
+  assert.equal(await readFile(join(root, 'hosts'), 'utf8'), '127.0.0.1 localhost\n# BEGIN meshvm istio\n10.0.0.1 istiod.istio-system.svc\n# END meshvm istio\n')
+  const token = await stat(join(root, 'etc/certs/istio-token'))
+  assert.equal(token.mode & 0o777, 0o600)
+  assert.equal(token.uid, 65534, 'chown gave the token to nobody')
+  assert.equal(await readFile(join(root, 'etc/certs/istio-token'), 'utf8'), TOKEN)
+
+  const second = await f.run()
+  for (const vm of f.vms) {
+    assert.equal(second.hosts[vm.name].status, 'ok')
+    for (const s of second.hosts[vm.name].steps) assert.ok(s.result.status === 'ok' && s.result.msg.length > 5, JSON.stringify(s))
+  }
+  assert.deepEqual(f.conns.map((c) => [c.execs.length, c.puts.length]), [[1, 0], [1, 0], [1, 0]])
+  assert.ok(f.conns.every((c) => c.closed))
+})
+
+test('--check writes nothing, reports would-change as changed, and --diff shows diffs with the token masked', async (t) => {
+  const f = await fleet(2)
+  t.after(f.cleanup)
+  const summary = await f.run({ check: true, diff: true })
+  // the chown's directory does not exist yet: check mode plans from the facts as they are
+  assert.deepEqual(statuses(summary, 'vm1'), ['changed', 'changed', 'changed', 'changed', 'ok', 'changed'])
+  assert.match(summary.hosts.vm1.steps[4].result.msg, /missing, skipped/)
+  const ends = f.events.filter((e) => e.type === 'step-end' && e.result.status === 'changed')
+  assert.ok(ends.every((e) => e.type === 'step-end' && e.result.msg.startsWith('would ')))
+  const hosts = ends.find((e) => e.type === 'step-end' && e.kind === 'hosts-block')
+  assert.match(JSON.stringify(hosts), /"before":"127.0.0.1 localhost\\n","after":"127.0.0.1 localhost\\n# BEGIN meshvm istio/)
+  const token = ends.find((e) => e.type === 'step-end' && e.name === 'Token')
+  assert.deepEqual(token?.type === 'step-end' && token.result.diff?.after, '(secret changed)')
+  await assert.rejects(stat(join(f.roots.vm1, 'etc/certs')), /ENOENT/)
+  assert.equal(await readFile(join(f.roots.vm1, 'hosts'), 'utf8'), '127.0.0.1 localhost\n')
+  assert.deepEqual(f.conns.map((c) => [c.execs.length, c.puts.length]), [[1, 0], [1, 0]])
+  assert.equal(f.events[0].type === 'run-start' && f.events[0].check, true)
+})
+
+test('the token appears in no event, even when a failing command prints it', async (t) => {
+  const f = await fleet(1)
+  t.after(f.cleanup)
+  const leak = `${PLAYBOOK}  - name: Leak\n    command: { cmd: 'cat {{ vars.root }}/etc/certs/istio-token >&2; exit 3' }\n`
+  const summary = await f.run({ diff: true }, leak)
+  assert.equal(summary.hosts.vm1.status, 'failed')
+  assert.deepEqual(summary.failed, ['vm1'])
+  const failed = summary.hosts.vm1.steps.at(-1)!.result
+  assert.match(failed.msg, /exit 3\): \*\*\*/)
+  const all = JSON.stringify(f.events) + JSON.stringify(summary)
+  assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.split('.')[1]), 'token leaked into events or summary')
+})
+
+test('forks bounds how many VMs are open at once', async (t) => {
+  const f = await fleet(8)
+  t.after(f.cleanup)
+  let open = 0
+  let peak = 0
+  await f.run({
+    forks: 3,
+    connect: async (vm) => {
+      open++
+      peak = Math.max(peak, open)
+      const c = new LocalConnection(vm.name)
+      c.close = async () => void open--
+      return c
+    },
+  })
+  assert.equal(peak, 3)
+  assert.equal(open, 0)
+})
+
+test('serial runs rolling batches: a batch ends before the next starts', async (t) => {
+  const f = await fleet(5)
+  t.after(f.cleanup)
+  for (const serial of [2, '40%']) {
+    await f.run({ serial })
+    const order = f.events.filter((e) => e.type === 'host-start' || e.type === 'host-end').map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
+    const batchOf = (h: string) => Math.floor((Number(h.slice(3)) - 1) / 2)
+    for (let i = 0; i < order.length; i++)
+      if (order[i][0] === '+')
+        for (const earlier of order.slice(0, i)) assert.ok(batchOf(earlier.slice(1)) <= batchOf(order[i].slice(1)), order.join(' '))
+    for (const vm of ['vm1', 'vm2']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm3'), order.join(' '))
+    for (const vm of ['vm3', 'vm4']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm5'), order.join(' '))
+  }
+})
+
+test('max-fail stops starting new VMs; the rest are not run and get no events', async (t) => {
+  const f = await fleet(5)
+  t.after(f.cleanup)
+  const summary = await f.run({
+    forks: 1,
+    maxFailPercent: 0,
+    connect: async (vm) => {
+      if (vm.name === 'vm2') throw new SshError('auth', 'root@vm2:22', 'root@vm2:22: authentication failed')
+      return new LocalConnection(vm.name)
+    },
+  })
+  assert.equal(summary.hosts.vm1.status, 'changed')
+  assert.deepEqual(summary.unreachable, ['vm2'])
+  assert.deepEqual(summary.notRun, ['vm3', 'vm4', 'vm5'])
+  assert.ok(!f.events.some((e) => 'host' in e && ['vm3', 'vm4', 'vm5'].includes(e.host)))
+  await assert.rejects(stat(join(f.roots.vm3, 'etc')), /ENOENT/)
+})
+
+test('retries connection failures with backoff; auth failures are unreachable at once', async (t) => {
+  const f = await fleet(3)
+  t.after(f.cleanup)
+  const calls: Record<string, number> = {}
+  const summary = await f.run({
+    retries: 2,
+    connect: async (vm) => {
+      calls[vm.name] = (calls[vm.name] ?? 0) + 1
+      if (vm.name === 'vm1' && calls.vm1 <= 2) throw new SshError('connection', 'vm1', 'vm1: connection refused')
+      if (vm.name === 'vm2') throw new SshError('timeout', 'vm2', 'vm2: connection timed out')
+      if (vm.name === 'vm3') throw new SshError('auth', 'vm3', 'vm3: authentication failed')
+      return new LocalConnection(vm.name)
+    },
+  })
+  assert.equal(summary.hosts.vm1.status, 'changed')
+  assert.deepEqual(calls, { vm1: 3, vm2: 3, vm3: 1 })
+  assert.deepEqual(summary.unreachable, ['vm2', 'vm3'])
+  assert.equal(summary.hosts.vm2.tally.unreachable, 1)
+  assert.equal(summary.hosts.vm2.msg, 'vm2: connection timed out')
+  const retries = f.events.filter((e) => e.type === 'host-retry').map((e) => e.type === 'host-retry' && `${e.host}#${e.attempt}`)
+  assert.deepEqual(retries.sort(), ['vm1#1', 'vm1#2', 'vm2#1', 'vm2#2'])
+})
+
+test('one VM failing (a step, a thrown error, a dropped connection) never stops the others', async (t) => {
+  const f = await fleet(4)
+  t.after(f.cleanup)
+  const summary = await f.run({
+    connect: async (vm) => {
+      const c = new LocalConnection(vm.name)
+      const exec = c.exec.bind(c)
+      if (vm.name === 'vm2') c.put = async () => Promise.reject(new Error('disk full'))
+      if (vm.name === 'vm3') c.exec = async (cmd, o) => (c.execs.length >= 1 ? Promise.reject(new SshError('connection', 'vm3', 'vm3: connection lost while a command was running')) : exec(cmd, o))
+      return c
+    },
+    prepare: async (vm) => {
+      if (vm.name === 'vm4') throw new Error('cannot mint a token: forbidden')
+      return { bundle: (await import('./harness.js')).bundle() }
+    },
+  })
+  assert.equal(summary.hosts.vm1.status, 'changed')
+  assert.equal(summary.hosts.vm2.status, 'failed')
+  assert.deepEqual(statuses(summary, 'vm2'), ['changed', 'failed'])
+  assert.match(summary.hosts.vm2.msg ?? '', /^Token: disk full$/)
+  assert.equal(summary.hosts.vm3.status, 'unreachable')
+  assert.equal(summary.hosts.vm4.status, 'failed')
+  assert.equal(summary.hosts.vm4.msg, 'cannot mint a token: forbidden')
+  assert.deepEqual(summary.failed, ['vm2', 'vm4'])
+  assert.deepEqual(summary.unreachable, ['vm3'])
+})
