@@ -2,8 +2,8 @@
 import { isIP, isIPv4 } from 'node:net'
 import type { VersionBehaviour } from './istio-version.js'
 
-/** Whether this istioctl version would write a hosts line for `address`. */
-export function acceptsHostsAddress(address: string, behaviour: VersionBehaviour): boolean {
+// Whether this istioctl version would write a hosts line for `address`.
+function acceptsHostsAddress(address: string, behaviour: VersionBehaviour): boolean {
   if (behaviour.hostsAddress === 'non-empty') return address !== ''
   // IPv6 is written bare (no brackets); a zone (`fe80::1%eth0`) is valid, as for Go's netip.ParseAddr.
   return behaviour.hostsAddress === 'ipv4' ? isIPv4(address) : isIP(address) !== 0

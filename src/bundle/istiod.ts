@@ -14,8 +14,3 @@ export function istiodHost(istioNamespace: string, revision: string): string {
 export function istiodAddress(istioNamespace: string, revision: string): string {
   return `${istiodHost(istioNamespace, revision)}:15012`
 }
-
-/** The mesh ConfigMap the bundle is computed from: `istio` or `istio-<REV>`. */
-export function meshConfigMapName(revision: string): string {
-  return isRevisioned(revision) ? `istio-${revision}` : 'istio'
-}

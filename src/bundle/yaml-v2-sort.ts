@@ -8,7 +8,7 @@ const isLetter = (c: string) => LETTER.test(c)
 const isDigit = (c: string) => DIGIT.test(c)
 const code = (c: string) => c.codePointAt(0) ?? 0
 
-export function yamlKeyLess(a: string, b: string): boolean {
+function yamlKeyLess(a: string, b: string): boolean {
   const ar = Array.from(a)
   const br = Array.from(b)
   for (let i = 0; i < ar.length && i < br.length; i++) {
