@@ -9,6 +9,7 @@ import {
   type ClusterFacts,
   type EnsuredObject,
 } from '../cluster/index.js'
+import { waitForRootCert } from '../cluster/root-cert-wait.js'
 import type { Vm } from '../inventory/types.js'
 import type { Secret } from '../secret.js'
 
@@ -38,6 +39,7 @@ export class VmBundles {
     for (const vm of vms) if (!firstOfGroup.has(groupKey(vm))) firstOfGroup.set(groupKey(vm), vm)
     const results: EnsuredObject[] = []
     for (const vm of firstOfGroup.values()) results.push(...(await ensureWorkloadGroup(this.client, vm.workloadGroup, { dryRun })))
+    for (const o of results) if (o.kind === 'Namespace' && o.result === 'created') await waitForRootCert(this.client, o.name)
     return results
   }
 

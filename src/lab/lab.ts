@@ -1,0 +1,121 @@
+// `meshvm lab`: real test hosts (systemd-nspawn) plus the lab cluster (API emulator + stand-in istiod), on one machine.
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import { stringify } from 'yaml'
+import { ensureHostPackages } from './host-packages.js'
+import { ensureBase, hostsStatus, requireRootOnLinux, startHosts, stopHosts, type HostStatus } from './hosts/index.js'
+import { readState } from './hosts/state.js'
+import { writeKubeconfig } from './kube-api/kubeconfig-file.js'
+import { createLabPki } from './pki.js'
+import { buildSidecarDeb } from './sidecar/build-deb.js'
+import { clusterConfigFile, type LabClusterConfig } from './cluster/config.js'
+import { clusterPid, ensureClusterProcess, stopClusterProcess } from './cluster/process.js'
+
+export const LAB_ISTIO_VERSION = '1.24.2'
+const API_PORT = 6443
+const ISTIOD_PORT = 15012
+
+export interface LabUpOptions {
+  dir: string
+  vms: number
+  /** Extra MiB in the sidecar package, for realistic transfer sizes in benchmarks. */
+  payloadMiB?: number
+  log: (line: string) => void
+}
+
+/** What `lab up` made: the files a user points meshvm at. */
+export interface Lab {
+  dir: string
+  inventory: string
+  kubeconfig: string
+  knownHosts: string
+  key: string
+  hosts: { name: string; address: string }[]
+  apiUrl: string
+  reusedCluster: boolean
+}
+
+function clusterConfig(dir: string, bridgeAddress: string): LabClusterConfig {
+  const file = clusterConfigFile(dir)
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LabClusterConfig
+  return {
+    host: bridgeAddress,
+    apiPort: API_PORT,
+    istiodPort: ISTIOD_PORT,
+    token: `lab-${randomBytes(24).toString('hex')}`,
+    istioVersion: LAB_ISTIO_VERSION,
+    clusterName: 'lab-cluster',
+  }
+}
+
+function labInventory(dir: string, hosts: { name: string; address: string }[], deb: string, key: string): string {
+  const header = [
+    '# Written by `meshvm lab up`: the lab VMs as a meshvm inventory. Lab-only credentials; see README "The lab".',
+    `# Try: meshvm onboard -i ${relative(process.cwd(), join(dir, 'inventory.yaml'))} --kubeconfig ${relative(process.cwd(), join(dir, 'kubeconfig'))}`,
+    '',
+  ].join('\n')
+  const inventory = {
+    defaults: {
+      user: 'admin',
+      identityFile: key,
+      knownHostsFile: 'known_hosts',
+      app: 'lab-vm',
+      namespace: 'lab-apps',
+      serviceAccount: 'lab-vm',
+      labels: { app: 'lab-vm', version: 'v1' },
+      ports: { http: 8080 },
+      autoregister: true,
+      package: { file: relative(dir, deb), version: LAB_ISTIO_VERSION },
+    },
+    vms: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address }])),
+  }
+  return header + stringify(inventory)
+}
+
+export async function labUp(o: LabUpOptions): Promise<Lab> {
+  requireRootOnLinux()
+  const dir = resolve(o.dir)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await ensureHostPackages(o.log)
+  o.log('base image: checking the cache (the first build takes about 45 s)')
+  const baseDir = await ensureBase(undefined, o.log)
+  const deb = await buildSidecarDeb({ outDir: join(dir, 'packages'), version: `${LAB_ISTIO_VERSION}-lab`, payloadMiB: o.payloadMiB })
+  o.log(`sidecar package: ${deb}`)
+  await createLabPki(join(dir, 'pki'))
+  o.log(`booting ${o.vms} host(s)`)
+  const lab = await startHosts({ dir, count: o.vms, baseDir, log: o.log })
+  const config = clusterConfig(dir, lab.bridgeAddress)
+  const cluster = await ensureClusterProcess(dir, config)
+  o.log(`${cluster.reused ? 'reusing' : 'started'} the lab cluster (pid ${cluster.pid}) on ${config.host}`)
+  const apiUrl = `https://${config.host}:${config.apiPort}`
+  const caCert = readFileSync(join(dir, 'pki', 'root-cert.pem'), 'utf8')
+  const kubeconfig = await writeKubeconfig({ url: apiUrl, caCert }, join(dir, 'kubeconfig'), { context: 'meshvm-lab', token: config.token })
+  const hosts = lab.hosts.map((h) => ({ name: h.name, address: h.address }))
+  const inventory = join(dir, 'inventory.yaml')
+  await writeFile(inventory, labInventory(dir, hosts, deb, lab.keyFile), { mode: 0o644 })
+  return { dir, inventory, kubeconfig, knownHosts: lab.knownHostsFile, key: lab.keyFile, hosts, apiUrl, reusedCluster: cluster.reused }
+}
+
+export interface LabStatus {
+  dir: string
+  cluster: { running: boolean; pid?: number }
+  hosts: HostStatus[]
+}
+
+export async function labStatus(dir: string): Promise<LabStatus> {
+  const pid = clusterPid(resolve(dir))
+  return { dir: resolve(dir), cluster: { running: pid !== undefined, pid }, hosts: await hostsStatus(dir) }
+}
+
+/** Stops the cluster first (it listens on the bridge), then the hosts; removes what the lab made but the key. */
+export async function labDown(dir: string): Promise<{ cluster: boolean; hosts: number }> {
+  requireRootOnLinux()
+  const abs = resolve(dir)
+  const hosts = readState(abs)?.hosts.length ?? 0
+  const cluster = await stopClusterProcess(abs)
+  await stopHosts(abs)
+  for (const f of ['inventory.yaml', 'kubeconfig', 'cluster']) await rm(join(abs, f), { recursive: true, force: true })
+  return { cluster, hosts }
+}
