@@ -1,0 +1,106 @@
+// The real facts snippets run by this machine's sh against temp files, with a stand-in `systemctl` on PATH
+// (there is no systemd here): the text they print must parse into the decisions the table cases assume.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { Vm } from '../../src/inventory/types.js'
+import { handlers } from '../../src/steps/index.js'
+import type { StepArgs, StepContext, StepKind } from '../../src/steps/types.js'
+import { LocalConnection } from '../executor/local-connection.js'
+
+const START = '2026-11-26 10:00:00.250000 UTC'
+const START_EPOCH = Date.parse('2026-11-26T10:00:00.250Z') / 1000
+const ctx: StepContext = { vm: { name: 'vm1' } as Vm, bundle: [], now: 0, writesOf: () => [] }
+
+async function withBin<T>(fn: (dir: string, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshvm-snip-'))
+  await mkdir(join(dir, 'bin'))
+  const fake = [
+    '#!/bin/sh',
+    'case "$*" in',
+    `  *ActiveEnterTimestamp*) echo '${START}' ;;`,
+    `  *LoadState*) printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n' ;;`,
+    'esac',
+  ].join('\n')
+  await writeFile(join(dir, 'bin/systemctl'), fake)
+  await chmod(join(dir, 'bin/systemctl'), 0o755)
+  try {
+    return await fn(dir, { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function check<K extends StepKind>(kind: K, args: StepArgs[K], env: NodeJS.ProcessEnv) {
+  const h = handlers[kind]
+  const facts = spawnSync('sh', ['-c', h.reads(args, ctx)], { env, encoding: 'utf8' }).stdout
+  return h.check(args, facts, ctx)
+}
+
+const logLine = (iso: string, msg: string) => `${iso}\tinfo\txdsproxy\t${msg}\n`
+const waitArgs = (file: string, timeout = 1): StepArgs['wait-for-log'] => ({
+  file,
+  pattern: 'connected to upstream XDS server',
+  since: 'unit-start',
+  unit: 'istio',
+  timeout,
+  hintFiles: [file.replace('istio.log', 'istio.err.log')],
+})
+
+test('wait-for-log counts only lines stamped after the unit last started', () =>
+  withBin(async (dir, env) => {
+    const log = join(dir, 'istio.log')
+    await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
+    assert.equal(check('wait-for-log', waitArgs(log), env).outcome, 'change')
+    await writeFile(log, logLine('2026-11-26T10:00:01.500000Z', 'connected to upstream XDS server: istiod:15012'), { flag: 'a' })
+    assert.equal(check('wait-for-log', waitArgs(log), env).outcome, 'ok')
+  }))
+
+test('wait-for-log gives up after its timeout with the last log lines as a hint', () =>
+  withBin(async (dir, env) => {
+    const log = join(dir, 'istio.log')
+    await writeFile(log, logLine('2026-11-26T10:00:02.000000Z', 'failed to connect: token rejected'))
+    await writeFile(join(dir, 'istio.err.log'), 'panic: no certs\n')
+    const conn = new LocalConnection('local')
+    conn.exec = ((exec) => (cmd: string, o?: object) => exec(`PATH=${env.PATH}\n${cmd}`, o))(conn.exec.bind(conn))
+    const args = waitArgs(log)
+    const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
+    if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+    await assert.rejects(
+      handlers['wait-for-log'].apply(args, c.change, conn, ctx),
+      /within 1s[\s\S]*token rejected[\s\S]*istio\.err\.log:\npanic: no certs/,
+    )
+  }))
+
+test('systemd restarts only when an input is newer than the last start', () =>
+  withBin(async (dir, env) => {
+    const input = join(dir, 'cluster.env')
+    await writeFile(input, 'A=1\n')
+    const args: StepArgs['systemd'] = { unit: 'istio', state: 'running', enabled: true, restartOnChange: [input], assert: false }
+    await utimes(input, START_EPOCH - 60, START_EPOCH - 60)
+    assert.equal(check('systemd', args, env).outcome, 'ok')
+    await utimes(input, START_EPOCH + 0.5, START_EPOCH + 0.5)
+    const c = check('systemd', args, env)
+    assert.deepEqual(c.outcome === 'change' && c.change.data, { actions: ['restart'] })
+  }))
+
+test('process finds a running command and its user', async (t) => {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+  t.after(() => child.kill())
+  await new Promise((r) => setTimeout(r, 100))
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim()
+  assert.equal(check('process', { comm: 'sleep', user: me }, process.env).outcome, 'ok')
+  const other = check('process', { comm: 'sleep', user: 'istio-proxy' }, process.env)
+  assert.equal(other.outcome, 'fail')
+})
+
+test('package reads dpkg versions: an installed package with its version is ok, an unknown one needs installing', () => {
+  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'dpkg'], { encoding: 'utf8' }).stdout
+  const ok = check('package', { name: 'dpkg', source: { version }, present: true }, process.env)
+  assert.deepEqual(ok, { outcome: 'ok', reason: `dpkg ${version} installed (version matches)` })
+  const missing = check('package', { name: 'meshvm-absent-pkg', source: { url: 'https://example.invalid/p.deb' }, present: true }, process.env)
+  assert.equal(missing.outcome, 'change')
+})
