@@ -1,9 +1,10 @@
-import { styleText } from 'node:util'
 import type { Tally } from '../executor/events.js'
 import { failingStep, type HostReport, type RunReport } from './collector.js'
 import { indentRest, seconds } from './text.js'
 
-type Color = Parameters<typeof styleText>[0]
+// Our own codes: node's styleText drops them when process.stdout is not a TTY, and the caller decides that here.
+const ansi = { red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], gray: [90, 39], bold: [1, 22] }
+type Color = keyof typeof ansi
 
 // Recap column order, as Ansible's PLAY RECAP, and the color a non-zero count gets.
 const columns: [keyof Tally, Color][] = [
@@ -31,7 +32,7 @@ function failureLine(name: string, h: HostReport): string | undefined {
 
 /** The final recap: one aligned row of counts per host, a totals line, then what failed and why. */
 export function formatRecap(report: RunReport, opts: { color: boolean }): string[] {
-  const paint = (c: Color, s: string) => (opts.color ? styleText(c, s) : s)
+  const paint = (c: Color, s: string) => (opts.color ? `\x1b[${ansi[c][0]}m${s}\x1b[${ansi[c][1]}m` : s)
   const hosts = Object.entries(report.hosts)
   const nameWidth = Math.max(0, ...hosts.map(([n]) => n.length))
   const width = (k: keyof Tally) => Math.max(...hosts.map(([, h]) => String(h[k]).length))
