@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { ExitError } from '../../errors.js'
-import { pidAlive } from '../hosts/processes.js'
+import { pidAlive, signal, waitForExit } from '../hosts/processes.js'
 import { clusterConfigFile, type LabClusterConfig } from './config.js'
 
 const clusterDir = (dir: string) => join(dir, 'cluster')
@@ -44,9 +44,11 @@ export async function ensureClusterProcess(dir: string, config: LabClusterConfig
 export async function stopClusterProcess(dir: string): Promise<boolean> {
   const pid = clusterPid(dir)
   if (pid) {
-    process.kill(pid, 'SIGTERM')
-    for (let i = 0; i < 50 && pidAlive(pid); i++) await sleep(100)
-    if (pidAlive(pid)) process.kill(pid, 'SIGKILL')
+    signal(pid, 'SIGTERM')
+    if ((await waitForExit([pid], 5000)).length > 0) {
+      signal(pid, 'SIGKILL')
+      await waitForExit([pid], 2000)
+    }
   }
   rmSync(pidFile(dir), { force: true })
   rmSync(join(clusterDir(dir), 'ready'), { force: true })
