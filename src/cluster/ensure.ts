@@ -26,7 +26,7 @@ interface WorkloadGroupBody {
 
 const nonEmpty = (o: Record<string, unknown> | undefined) => (o && Object.keys(o).length > 0 ? o : undefined)
 
-/** The WorkloadGroup `spec` for an inventory group: labels get `app: <name>` unless they set app; empty parts are left out. */
+/** The WorkloadGroup `spec` of an inventory group: labels get `app: <name>` unless set; empty parts are left out. */
 export function workloadGroupSpec(g: WorkloadGroupSpec): Record<string, unknown> {
   const metadata = { labels: { app: g.name, ...g.labels }, annotations: nonEmpty(g.annotations) }
   const template = { serviceAccount: g.serviceAccount, network: g.network || undefined, ports: nonEmpty(g.ports) }
@@ -66,20 +66,23 @@ async function ensureGroup(client: ClusterClient, g: WorkloadGroupSpec, dryRun: 
   const where = { kind: 'WorkloadGroup' as const, name, namespace }
   return withIstioVersion(client, async (version) => {
     const ref = { group: ISTIO_GROUP, version, namespace, plural: 'workloadgroups', name }
-    const read = () =>
-      readOrUndefined(() => client.call({ verb: 'get', resource: 'workloadgroups', namespace, name }, () => client.custom.getNamespacedCustomObject(ref)))
+    const op = { verb: 'get', resource: 'workloadgroups', namespace, name }
+    const read = () => readOrUndefined(() => client.call(op, () => client.custom.getNamespacedCustomObject(ref)))
     // Bounded: a Conflict means someone wrote in between; read again and retry.
     for (let attempt = 1; ; attempt++) {
       const current = (await read()) as WorkloadGroupBody | undefined
       if (!current) {
         if (dryRun) return { ...where, result: 'would-create', reason: `WorkloadGroup ${name} is missing` }
-        const body = { apiVersion: `${ISTIO_GROUP}/${version}`, kind: 'WorkloadGroup', metadata: { name, namespace }, spec }
+        const apiVersion = `${ISTIO_GROUP}/${version}`
+        const body = { apiVersion, kind: 'WorkloadGroup', metadata: { name, namespace }, spec }
         await client.call({ verb: 'create', resource: 'workloadgroups', namespace }, () =>
           client.custom.createNamespacedCustomObject({ ...ref, body }),
         )
         return { ...where, result: 'created', reason: `WorkloadGroup ${name} was missing` }
       }
-      if (isDeepStrictEqual(current.spec, spec)) return { ...where, result: 'unchanged', reason: `WorkloadGroup ${name} is up to date` }
+      if (isDeepStrictEqual(current.spec, spec)) {
+        return { ...where, result: 'unchanged', reason: `WorkloadGroup ${name} is up to date` }
+      }
       const diff = { before: current.spec, after: spec }
       if (dryRun) return { ...where, result: 'would-update', reason: `WorkloadGroup ${name} differs`, diff }
       try {
@@ -99,15 +102,25 @@ async function ensureGroup(client: ClusterClient, g: WorkloadGroupSpec, dryRun: 
  * created when missing, left alone when equal, the WorkloadGroup's spec replaced when different. With `dryRun`
  * nothing is written and the results say would-create / would-update.
  */
-export async function ensureWorkloadGroup(client: ClusterClient, g: WorkloadGroupSpec, opts: { dryRun?: boolean } = {}): Promise<EnsuredObject[]> {
+export async function ensureWorkloadGroup(
+  client: ClusterClient,
+  g: WorkloadGroupSpec,
+  opts: { dryRun?: boolean } = {},
+): Promise<EnsuredObject[]> {
   const dryRun = opts.dryRun ?? false
   const { namespace, serviceAccount } = g
   const ns = await ensurePresent(
     'Namespace',
     namespace,
     undefined,
-    () => client.call({ verb: 'get', resource: 'namespaces', name: namespace }, () => client.core.readNamespace({ name: namespace })),
-    () => client.call({ verb: 'create', resource: 'namespaces' }, () => client.core.createNamespace({ body: { metadata: { name: namespace } } })),
+    () =>
+      client.call({ verb: 'get', resource: 'namespaces', name: namespace }, () =>
+        client.core.readNamespace({ name: namespace }),
+      ),
+    () =>
+      client.call({ verb: 'create', resource: 'namespaces' }, () =>
+        client.core.createNamespace({ body: { metadata: { name: namespace } } }),
+      ),
     dryRun,
   )
   const sa = await ensurePresent(
@@ -120,7 +133,10 @@ export async function ensureWorkloadGroup(client: ClusterClient, g: WorkloadGrou
       ),
     () =>
       client.call({ verb: 'create', resource: 'serviceaccounts', namespace }, () =>
-        client.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount, namespace } } }),
+        client.core.createNamespacedServiceAccount({
+          namespace,
+          body: { metadata: { name: serviceAccount, namespace } },
+        }),
       ),
     dryRun,
   )

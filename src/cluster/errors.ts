@@ -57,7 +57,16 @@ function statusOf(e: ApiException<unknown>): StatusBody {
   return {}
 }
 
-const NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']
+const NETWORK_CODES = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]
 
 /** Timeouts, connection failures, 5xx and 429 are worth another attempt; other answers are final. */
 export function isRetryable(e: unknown): boolean {
@@ -88,7 +97,8 @@ export function toClusterError(e: unknown, op: Operation, at: CallContext): Clus
     const { message = `HTTP ${e.code}`, reason } = statusOf(e)
     if (e.code === 401) {
       return new ClusterError(
-        `the Kubernetes API server ${at.server} rejected the credentials of context "${at.context}" (401 Unauthorized) trying to ${doing}`,
+        `the Kubernetes API server ${at.server} rejected the credentials of context "${at.context}" ` +
+          `(401 Unauthorized) trying to ${doing}`,
         'unauthorized',
         401,
         message === 'HTTP 401' ? 'Unauthorized' : message,
@@ -96,11 +106,14 @@ export function toClusterError(e: unknown, op: Operation, at: CallContext): Clus
     }
     if (e.code === 403) {
       const scope = op.namespace ? `in namespace ${op.namespace}` : 'at cluster scope'
-      return new ClusterError(`not allowed to ${op.verb} ${op.resource} ${scope} (403 Forbidden): ${message}`, 'forbidden', 403, message)
+      const text = `not allowed to ${op.verb} ${op.resource} ${scope} (403 Forbidden): ${message}`
+      return new ClusterError(text, 'forbidden', 403, message)
     }
     if (e.code === 404) return new ClusterError(`cannot ${doing}: ${message}`, 'not-found', 404, message)
     if (e.code === 409) return new ClusterError(`cannot ${doing}: ${message}`, 'conflict', 409, message)
-    if (e.code === 422 || e.code === 400) return new ClusterError(`cannot ${doing}: ${message}`, 'invalid', e.code, message)
+    if (e.code === 422 || e.code === 400) {
+      return new ClusterError(`cannot ${doing}: ${message}`, 'invalid', e.code, message)
+    }
     const tries = at.attempts > 1 ? ` after ${at.attempts} attempts` : ''
     return new ClusterError(
       `the Kubernetes API server failed to ${doing}${tries}: ${message} (HTTP ${e.code}${reason ? ` ${reason}` : ''})`,
@@ -110,9 +123,13 @@ export function toClusterError(e: unknown, op: Operation, at: CallContext): Clus
     )
   }
   if (isTimeout(e)) {
-    return new ClusterError(`timed out trying to ${doing} at ${at.server} (${at.timeoutMs} ms, ${at.attempts} attempts)`, 'timeout')
+    const text = `timed out trying to ${doing} at ${at.server} (${at.timeoutMs} ms, ${at.attempts} attempts)`
+    return new ClusterError(text, 'timeout')
   }
   const code = networkCode(e)
-  if (code) return new ClusterError(`cannot reach the Kubernetes API server ${at.server} to ${doing} (${at.attempts} attempts): ${code}`, 'unreachable')
+  if (code) {
+    const text = `cannot reach the Kubernetes API server ${at.server} to ${doing} (${at.attempts} attempts): ${code}`
+    return new ClusterError(text, 'unreachable')
+  }
   return new ClusterError(`cannot ${doing} at ${at.server}: ${e instanceof Error ? e.message : String(e)}`, 'config')
 }

@@ -2,7 +2,13 @@ import { isIP } from 'node:net'
 import type { IstioVersion } from '../bundle/types.js'
 import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
-import { detectIstioVersion, isRevisioned, resolveRevision, revisioned, type IstioVersionSource } from './istio-install.js'
+import {
+  detectIstioVersion,
+  isRevisioned,
+  resolveRevision,
+  revisioned,
+  type IstioVersionSource,
+} from './istio-install.js'
 
 /** The flags istioctl reads the cluster with. */
 export interface FactsOptions {
@@ -15,7 +21,7 @@ export interface FactsOptions {
   ingressIP?: string
   /** `<svc>` or `<svc>.<ns>`. */
   ingressService: string
-  /** Error text for a missing mesh ConfigMap: istioctl's own (the `workload entry configure` path) or ours (default). */
+  /** Error text for a missing mesh ConfigMap: istioctl's (`workload entry configure`) or ours (default). */
   wording?: 'istioctl' | 'meshvm'
 }
 
@@ -36,13 +42,16 @@ export interface ClusterFacts {
 const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert'
 
 function readConfigMap(client: ClusterClient, namespace: string, name: string) {
-  return client.call({ verb: 'get', resource: 'configmaps', namespace, name }, () => client.core.readNamespacedConfigMap({ namespace, name }))
+  return client.call({ verb: 'get', resource: 'configmaps', namespace, name }, () =>
+    client.core.readNamespacedConfigMap({ namespace, name }),
+  )
 }
 
 const cause = (e: ClusterError) => e.apiMessage ?? e.message
 
-async function injectorValues(client: ClusterClient, istioNamespace: string, revision: string): Promise<Record<string, unknown>> {
-  const fail = (detail: string) => new ClusterError(`failed to automatically determine the --clusterID: ${detail}`, 'not-found')
+async function injectorValues(client: ClusterClient, istioNamespace: string, revision: string) {
+  const fail = (detail: string) =>
+    new ClusterError(`failed to automatically determine the --clusterID: ${detail}`, 'not-found')
   let text: string | undefined
   try {
     text = (await readConfigMap(client, istioNamespace, revisioned('istio-sidecar-injector', revision))).data?.values
@@ -68,10 +77,14 @@ async function meshConfigMap(client: ClusterClient, o: FactsOptions, revision: s
     return await readConfigMap(client, o.istioNamespace, name)
   } catch (e) {
     if (!(e instanceof ClusterError)) throw e
-    if (o.wording === 'istioctl') throw new ClusterError(`configmap ${name} was not found in namespace ${o.istioNamespace}: ${cause(e)}`, e.kind, e.status, e.apiMessage)
+    if (o.wording === 'istioctl') {
+      const text = `configmap ${name} was not found in namespace ${o.istioNamespace}: ${cause(e)}`
+      throw new ClusterError(text, e.kind, e.status, e.apiMessage)
+    }
     if (e.kind !== 'not-found') throw e
     const what = isRevisioned(revision) ? `Istio revision "${revision}" is not installed` : 'Istio is not installed'
-    throw new ClusterError(`${what} in namespace ${o.istioNamespace} (configmap ${name} not found)`, 'not-found', 404, e.apiMessage)
+    const text = `${what} in namespace ${o.istioNamespace} (configmap ${name} not found)`
+    throw new ClusterError(text, 'not-found', 404, e.apiMessage)
   }
 }
 
@@ -80,17 +93,25 @@ async function rootCert(client: ClusterClient, namespace: string): Promise<strin
     return (await readConfigMap(client, namespace, ROOT_CERT_CONFIGMAP)).data?.['root-cert.pem'] ?? ''
   } catch (e) {
     if (!(e instanceof ClusterError)) throw e
-    throw new ClusterError(`configmap ${ROOT_CERT_CONFIGMAP} was not found in namespace ${namespace}: ${cause(e)}`, e.kind, e.status, e.apiMessage)
+    const text = `configmap ${ROOT_CERT_CONFIGMAP} was not found in namespace ${namespace}: ${cause(e)}`
+    throw new ClusterError(text, e.kind, e.status, e.apiMessage)
   }
 }
 
 /** The gateway address for the VM's `hosts` line; lookup errors are swallowed, as upstream does. */
-export async function ingressAddress(client: ClusterClient, ingressIP: string | undefined, ingressService: string, istioNamespace: string): Promise<string> {
+export async function ingressAddress(
+  client: ClusterClient,
+  ingressIP: string | undefined,
+  ingressService: string,
+  istioNamespace: string,
+): Promise<string> {
   if (ingressIP && isIP(ingressIP)) return ingressIP
   const parts = ingressService.split('.')
   const [name, namespace] = parts.length === 2 ? parts : [ingressService, istioNamespace]
   try {
-    const svc = await client.call({ verb: 'get', resource: 'services', namespace, name }, () => client.core.readNamespacedService({ namespace, name }))
+    const svc = await client.call({ verb: 'get', resource: 'services', namespace, name }, () =>
+      client.core.readNamespacedService({ namespace, name }),
+    )
     const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip || svc.spec?.externalIPs?.[0] || ''
     return isIP(ip) ? ip : ''
   } catch (e) {
@@ -103,7 +124,11 @@ export async function ingressAddress(client: ClusterClient, ingressIP: string | 
  * Reads what `istioctl x workload entry configure` reads, in its order: revision, cluster ID (only when not given),
  * mesh config, root certificate, ingress address; then the Istio version.
  */
-export async function readClusterFacts(client: ClusterClient, wg: { name: string; namespace: string }, o: FactsOptions): Promise<ClusterFacts> {
+export async function readClusterFacts(
+  client: ClusterClient,
+  wg: { name: string; namespace: string },
+  o: FactsOptions,
+): Promise<ClusterFacts> {
   const revision = await resolveRevision(client, o.revision, o.istioNamespace)
   const values = o.clusterId === undefined ? await injectorValues(client, o.istioNamespace, revision) : undefined
   const clusterId = o.clusterId ?? clusterNameOf(values!)

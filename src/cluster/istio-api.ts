@@ -17,7 +17,8 @@ async function servedVersions(client: ClusterClient): Promise<string[]> {
       .then((list: V1APIGroupList) => {
         const group = list.groups.find((g) => g.name === ISTIO_GROUP)
         if (!group) {
-          throw new ClusterError(`Istio is not installed: the cluster serves no ${ISTIO_GROUP} API (are the Istio CRDs applied?)`, 'not-found', 404)
+          const text = `Istio is not installed: the cluster serves no ${ISTIO_GROUP} API (are the Istio CRDs applied?)`
+          throw new ClusterError(text, 'not-found', 404)
         }
         const served = group.versions.map((v) => v.version)
         return ISTIO_VERSIONS.filter((v) => served.includes(v))
@@ -47,5 +48,6 @@ export async function withIstioVersion<T>(client: ClusterClient, fn: (version: s
       client.memo.set(MEMO, Promise.resolve(versions.slice(i + 1)))
     }
   }
-  throw new ClusterError(`the cluster serves none of ${ISTIO_VERSIONS.map((v) => `${ISTIO_GROUP}/${v}`).join(', ')}`, 'not-found', 404)
+  const all = ISTIO_VERSIONS.map((v) => `${ISTIO_GROUP}/${v}`).join(', ')
+  throw new ClusterError(`the cluster serves none of ${all}`, 'not-found', 404)
 }

@@ -2,7 +2,7 @@ import type { IstioVersion } from '../bundle/types.js'
 import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
 
-/** The behaviour assumed when the cluster does not say which Istio it runs: the newest studied (docs/istio-vm-spec.md §0). */
+/** Assumed when the cluster does not say which Istio it runs: the newest studied (docs/istio-vm-spec.md §0). */
 export const DEFAULT_ISTIO_VERSION: IstioVersion = { major: 1, minor: 31 }
 
 /** Where the Istio version came from. */
@@ -26,9 +26,10 @@ async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
  * The revision istioctl 1.28+ uses when none is given: label `istio.io/rev` of the MutatingWebhookConfiguration
  * `istio-revision-tag-default` (`-<istioNamespace>` suffix outside istio-system), else `default`.
  */
-export async function resolveRevision(client: ClusterClient, revision: string | undefined, istioNamespace: string): Promise<string> {
+export async function resolveRevision(client: ClusterClient, revision: string | undefined, istioNamespace: string) {
   if (revision) return revision
-  const name = istioNamespace === 'istio-system' ? 'istio-revision-tag-default' : `istio-revision-tag-default-${istioNamespace}`
+  const tag = 'istio-revision-tag-default'
+  const name = istioNamespace === 'istio-system' ? tag : `${tag}-${istioNamespace}`
   const webhook = await optional(() =>
     client.call({ verb: 'get', resource: 'mutatingwebhookconfigurations', name }, () =>
       client.admission.readMutatingWebhookConfiguration({ name }),
@@ -55,7 +56,12 @@ function imageTag(image: string | undefined): string | undefined {
  */
 export async function detectIstioVersion(
   client: ClusterClient,
-  a: { revision: string; istioNamespace: string; injectorValues?: Record<string, unknown>; meshLabels?: Record<string, string> },
+  a: {
+    revision: string
+    istioNamespace: string
+    injectorValues?: Record<string, unknown>
+    meshLabels?: Record<string, string>
+  },
 ): Promise<{ version: IstioVersion; source: IstioVersionSource }> {
   const name = revisioned('istiod', a.revision)
   const deployment = await optional(() =>

@@ -53,7 +53,9 @@ function mergeFirstWins(configs: KubeConfig[]): KubeConfig {
 function load(opts: KubeconfigOptions): KubeConfig {
   const env = opts.env ?? process.env
   if (opts.kubeconfig) {
-    if (!existsSync(opts.kubeconfig)) throw new ClusterError(`kubeconfig file ${opts.kubeconfig} does not exist (--kubeconfig)`)
+    if (!existsSync(opts.kubeconfig)) {
+      throw new ClusterError(`kubeconfig file ${opts.kubeconfig} does not exist (--kubeconfig)`)
+    }
     return readFile(opts.kubeconfig)
   }
   if (env.KUBECONFIG) {
@@ -90,19 +92,24 @@ function restoreEnv(name: string, value: string | undefined): void {
   else process.env[name] = value
 }
 
-/** Loads the configuration as kubectl does: --kubeconfig, else the KUBECONFIG list, else ~/.kube/config, else in-cluster. */
+/** Loads the configuration as kubectl: --kubeconfig, else the KUBECONFIG list, else ~/.kube/config, else in-cluster. */
 export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
   const kc = load(opts)
   const names = kc.getContexts().map((c) => c.name)
   const available = names.length > 0 ? names.join(', ') : '(none)'
   const wanted = opts.context || kc.getCurrentContext()
-  if (!wanted) throw new ClusterError(`the kubeconfig has no current-context; pass --context (available contexts: ${available})`)
+  if (!wanted) {
+    throw new ClusterError(`the kubeconfig has no current-context; pass --context (available contexts: ${available})`)
+  }
   if (!names.includes(wanted)) {
     const how = opts.context ? '--context' : 'current-context'
     throw new ClusterError(`context "${wanted}" (${how}) not found in the kubeconfig; available contexts: ${available}`)
   }
   kc.setCurrentContext(wanted)
-  if (!kc.getCurrentCluster()) throw new ClusterError(`context "${wanted}" names cluster "${kc.getContextObject(wanted)?.cluster}", which the kubeconfig does not define`)
+  if (!kc.getCurrentCluster()) {
+    const cluster = kc.getContextObject(wanted)?.cluster
+    throw new ClusterError(`context "${wanted}" names cluster "${cluster}", which the kubeconfig does not define`)
+  }
   return kc
 }
 
@@ -110,5 +117,7 @@ export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
 export function listContexts(opts: KubeconfigOptions = {}): ContextInfo[] {
   const kc = load(opts)
   const current = opts.context || kc.getCurrentContext()
-  return kc.getContexts().map((c) => ({ name: c.name, cluster: c.cluster, namespace: c.namespace, current: c.name === current }))
+  return kc
+    .getContexts()
+    .map((c) => ({ name: c.name, cluster: c.cluster, namespace: c.namespace, current: c.name === current }))
 }

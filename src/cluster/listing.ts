@@ -8,6 +8,10 @@ export async function listNamespaces(client: ClusterClient): Promise<string[]> {
 }
 
 /** The east-west gateway's address (LoadBalancer ingress IP, else first external IP), or undefined. */
-export async function eastWestGatewayIP(client: ClusterClient, istioNamespace: string, service = 'istio-eastwestgateway'): Promise<string | undefined> {
+export async function eastWestGatewayIP(
+  client: ClusterClient,
+  istioNamespace: string,
+  service = 'istio-eastwestgateway',
+): Promise<string | undefined> {
   return (await ingressAddress(client, undefined, service, istioNamespace)) || undefined
 }

@@ -9,9 +9,15 @@ export const ISTIO_CA_AUDIENCE = 'istio-ca'
  * Mints a service-account token for the VM (TokenRequest, audience istio-ca), as istioctl does. The value only leaves
  * here inside a Secret; errors use istioctl's text and never carry a token.
  */
-export async function mintToken(client: ClusterClient, namespace: string, serviceAccount: string, durationSeconds: number): Promise<Secret> {
+export async function mintToken(
+  client: ClusterClient,
+  namespace: string,
+  serviceAccount: string,
+  durationSeconds: number,
+): Promise<Secret> {
+  const op = { verb: 'create', resource: 'serviceaccounts/token', namespace, name: serviceAccount }
   try {
-    const reply = await client.call({ verb: 'create', resource: 'serviceaccounts/token', namespace, name: serviceAccount }, () =>
+    const reply = await client.call(op, () =>
       client.core.createNamespacedServiceAccountToken({
         namespace,
         name: serviceAccount,
@@ -27,6 +33,7 @@ export async function mintToken(client: ClusterClient, namespace: string, servic
   } catch (e) {
     if (!(e instanceof ClusterError)) throw e
     const cause = e.apiMessage ?? e.message
-    throw new ClusterError(`could not create a token under service account ${serviceAccount} in namespace ${namespace}: ${cause}`, e.kind, e.status, e.apiMessage)
+    const text = `could not create a token under service account ${serviceAccount} in namespace ${namespace}: ${cause}`
+    throw new ClusterError(text, e.kind, e.status, e.apiMessage)
   }
 }

@@ -14,11 +14,18 @@ export interface WorkloadEntryObject {
     annotations?: Record<string, string>
     resourceVersion?: string
   }
-  spec: { address?: string; labels?: Record<string, string>; serviceAccount?: string; network?: string; ports?: Record<string, number> }
+  spec: {
+    address?: string
+    labels?: Record<string, string>
+    serviceAccount?: string
+    network?: string
+    ports?: Record<string, number>
+  }
   status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> }
 }
 
 type Plural = 'workloadgroups' | 'workloadentries'
+const ENTRIES = 'workloadentries'
 
 function getIstioObject<T>(client: ClusterClient, plural: Plural, namespace: string, name: string): Promise<T> {
   return withIstioVersion(client, (version) =>
@@ -28,7 +35,7 @@ function getIstioObject<T>(client: ClusterClient, plural: Plural, namespace: str
   ) as Promise<T>
 }
 
-async function listIstioObjects<T>(client: ClusterClient, plural: Plural, namespace?: string, labelSelector?: string): Promise<T[]> {
+async function listIstioObjects<T>(client: ClusterClient, plural: Plural, namespace?: string, labelSelector?: string) {
   const list = await withIstioVersion(client, (version) =>
     client.call({ verb: 'list', resource: plural, namespace }, () =>
       namespace
@@ -36,20 +43,25 @@ async function listIstioObjects<T>(client: ClusterClient, plural: Plural, namesp
         : client.custom.listClusterCustomObject({ group: ISTIO_GROUP, version, plural, labelSelector }),
     ),
   )
-  return (list as { items?: T[] }).items ?? []
+  return (list as { items?: T[] }).items ?? ([] as T[])
 }
 
 /**
  * The WorkloadGroup `-n/--name` names, for `workload entry configure`; error text as istioctl's
  * (`workloadgroup <name> not found in namespace <ns>: <err>`). Missing spec parts are read as empty.
  */
-export async function getWorkloadGroup(client: ClusterClient, namespace: string, name: string): Promise<WorkloadGroupObject> {
+export async function getWorkloadGroup(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<WorkloadGroupObject> {
   try {
     const wg = await getIstioObject<WorkloadGroupObject>(client, 'workloadgroups', namespace, name)
     return { ...wg, spec: { metadata: {}, template: {}, ...wg.spec } }
   } catch (e) {
     if (e instanceof ClusterError && e.kind === 'not-found') {
-      throw new ClusterError(`workloadgroup ${name} not found in namespace ${namespace}: ${e.apiMessage}`, 'not-found', 404, e.apiMessage)
+      const text = `workloadgroup ${name} not found in namespace ${namespace}: ${e.apiMessage}`
+      throw new ClusterError(text, 'not-found', 404, e.apiMessage)
     }
     throw e
   }
@@ -59,7 +71,11 @@ export const listWorkloadGroups = (client: ClusterClient, namespace?: string) =>
   listIstioObjects<WorkloadGroupObject>(client, 'workloadgroups', namespace)
 
 /** The WorkloadEntry, or undefined when there is none. */
-export async function getWorkloadEntry(client: ClusterClient, namespace: string, name: string): Promise<WorkloadEntryObject | undefined> {
+export async function getWorkloadEntry(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<WorkloadEntryObject | undefined> {
   try {
     return await getIstioObject<WorkloadEntryObject>(client, 'workloadentries', namespace, name)
   } catch (e) {
@@ -72,11 +88,15 @@ export const listWorkloadEntries = (client: ClusterClient, namespace?: string, l
   listIstioObjects<WorkloadEntryObject>(client, 'workloadentries', namespace, labelSelector)
 
 /** Deletes the WorkloadEntry; 'absent' when it was already gone (offboarding twice is fine). */
-export async function deleteWorkloadEntry(client: ClusterClient, namespace: string, name: string): Promise<'deleted' | 'absent'> {
+export async function deleteWorkloadEntry(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<'deleted' | 'absent'> {
   try {
     await withIstioVersion(client, (version) =>
       client.call({ verb: 'delete', resource: 'workloadentries', namespace, name }, () =>
-        client.custom.deleteNamespacedCustomObject({ group: ISTIO_GROUP, version, namespace, plural: 'workloadentries', name }),
+        client.custom.deleteNamespacedCustomObject({ group: ISTIO_GROUP, version, namespace, plural: ENTRIES, name }),
       ),
     )
     return 'deleted'

@@ -19,8 +19,16 @@ export interface Fault {
   delayMs?: number
 }
 
-/** Who the request is from, or a 401: the static token, a service-account JWT for the API server's audience, or anyone when no token is configured. */
-export function authenticate(header: string | undefined, issuer: TokenIssuer, token: string | undefined, tokenUser: string): string {
+/**
+ * Who the request is from, or a 401: the static token's user, the subject of a service-account JWT for the API
+ * server's audience, or (no token configured) anyone.
+ */
+export function authenticate(
+  header: string | undefined,
+  issuer: TokenIssuer,
+  token: string | undefined,
+  tokenUser: string,
+): string {
   const bearer = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]
   if (token && bearer === token) return tokenUser
   if (bearer && bearer.split('.').length === 3) {
@@ -46,7 +54,10 @@ export function authorize(rules: ForbidRule[], a: AccessRequest): void {
   // For Namespace objects RBAC's namespace attribute is the namespace's own name.
   const namespace = a.resource === 'namespaces' && a.name ? a.name : a.namespace
   const refused = rules.some(
-    (r) => (r.verb === '*' || r.verb === a.verb) && r.resource === resource && (r.namespace === undefined || r.namespace === namespace),
+    (r) =>
+      (r.verb === '*' || r.verb === a.verb) &&
+      r.resource === resource &&
+      (r.namespace === undefined || r.namespace === namespace),
   )
   if (refused) throw forbidden({ ...a, namespace })
 }
@@ -62,9 +73,8 @@ export class FaultPlan {
 
   /** Applies the first matching fault: waits, then throws its Status (if any). */
   async apply(method: string, path: string): Promise<void> {
-    const f = this.#faults.find(
-      (x) => x.times > 0 && (!x.method || x.method === method) && (typeof x.path === 'string' ? path.includes(x.path) : x.path.test(path)),
-    )
+    const matches = (x: Fault) => (typeof x.path === 'string' ? path.includes(x.path) : x.path.test(path))
+    const f = this.#faults.find((x) => x.times > 0 && (!x.method || x.method === method) && matches(x))
     if (!f) return
     f.times -= 1
     if (f.delayMs) await sleep(f.delayMs, undefined, { signal: this.#abort.signal }).catch(() => undefined)

@@ -47,7 +47,7 @@ export function group(table: ResourceType[], name: string): Record<string, unkno
 }
 
 /** `/api/v1` or `/apis/<group>/<version>`; undefined when that group version is not served. */
-export function resourceList(table: ResourceType[], groupName: string, version: string): Record<string, unknown> | undefined {
+export function resourceList(table: ResourceType[], groupName: string, version: string) {
   const types = table.filter((t) => t.group === groupName && t.versions.includes(version))
   if (types.length === 0) return undefined
   const resources = types.flatMap((t) => [
@@ -61,11 +61,14 @@ export function resourceList(table: ResourceType[], groupName: string, version: 
     },
     ...(t.subresources ?? []).map((sub) => subresource(t, sub)),
   ])
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupName ? `${groupName}/${version}` : version, resources }
+  const groupVersion = groupName ? `${groupName}/${version}` : version
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources }
 }
 
 function subresource(t: ResourceType, sub: string): Record<string, unknown> {
   const base = { name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced }
-  if (sub === 'token') return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }
+  if (sub === 'token') {
+    return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }
+  }
   return { ...base, kind: t.kind, verbs: ['get', 'patch', 'update'] }
 }

@@ -18,9 +18,10 @@ export async function writeKubeconfig(
     kind: 'Config',
     clusters: [{ name, cluster }],
     users: [{ name, user: opts.token ? { token: opts.token } : {} }],
-    contexts: [{ name, context: { cluster: name, user: name, ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
+    contexts: [{ name, context: { cluster: name, user: name, namespace: opts.namespace } }],
     'current-context': name,
   }
-  await writeFile(file, stringify(config), { mode: 0o600 })
+  // JSON round trip drops an unset namespace.
+  await writeFile(file, stringify(JSON.parse(JSON.stringify(config))), { mode: 0o600 })
   return file
 }

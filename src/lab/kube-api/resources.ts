@@ -18,25 +18,34 @@ export const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3']
 
 const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update']
 
+function type(group: string, versions: string[], kind: string, plural: string, more: Partial<ResourceType> = {}) {
+  return { group, versions, kind, plural, singular: kind.toLowerCase(), namespaced: true, verbs: CRUD, ...more }
+}
+
+const V1 = ['v1']
+const STATUS = ['status']
 const types: ResourceType[] = [
-  { group: '', versions: ['v1'], plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: CRUD, shortNames: ['ns'] },
-  { group: '', versions: ['v1'], plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, verbs: CRUD, shortNames: ['sa'], subresources: ['token'] },
-  { group: '', versions: ['v1'], plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: CRUD, shortNames: ['cm'] },
-  { group: '', versions: ['v1'], plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, verbs: CRUD },
-  { group: '', versions: ['v1'], plural: 'services', singular: 'service', kind: 'Service', namespaced: true, verbs: CRUD, shortNames: ['svc'], subresources: ['status'] },
-  { group: 'apps', versions: ['v1'], plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, verbs: CRUD, shortNames: ['deploy'], subresources: ['status'] },
-  { group: 'admissionregistration.k8s.io', versions: ['v1'], plural: 'mutatingwebhookconfigurations', singular: 'mutatingwebhookconfiguration', kind: 'MutatingWebhookConfiguration', namespaced: false, verbs: CRUD },
-  { group: 'authentication.k8s.io', versions: ['v1'], plural: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false, verbs: ['create'] },
-  { group: ISTIO_GROUP, versions: ISTIO_VERSIONS, plural: 'workloadgroups', singular: 'workloadgroup', kind: 'WorkloadGroup', namespaced: true, verbs: CRUD, shortNames: ['wg'], subresources: ['status'] },
-  { group: ISTIO_GROUP, versions: ISTIO_VERSIONS, plural: 'workloadentries', singular: 'workloadentry', kind: 'WorkloadEntry', namespaced: true, verbs: CRUD, shortNames: ['we'], subresources: ['status'] },
+  type('', V1, 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'] }),
+  type('', V1, 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'], subresources: ['token'] }),
+  type('', V1, 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
+  type('', V1, 'Secret', 'secrets'),
+  type('', V1, 'Service', 'services', { shortNames: ['svc'], subresources: ['status'] }),
+  type('apps', V1, 'Deployment', 'deployments', { shortNames: ['deploy'], subresources: ['status'] }),
+  type('admissionregistration.k8s.io', V1, 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', {
+    namespaced: false,
+  }),
+  type('authentication.k8s.io', V1, 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
+  type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadGroup', 'workloadgroups', { shortNames: ['wg'], subresources: STATUS }),
+  type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadEntry', 'workloadentries', { shortNames: ['we'], subresources: STATUS }),
 ]
 
 /** The served resource table, with the Istio group narrowed to `istioVersions` (order = preference). */
 export function resourceTable(istioVersions: string[] = ISTIO_VERSIONS): ResourceType[] {
-  return types.map((t) => (t.group === ISTIO_GROUP ? { ...t, versions: istioVersions.filter((v) => ISTIO_VERSIONS.includes(v)) } : t))
+  const served = istioVersions.filter((v) => ISTIO_VERSIONS.includes(v))
+  return types.map((t) => (t.group === ISTIO_GROUP ? { ...t, versions: served } : t))
 }
 
-export function findType(table: ResourceType[], group: string, version: string, plural: string): ResourceType | undefined {
+export function findType(table: ResourceType[], group: string, version: string, plural: string) {
   return table.find((t) => t.group === group && t.plural === plural && t.versions.includes(version))
 }
 

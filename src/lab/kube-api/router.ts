@@ -10,7 +10,18 @@ export type Route =
   | { kind: 'version' | 'api' | 'apis' }
   | { kind: 'group'; group: string }
   | { kind: 'resources'; group: string; version: string }
-  | { kind: 'object'; group: string; version: string; plural: string; namespace?: string; name?: string; subresource?: string }
+  | ObjectRoute
+
+/** A path naming objects: `/api/v1/...` or `/apis/<group>/<version>/...`. */
+export interface ObjectRoute {
+  kind: 'object'
+  group: string
+  version: string
+  plural: string
+  namespace?: string
+  name?: string
+  subresource?: string
+}
 
 /** Everything a request is answered from. */
 export interface ApiContext {
@@ -49,13 +60,13 @@ export function parsePath(pathname: string): Route | undefined {
 }
 
 /** The RBAC verb of a request. */
-export function verbOf(method: string, route: Extract<Route, { kind: 'object' }>): string {
+export function verbOf(method: string, route: ObjectRoute): string {
   const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }
   return method === 'GET' ? (route.name ? 'get' : 'list') : (verbs[method] ?? method.toLowerCase())
 }
 
 /** Resolves an object route to its type, or a 404 as the API server gives for unknown resources. */
-export function targetOf(ctx: ApiContext, route: Extract<Route, { kind: 'object' }>): Target {
+export function targetOf(ctx: ApiContext, route: ObjectRoute): Target {
   const type = findType(ctx.table, route.group, route.version, route.plural)
   if (!type) throw resourceNotFound()
   if (type.namespaced && route.namespace === undefined && route.name !== undefined) throw resourceNotFound()
@@ -75,11 +86,19 @@ function discovery(ctx: ApiContext, route: Route): unknown {
     case 'group':
       return group(ctx.table, route.group)
     case 'resources':
-      return route.group === '' && route.version !== 'v1' ? undefined : resourceList(ctx.table, route.group, route.version)
+      if (route.group === '' && route.version !== 'v1') return undefined
+      return resourceList(ctx.table, route.group, route.version)
   }
 }
 
-export function dispatch(ctx: ApiContext, method: string, route: Route, query: URLSearchParams, body: unknown, contentType: string): Reply {
+export function dispatch(
+  ctx: ApiContext,
+  method: string,
+  route: Route,
+  query: URLSearchParams,
+  body: unknown,
+  contentType: string,
+): Reply {
   if (route.kind !== 'object') {
     if (method !== 'GET') throw methodNotAllowed()
     const found = discovery(ctx, route)

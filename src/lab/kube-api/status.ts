@@ -89,7 +89,8 @@ export const badRequest = (message: string) => new StatusError(400, 'BadRequest'
 
 export const unauthorized = () => new StatusError(401, 'Unauthorized', 'Unauthorized')
 
-export const resourceNotFound = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', {})
+export const resourceNotFound = () =>
+  new StatusError(404, 'NotFound', 'the server could not find the requested resource', {})
 
 export const methodNotAllowed = () =>
   new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
@@ -104,18 +105,22 @@ export function forbidden(a: {
   namespace?: string
   name?: string
 }): StatusError {
-  const target = a.name ? `${qualifiedName({ plural: a.resource, group: a.group })} "${a.name}"` : qualifiedName({ plural: a.resource, group: a.group })
+  const qualified = qualifiedName({ plural: a.resource, group: a.group })
+  const target = a.name ? `${qualified} "${a.name}"` : qualified
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope'
   return new StatusError(
     403,
     'Forbidden',
-    `${target} is forbidden: User "${a.user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`,
+    `${target} is forbidden: User "${a.user}" cannot ${a.verb} resource "${resource}" ` +
+      `in API group "${a.group}" ${scope}`,
     a.group ? { name: a.name, group: a.group, kind: a.resource } : { name: a.name, kind: a.resource },
   )
 }
 
 export const internalError = (message: string) =>
-  new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: '', message, field: '' }] })
+  new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, {
+    causes: [{ reason: '', message, field: '' }],
+  })
 
 export const serviceUnavailable = (message: string) => new StatusError(503, 'ServiceUnavailable', message)

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, ver
 import type { ObjectStore } from './store.js'
 import { invalid, notFound } from './status.js'
 import type { ResourceType } from './resources.js'
+import { timestamp } from './verbs.js'
 
 /** The issuer of kube-apiserver's default `--service-account-issuer`; also the API server's own audience. */
 export const ISSUER = 'https://kubernetes.default.svc.cluster.local'
@@ -23,6 +24,8 @@ export interface TokenBody {
   spec?: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: unknown; token?: string }
 }
 
+const rfc3339 = (seconds: number) => timestamp(seconds * 1000)
+
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url')
 
 /** RS256 signing and checking of service-account JWTs with one key pair. */
@@ -37,7 +40,7 @@ export class TokenIssuer {
     this.kid = b64url(createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest())
   }
 
-  issue(sa: { namespace: string; name: string; uid: string }, audiences: string[], expirationSeconds: number): { token: string; claims: TokenClaims } {
+  issue(sa: { namespace: string; name: string; uid: string }, audiences: string[], expirationSeconds: number) {
     const iat = Math.floor(Date.now() / 1000)
     const claims: TokenClaims = {
       aud: audiences,
@@ -80,23 +83,31 @@ export class TokenIssuer {
 }
 
 /** `POST .../serviceaccounts/<sa>/token` (authentication.k8s.io/v1 TokenRequest). */
-export function tokenRequest(store: ObjectStore, issuer: TokenIssuer, saType: ResourceType, ns: string, name: string, body: TokenBody): Record<string, unknown> {
+export function tokenRequest(
+  store: ObjectStore,
+  issuer: TokenIssuer,
+  saType: ResourceType,
+  ns: string,
+  name: string,
+  body: TokenBody,
+): Record<string, unknown> {
   const sa = store.get('serviceaccounts', ns, name)
   if (!sa) throw notFound(saType, name)
   const spec = body?.spec ?? {}
   const expirationSeconds = Number(spec.expirationSeconds ?? 3600)
   const tokenType = { ...saType, kind: 'TokenRequest' }
   if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
-    throw invalid(tokenType, name, 'spec.expirationSeconds', `Invalid value: ${spec.expirationSeconds}: may not specify a duration less than 10 minutes`)
+    const detail = `Invalid value: ${spec.expirationSeconds}: may not specify a duration less than 10 minutes`
+    throw invalid(tokenType, name, 'spec.expirationSeconds', detail)
   }
   const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences : [ISSUER]
   const { token, claims } = issuer.issue({ namespace: ns, name, uid: sa.metadata.uid! }, audiences, expirationSeconds)
   return {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
-    metadata: { name, namespace: ns, creationTimestamp: new Date(claims.iat * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+    metadata: { name, namespace: ns, creationTimestamp: rfc3339(claims.iat) },
     spec: { audiences, expirationSeconds, boundObjectRef: spec.boundObjectRef ?? null },
-    status: { token, expirationTimestamp: new Date(claims.exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+    status: { token, expirationTimestamp: rfc3339(claims.exp) },
   }
 }
 
@@ -111,7 +122,8 @@ export function tokenReview(store: ObjectStore, issuer: TokenIssuer, body: Token
     const k = result.claims['kubernetes.io']
     const sa = store.get('serviceaccounts', k.namespace, k.serviceaccount.name)
     if (!sa || sa.metadata.uid !== k.serviceaccount.uid) {
-      status = { authenticated: false, user: {}, error: `[invalid bearer token, service account ${k.namespace}/${k.serviceaccount.name} has been deleted]` }
+      const error = `[invalid bearer token, service account ${k.namespace}/${k.serviceaccount.name} has been deleted]`
+      status = { authenticated: false, user: {}, error }
     } else {
       status = {
         authenticated: true,
@@ -124,5 +136,6 @@ export function tokenReview(store: ObjectStore, issuer: TokenIssuer, body: Token
       }
     }
   }
-  return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status }
+  const metadata = { creationTimestamp: null }
+  return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata, spec, status }
 }

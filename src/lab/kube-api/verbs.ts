@@ -15,7 +15,8 @@ export interface Target {
   subresource?: string
 }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+/** RFC 3339 in whole seconds, as metadata timestamps are written. */
+export const timestamp = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 
 /** The object as the client's version shows it. */
 export function present(t: Target, obj: KubeObject): KubeObject {
@@ -23,7 +24,8 @@ export function present(t: Target, obj: KubeObject): KubeObject {
 }
 
 // Everything but metadata and status: a change there bumps metadata.generation.
-const specOf = (o: KubeObject) => Object.fromEntries(Object.entries(o).filter(([k]) => !['metadata', 'status', 'apiVersion', 'kind'].includes(k)))
+const NOT_SPEC = ['metadata', 'status', 'apiVersion', 'kind']
+const specOf = (o: KubeObject) => Object.fromEntries(Object.entries(o).filter(([k]) => !NOT_SPEC.includes(k)))
 
 function existing(store: ObjectStore, t: Target): KubeObject {
   const obj = store.get(t.type.plural, t.namespace, t.name!)
@@ -47,7 +49,9 @@ export function listObjects(store: ObjectStore, t: Target, query: URLSearchParam
 function normalise(type: ResourceType, obj: KubeObject): void {
   if (type.kind === 'Secret' && obj.stringData) {
     const data = (obj.data ?? {}) as Record<string, string>
-    for (const [k, v] of Object.entries(obj.stringData as Record<string, string>)) data[k] = Buffer.from(v).toString('base64')
+    for (const [k, v] of Object.entries(obj.stringData as Record<string, string>)) {
+      data[k] = Buffer.from(v).toString('base64')
+    }
     obj.data = data
     delete obj.stringData
   }
@@ -86,7 +90,7 @@ export function createObject(store: ObjectStore, t: Target, body: KubeObject): K
       uid: randomUUID(),
       resourceVersion: store.nextResourceVersion(),
       generation: 1,
-      creationTimestamp: now(),
+      creationTimestamp: timestamp(),
     },
   }
   delete obj.metadata.generateName
@@ -143,7 +147,9 @@ const MERGE_TYPES = ['application/merge-patch+json', 'application/strategic-merg
 /** PATCH with merge or strategic-merge semantics (strategic treated as merge: lists are replaced). */
 export function patchObject(store: ObjectStore, t: Target, patch: unknown, contentType: string): KubeObject {
   if (!MERGE_TYPES.includes(contentType)) {
-    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${MERGE_TYPES.join(', ')}`)
+    const accepted = MERGE_TYPES.join(', ')
+    const message = `the body of the request was in an unknown format - accepted media types include: ${accepted}`
+    throw new StatusError(415, 'UnsupportedMediaType', message)
   }
   const current = existing(store, t)
   const merged = mergePatch(current, patch) as KubeObject
