@@ -52,7 +52,8 @@ export class ReportCollector {
   readonly listener = (event: RunEvent): void => {
     const r = this.#report
     if (event.type === 'run-start') {
-      this.#report = { playbook: event.playbook, check: event.check, start: iso(event.at), hosts: {}, totals: emptyTally() }
+      const { playbook, check } = event
+      this.#report = { playbook, check, start: iso(event.at), hosts: {}, totals: emptyTally() }
       for (const h of event.hosts) this.#report.hosts[h] = newHost()
       return
     }

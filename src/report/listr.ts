@@ -68,7 +68,8 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
   const showProgress = (final = false) => {
     const used = [...byHost.values()]
     const done = used.filter((h) => h.status)
-    const head = `${done.length}/${bySlot.length} VMs ${final ? 'finished' : `done, ${used.length - done.length} running`}`
+    const state = final ? 'finished' : `done, ${used.length - done.length} running`
+    const head = `${done.length}/${bySlot.length} VMs ${state}`
     progress.show(`${check ? 'check mode: ' : ''}${head}${done.length ? `: ${outcomes(done)}` : ''}`)
   }
 
@@ -91,7 +92,8 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
       slot.row.show(`${e.host}  ok=${t.ok} changed=${t.changed} failed=${t.failed} (${seconds(e.ms)})`)
       slot.row.end()
     } else {
-      const where = e.status === 'failed' && slot.failedStep ? `${slot.failedStep.label} ${slot.failedStep.name}` : e.status
+      const step = e.status === 'failed' ? slot.failedStep : undefined
+      const where = step ? `${step.label} ${step.name}` : e.status
       const row = live ? failures.find((r) => r.title === undefined)! : slot.row
       if (live) {
         slot.row.hide()
@@ -112,7 +114,8 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
     groups = []
     for (let i = 0; i < e.hosts.length; i += collapseAfter) {
       const group: Group = { row: new Row(), slots: [] }
-      for (let j = i; j < Math.min(e.hosts.length, i + collapseAfter); j++) group.slots.push({ row: new Row(), group, ms: 0 })
+      const size = Math.min(collapseAfter, e.hosts.length - i)
+      for (let j = 0; j < size; j++) group.slots.push({ row: new Row(), group, ms: 0 })
       groups.push(group)
       bySlot.push(...group.slots)
     }
@@ -152,6 +155,8 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
         showProgress()
         break
       case 'host-retry':
+        // A new attempt starts over: what the last one reached or failed on no longer describes this VM.
+        slot.step = slot.failedStep = undefined
         slot.row.show(mask(`${e.host}  retry ${e.attempt}: ${clip(e.msg)}`))
         break
       case 'step-start':

@@ -10,6 +10,7 @@ export interface PlainOptions {
 }
 
 const diffIndent = '    '
+const checkNote = ' (check mode: nothing is changed)'
 
 function statusWord(result: StepResult, check: boolean): string {
   return check && result.status === 'changed' ? 'would change' : result.status
@@ -25,7 +26,7 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
     switch (event.type) {
       case 'run-start':
         check = event.check
-        line(event, `run ${event.playbook} on ${event.hosts.length} hosts${check ? ' (check mode: nothing is changed)' : ''}`)
+        line(event, `run ${event.playbook} on ${event.hosts.length} hosts${check ? checkNote : ''}`)
         break
       case 'host-start':
         line(event, `${event.host} start`)

@@ -20,7 +20,8 @@ async function runHost(host: string, emit: RunListener): Promise<void> {
   await sleep(200 + random() * 300)
   if (random() < 0.03) {
     const tally = { ...emptyTally(), unreachable: 1 }
-    emit({ type: 'host-end', at: Date.now(), host, status: 'unreachable', tally, msg: 'ssh: connect ECONNREFUSED', ms: Date.now() - start })
+    const msg = 'ssh: connect ECONNREFUSED'
+    emit({ type: 'host-end', at: Date.now(), host, status: 'unreachable', tally, msg, ms: Date.now() - start })
     return
   }
   const tally = emptyTally()

@@ -72,7 +72,8 @@ export function scriptedRun(): RunEvent[] {
     if (!results) {
       tallies[host] = { ...emptyTally(), unreachable: 1 }
       const msg = 'ssh: connect ECONNREFUSED 198.18.0.12:22'
-      ev.push({ type: 'host-end', at: tick(), host, status: 'unreachable', tally: tallies[host], msg, ms: at - started })
+      const tally = tallies[host]
+      ev.push({ type: 'host-end', at: tick(), host, status: 'unreachable', tally, msg, ms: at - started })
       continue
     }
     const total = host === 'retried' ? 1 : steps.length

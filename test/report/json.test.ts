@@ -57,7 +57,13 @@ test('report: per-host tally and step results, run times and check flag, from ev
   assert.deepEqual(tally('vm-3'), { status: 'failed', ok: 4, changed: 0, failed: 1, skipped: 0, unreachable: 0 })
   assert.deepEqual(tally('vm-10'), { status: 'ok', ok: 4, changed: 0, failed: 0, skipped: 1, unreachable: 0 })
   assert.deepEqual(hosts['vm-1'].steps[3], {
-    index: 3, kind: 'hosts-block', name: 'Hosts entries', status: 'changed', msg: 'block added', diff: hostsDiff, ms: 30,
+    index: 3,
+    kind: 'hosts-block',
+    name: 'Hosts entries',
+    status: 'changed',
+    msg: 'block added',
+    diff: hostsDiff,
+    ms: 30,
   })
   assert.equal(hosts['vm-2'].msg, 'ssh: connect ECONNREFUSED 198.18.0.12:22')
   assert.deepEqual(hosts.retried.retries, [{ attempt: 2, msg: 'ssh: connection reset' }])

@@ -63,7 +63,7 @@ function fleet(n: number): RunEvent[] {
     const fail = (i + 1) % 7 === 0
     ev.push({ type: 'host-start', at: 0, host })
     ev.push({ type: 'step-start', at: 0, host, index: 1, total: 2, kind: 'package', name: 'Install package' })
-    const result = fail ? { status: 'failed' as const, msg: 'dpkg: error', ms: 5 } : { status: 'changed' as const, msg: '', ms: 5 }
+    const result = { status: fail ? ('failed' as const) : ('changed' as const), msg: fail ? 'dpkg: error' : '', ms: 5 }
     ev.push({ type: 'step-end', at: 0, host, index: 1, kind: 'package', name: 'Install package', result })
     const tally = { ...emptyTally(), ok: 1, [result.status]: 1 }
     ev.push({ type: 'host-end', at: 0, host, status: fail ? 'failed' : 'changed', tally, ms: 1200 })

@@ -15,7 +15,8 @@ const stamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /
 
 test('plain: one timestamped line per host and step, in event order', async () => {
   const lines = await plainText()
-  assert.ok(lines.includes('2026-11-25T20:31:02.752Z vm-1 [3/5] Install istio-sidecar package: changed (2.3s): installed 1.24.0'))
+  const install = '2026-11-25T20:31:02.752Z vm-1 [3/5] Install istio-sidecar package: changed (2.3s): installed 1.24.0'
+  assert.ok(lines.includes(install))
   assert.ok(lines.includes('2026-11-25T20:31:00.212Z vm-1 [1/5] Create /etc/certs: ok (12ms): directory present'))
   const stamped = lines.filter((l) => stamp.test(l))
   const times = stamped.map((l) => l.slice(0, 24))
@@ -23,8 +24,15 @@ test('plain: one timestamped line per host and step, in event order', async () =
   const vm1 = stamped.filter((l) => l.includes(' vm-1 '))
   assert.deepEqual(
     vm1.map((l) => l.slice(25).split(':')[0]),
-    ['vm-1 start', 'vm-1 [1/5] Create /etc/certs', 'vm-1 [2/5] Upload istio-token', 'vm-1 [3/5] Install istio-sidecar package',
-      'vm-1 [4/5] Hosts entries', 'vm-1 [5/5] Wait for XDS', 'vm-1 changed'],
+    [
+      'vm-1 start',
+      'vm-1 [1/5] Create /etc/certs',
+      'vm-1 [2/5] Upload istio-token',
+      'vm-1 [3/5] Install istio-sidecar package',
+      'vm-1 [4/5] Hosts entries',
+      'vm-1 [5/5] Wait for XDS',
+      'vm-1 changed',
+    ],
   )
 })
 
@@ -32,10 +40,12 @@ test('plain: unreachable, failure and retry lines carry their message', async ()
   const lines = await plainText()
   const find = (s: string) => lines.find((l) => l.includes(s))
   assert.match(find(' vm-2 unreachable')!, /vm-2 unreachable: ssh: connect ECONNREFUSED 198\.18\.0\.12:22 \(\d+ms\)$/)
-  assert.match(find('vm-3 [5/5]')!, / vm-3 \[5\/5\] Wait for XDS: failed \(30\.0s\): no XDS line in 30s; token \*\*\* rejected$/)
+  const xds = / vm-3 \[5\/5\] Wait for XDS: failed \(30\.0s\): no XDS line in 30s; token \*\*\* rejected$/
+  assert.match(find('vm-3 [5/5]')!, xds)
   assert.match(find(' vm-3 failed')!, /vm-3 failed: ok=4 changed=0 failed=1 skipped=0/)
   assert.match(find(' retried retry')!, /retried retry 2: ssh: connection reset$/)
-  assert.match(find('vm-10 [3/5]')!, /Install istio-sidecar package: skipped \(0ms\): package source is local and unchanged$/)
+  const skip = /Install istio-sidecar package: skipped \(0ms\): package source is local and unchanged$/
+  assert.match(find('vm-10 [3/5]')!, skip)
 })
 
 test('plain: --diff prints the change as indented unified-diff lines under its step', async () => {
