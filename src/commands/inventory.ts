@@ -1,0 +1,50 @@
+import { writeFile } from 'node:fs/promises'
+import { stringify } from 'yaml'
+import { ExitCode, InputError } from '../errors.js'
+import { readInventory } from '../inventory/read.js'
+import { inventoryFromVagrantDir } from '../inventory/vagrant-run.js'
+import { parseArgs, type FlagSpec } from './args.js'
+import type { CommandContext } from './context.js'
+import { commandHelp } from './help.js'
+
+const flags: Record<string, FlagSpec> = {
+  inventory: { type: 'string', short: 'i', help: 'show: the inventory to resolve' },
+  limit: { type: 'string', short: 'l', help: 'show: only these VMs or groups' },
+  dir: { type: 'string', help: 'from-vagrant: the directory holding the Vagrantfile (default .)' },
+  output: { type: 'string', short: 'o', help: 'from-vagrant: write the inventory here (default: stdout)' },
+  app: { type: 'string', help: 'from-vagrant: WorkloadGroup name for the machines (default vagrant-vm)' },
+  namespace: { type: 'string', help: 'from-vagrant: its namespace (default vm-apps)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+}
+
+const help = commandHelp('meshvm inventory show -i INVENTORY | from-vagrant [--dir DIR] [-o FILE]', flags, [
+  'meshvm inventory show -i inventory/example.yaml --limit web',
+  'meshvm inventory from-vagrant --dir . -o inventory/vagrant.yaml --app web --namespace web-vms',
+])
+
+/** The Vagrant machines as a meshvm inventory (used by `inventory from-vagrant` and `onboard --vagrant`). */
+export function vagrantInventoryText(dir: string, app = 'vagrant-vm', namespace = 'vm-apps'): Promise<string> {
+  return inventoryFromVagrantDir(dir, { app, namespace })
+}
+
+export async function main(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseArgs(argv, flags)
+  const action = positionals[0]
+  if (f.help || !action) return ctx.stdout.write(help), f.help ? ExitCode.ok : ExitCode.input
+  if (action === 'show') {
+    if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY')
+    const { vms } = await readInventory(String(f.inventory), { limit: f.limit as string | undefined })
+    // Secrets print as *** through their toJSON.
+    ctx.stdout.write(stringify(JSON.parse(JSON.stringify({ vms }))))
+    return ExitCode.ok
+  }
+  if (action === 'from-vagrant') {
+    const text = await vagrantInventoryText((f.dir as string) ?? '.', f.app as string | undefined, f.namespace as string | undefined)
+    if (f.output) {
+      await writeFile(String(f.output), text)
+      ctx.stderr.write(`wrote ${f.output}\n`)
+    } else ctx.stdout.write(text)
+    return ExitCode.ok
+  }
+  throw new InputError(`unknown inventory action "${action}" (show or from-vagrant)`)
+}
