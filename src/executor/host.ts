@@ -83,7 +83,8 @@ async function decide(p: PlannedStep, conn: Connection, ctx: StepContext, o: Hos
 
 function masked(r: StepResult, secrets: Secret[]): StepResult {
   const m = (s: string) => maskSecrets(s, secrets)
-  return { ...r, msg: m(r.msg), ...(r.diff ? { diff: { ...r.diff, before: m(r.diff.before), after: m(r.diff.after) } } : {}) }
+  if (!r.diff) return { ...r, msg: m(r.msg) }
+  return { ...r, msg: m(r.msg), diff: { ...r.diff, before: m(r.diff.before), after: m(r.diff.after) } }
 }
 
 /**

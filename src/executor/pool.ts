@@ -1,3 +1,5 @@
+import { InputError } from '../errors.js'
+
 /** Runs `run` over `items`, at most `limit` at a time, starting no new item once `stopped()` says so. */
 export async function runPool<T>(items: T[], limit: number, run: (item: T) => Promise<void>, stopped: () => boolean) {
   let next = 0
@@ -11,7 +13,8 @@ export async function runPool<T>(items: T[], limit: number, run: (item: T) => Pr
 export function batches<T>(items: T[], serial: number | string | undefined): T[][] {
   if (serial === undefined || items.length === 0) return [items]
   const pct = typeof serial === 'string' ? /^(\d+(?:\.\d+)?)%$/.exec(serial) : null
-  if (typeof serial === 'string' && !pct) throw new Error(`serial must be a number or a percentage like 25%, got ${serial}`)
+  if (typeof serial === 'string' && !pct)
+    throw new InputError(`--serial must be a number or a percentage like 25%, got ${serial}`)
   const size = Math.max(1, pct ? Math.floor((items.length * Number(pct[1])) / 100) : Math.floor(Number(serial)))
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))

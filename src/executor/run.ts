@@ -57,16 +57,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostSummary {
   const tally = emptyTally()
   for (const r of records) tally[r.result.status]++
-  if (unreachableMsg !== undefined) return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, steps: records, ms, msg: unreachableMsg }
+  if (unreachableMsg !== undefined)
+    return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, steps: records, ms, msg: unreachableMsg }
   const failed = records.find((r) => r.result.status === 'failed')
   const status = failed ? 'failed' : tally.changed ? 'changed' : 'ok'
   return { status, tally, steps: records, ms, ...(failed ? { msg: `${failed.name}: ${failed.result.msg}` } : {}) }
 }
 
 /**
- * Runs a playbook over many VMs: one SSH connection per VM, `forks` at a time, rolling `serial` batches, `maxFailPercent`
- * stops starting new VMs, connection-level failures retried then reported unreachable. One VM's failure never stops
- * the others. Throws InputError before anything runs when the playbook does not render for some VM.
+ * Runs a playbook over many VMs: one SSH connection per VM, `forks` at a time, rolling `serial` batches,
+ * `maxFailPercent` stops starting new VMs, connection-level failures retried then reported unreachable. One VM's
+ * failure never stops the others. Throws InputError before anything runs when the playbook does not render for some VM.
  */
 export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   validatePlaybook(o.playbook, o.vms)
@@ -77,7 +78,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     const key = JSON.stringify(step)
     const resolveArgs = handlerOf(step).resolve
     if (!resolveArgs) return Promise.resolve(step)
-    if (!resolved.has(key)) resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
+    if (!resolved.has(key))
+      resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
     return resolved.get(key)!
   }
   const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve }
@@ -108,7 +110,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       }
       await conn?.close().catch(() => {})
       const { status, tally, ms, msg } = summary
-      emit({ type: 'host-end', at: now(), host: vm.name, status: status as HostStatus, tally, ms, ...(msg ? { msg } : {}) })
+      const end = { type: 'host-end', at: now(), host: vm.name, status: status as HostStatus, tally, ms } as const
+      emit(msg ? { ...end, msg } : end)
       return summary
     }
   }
@@ -131,9 +134,12 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       () => stop,
     )
   }
-  for (const vm of o.vms) hosts[vm.name] ??= { status: 'not-run', tally: emptyTally(), steps: [], ms: 0, msg: 'not started: --max-fail reached' }
-  const tallies = Object.fromEntries(Object.entries(hosts).filter(([, h]) => h.status !== 'not-run').map(([n, h]) => [n, h.tally]))
+  const notStarted: HostSummary = { status: 'not-run', tally: emptyTally(), steps: [], ms: 0, msg: 'not started: --max-fail' }
+  for (const vm of o.vms) hosts[vm.name] ??= notStarted
+  const ran = Object.entries(hosts).filter(([, h]) => h.status !== 'not-run')
+  const tallies = Object.fromEntries(ran.map(([name, h]) => [name, h.tally]))
   emit({ type: 'run-end', at: now(), ms: now() - started, hosts: tallies })
   const named = (st: string) => o.vms.map((v) => v.name).filter((n) => hosts[n].status === st)
-  return { hosts, failed: named('failed'), unreachable: named('unreachable'), notRun: named('not-run'), ms: now() - started }
+  const ms = now() - started
+  return { hosts, failed: named('failed'), unreachable: named('unreachable'), notRun: named('not-run'), ms }
 }

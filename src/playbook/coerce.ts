@@ -29,7 +29,8 @@ export function coerce(value: unknown, rule: ArgRule): Coerced {
     case 'source': {
       if (!isObject(value)) return bad('a map with url, file, sha256, version')
       const unknown = Object.keys(value).filter((k) => !SOURCE_KEYS.includes(k))
-      if (unknown.length) return { error: `unknown key ${unknown.join(', ')} in source (accepted: ${SOURCE_KEYS.join(', ')})` }
+      if (unknown.length)
+        return { error: `unknown key ${unknown.join(', ')} in source (accepted: ${SOURCE_KEYS.join(', ')})` }
       const notText = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'string')
       if (notText.length) return { error: `source.${notText[0][0]} must be a string` }
       return { value }

@@ -70,7 +70,8 @@ function loadStep(node: YAMLMap, p: Problems, earlier: Set<string>): PlaybookSte
     if (key === 'restartOnChange' && isSeq(valueNode))
       for (const entry of valueNode.items as Node[]) {
         const v = isScalar(entry) ? String(entry.value) : ''
-        if (!v.startsWith('/') && !earlier.has(v)) p.add(entry, `restartOnChange: '${v}' is neither a path nor an earlier step's name`)
+        if (!v.startsWith('/') && !earlier.has(v))
+          p.add(entry, `restartOnChange: '${v}' is neither a path nor an earlier step's name`)
       }
   }
   const at = p.at(kinds[0].pair.key as Node)
@@ -87,7 +88,10 @@ export function parsePlaybook(text: string, file: string): Playbook {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
   const p = new Problems(file, lines)
-  for (const e of doc.errors) p.list.push(`${file}:${e.linePos?.[0].line ?? 0}:${e.linePos?.[0].col ?? 0}: ${e.message.split('\n')[0]}`)
+  for (const e of doc.errors) {
+    const { line, col } = e.linePos?.[0] ?? { line: 0, col: 0 }
+    p.list.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`)
+  }
   throwIfAny(file, p.list)
   const root = doc.contents
   if (!isMap(root)) throw new InputError(`${file}: a playbook is a map with name, vars and steps`)
@@ -113,7 +117,8 @@ export function parsePlaybook(text: string, file: string): Playbook {
     if (step) names.add(step.name), steps.push(step)
   }
   throwIfAny(file, p.list)
-  return { file, name: name as string, vars: isMap(varsNode) ? (varsNode.toJSON() as Record<string, unknown>) : {}, steps }
+  const vars = isMap(varsNode) ? (varsNode.toJSON() as Record<string, unknown>) : {}
+  return { file, name: name as string, vars, steps }
 }
 
 export async function loadPlaybook(file: string): Promise<Playbook> {

@@ -48,7 +48,8 @@ export function renderPlaybook(pb: Playbook, vars: Record<string, unknown>): Ste
 export function validatePlaybook(pb: Playbook, vms: Vm[]): void {
   const problems = new Map<string, string[]>()
   for (const vm of vms)
-    for (const p of renderWithProblems(pb, templateVars(pb, vm)).problems) problems.set(p, [...(problems.get(p) ?? []), vm.name])
+    for (const p of renderWithProblems(pb, templateVars(pb, vm)).problems)
+      problems.set(p, [...(problems.get(p) ?? []), vm.name])
   const all = [...problems].map(([p, names]) => (names.length === vms.length ? p : `${p} (VMs: ${names.join(', ')})`))
   throwIfAny(pb.file, all)
 }

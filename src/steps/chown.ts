@@ -19,7 +19,9 @@ export const chown: Handler<Args, { paths: string[] }> = {
     return [
       `id -u ${q(a.user)} >/dev/null 2>&1 || echo nouser=1`,
       `for p in ${a.paths.map(q).join(' ')}; do`,
-      `  if [ -e "$p" ]; then n=$(find "$p" ${notOwned} 2>/dev/null | head -n ${SHOWN} | sed 's/^/drift=/'); [ -n "$n" ] && echo "$n" && echo "top=$p"; else echo "missing=$p"; fi`,
+      `  [ -e "$p" ] || { echo "missing=$p"; continue; }`,
+      `  n=$(find "$p" ${notOwned} 2>/dev/null | head -n ${SHOWN} | sed 's/^/drift=/')`,
+      `  [ -n "$n" ] && echo "$n" && echo "top=$p"`,
       'done',
     ].join('\n')
   },
@@ -40,7 +42,8 @@ export const chown: Handler<Args, { paths: string[] }> = {
     })
   },
   async apply(a, c, conn) {
-    orThrow(`chown -R ${owner(a)}`, await conn.exec(`chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`, { sudo: true }))
+    const cmd = `chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`
+    orThrow(`chown -R ${owner(a)}`, await conn.exec(cmd, { sudo: true }))
   },
   writes: (a) => a.paths,
 }

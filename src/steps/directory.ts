@@ -24,10 +24,13 @@ export const directory: Handler<Args, Plan> = {
     const have = parseStat(new Facts(facts))
     if (!a.present) {
       if (have.type === 'absent') return ok(`${a.path} already absent`)
-      return change(`remove ${a.path}`, { create: false, remove: true }, { path: a.path, before: have.type, after: 'absent' })
+      const diff = { path: a.path, before: have.type, after: 'absent' }
+      return change(`remove ${a.path}`, { create: false, remove: true }, diff)
     }
-    if (have.type === 'absent')
-      return change(`create ${a.path}`, { create: true, remove: false }, { path: a.path, before: 'absent', after: 'directory' })
+    if (have.type === 'absent') {
+      const diff = { path: a.path, before: 'absent', after: 'directory' }
+      return change(`create ${a.path}`, { create: true, remove: false }, diff)
+    }
     if (have.type !== 'directory') return fail(`${a.path} exists but is a ${have.type}, not a directory`)
     const drift = attrsDrift(a.path, a, have)
     if (drift) return change(`set ${drift.after} on ${a.path}`, { create: false, remove: false }, drift)

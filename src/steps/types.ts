@@ -46,7 +46,9 @@ export interface StepArgs {
 export type StepKind = keyof StepArgs
 
 /** One playbook step, rendered for one VM. */
-export type Step<K extends StepKind = StepKind> = K extends StepKind ? { kind: K; name: string; args: StepArgs[K] } : never
+export type Step<K extends StepKind = StepKind> = K extends StepKind
+  ? { kind: K; name: string; args: StepArgs[K] }
+  : never
 
 /** What the handlers may read besides remote facts: the VM, its bundle, the clock (for token validity). */
 export interface StepContext {

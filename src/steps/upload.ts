@@ -68,7 +68,8 @@ export const upload: Handler<Args, Plan> = {
         return change(`${have.type === 'absent' ? 'create' : 'update'} ${a.dest}`, { write: true, mode }, diff)
       }
       const drift = attrsDrift(a.dest, a, have)
-      return drift ? change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift) : ok(`${kept} (${a.dest})`)
+      if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)
+      return ok(`${kept} (${a.dest})`)
     }
     const drift = attrsDrift(a.dest, a, have)
     if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)
