@@ -99,7 +99,8 @@ describe('ensureWorkloadGroup', () => {
 describe('WorkloadGroup and WorkloadEntry reads', () => {
   it('reports a missing group in istioctl words; gets, lists and deletes entries idempotently', async () => {
     const entry = (name: string, app: string) =>
-      `apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${name}, namespace: vm-ns, labels: {app: ${app}}}\nspec: {address: 198.18.0.5}\n`
+      'apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n' +
+      `metadata: {name: ${name}, namespace: vm-ns, labels: {app: ${app}}}\nspec: {address: 198.18.0.5}\n`
     const h = await startHarness({ manifests: [entry('vm-app-198.18.0.5', 'vm-app'), entry('other', 'x')] })
     try {
       await assert.rejects(getWorkloadGroup(h.client, 'vm-ns', 'nope'), {

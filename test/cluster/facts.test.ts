@@ -32,7 +32,8 @@ describe('readClusterFacts on the conformance fake clusters', () => {
       const dir = join(CASES, c.name)
       const h = await startHarness({ manifests: [readFileSync(join(dir, 'fake-cluster.yaml'), 'utf8')] })
       try {
-        const facts = await readClusterFacts(h.client, WG, { ...BASE, revision: c.revision, clusterId: 'Kubernetes', ingressIP: c.ingressIP })
+        const given = { ...BASE, revision: c.revision, clusterId: 'Kubernetes', ingressIP: c.ingressIP }
+        const facts = await readClusterFacts(h.client, WG, given)
         const mesh = existsSync(join(dir, 'meshconfig.yaml')) ? readFileSync(join(dir, 'meshconfig.yaml'), 'utf8') : 'defaultConfig: {}'
         assert.equal(facts.meshConfig.trim(), mesh.trim())
         assert.equal(facts.rootCert, readFileSync(join(dir, 'root-cert.pem.golden'), 'utf8'))
@@ -43,7 +44,8 @@ describe('readClusterFacts on the conformance fake clusters', () => {
         h.api.requests.length = 0
         await assert.rejects(readClusterFacts(h.client, WG, { ...BASE, revision: c.revision }), (e: unknown) => {
           assert.ok(e instanceof ClusterError)
-          assert.equal(e.message, `failed to automatically determine the --clusterID: fetch injection template: configmaps "${injector}" not found`)
+          const expected = `fetch injection template: configmaps "${injector}" not found`
+          assert.equal(e.message, `failed to automatically determine the --clusterID: ${expected}`)
           return true
         })
         assert.ok(h.api.requests.every((r) => r.method === 'GET'), 'a failed detection reads only')
@@ -61,11 +63,22 @@ describe('readClusterFacts on an installed Istio', () => {
     const h = await startHarness({
       manifests: [
         yaml(
-          { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-revision-tag-default', labels: { 'istio.io/rev': 'canary' } } },
+          {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: 'MutatingWebhookConfiguration',
+            metadata: { name: 'istio-revision-tag-default', labels: { 'istio.io/rev': 'canary' } },
+          },
           configMap('istio-system', 'istio-canary', { mesh: 'trustDomain: td' }),
-          configMap('istio-system', 'istio-sidecar-injector-canary', { values: JSON.stringify({ global: { tag: '1.27.1', multiCluster: { clusterName: 'east' } } }) }),
+          configMap('istio-system', 'istio-sidecar-injector-canary', {
+            values: JSON.stringify({ global: { tag: '1.27.1', multiCluster: { clusterName: 'east' } } }),
+          }),
           cert,
-          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-eastwestgateway', namespace: 'istio-system' }, spec: { externalIPs: ['198.18.0.9'] } },
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'istio-eastwestgateway', namespace: 'istio-system' },
+            spec: { externalIPs: ['198.18.0.9'] },
+          },
         ),
       ],
     })
@@ -97,7 +110,12 @@ describe('readClusterFacts on an installed Istio', () => {
             metadata: { name: 'istiod', namespace: 'istio-system' },
             spec: { template: { spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.24.2-distroless' }] } } },
           },
-          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gw', namespace: 'edge' }, spec: {}, status: { loadBalancer: { ingress: [{ ip: '198.18.0.7' }] } } },
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'gw', namespace: 'edge' },
+            status: { loadBalancer: { ingress: [{ ip: '198.18.0.7' }] } },
+          },
         ),
       ],
     })
@@ -126,7 +144,8 @@ describe('readClusterFacts on an installed Istio', () => {
         message: 'configmap istio-blue was not found in namespace istio-system: configmaps "istio-blue" not found',
       })
       await h.client.core.createNamespace({ body: { metadata: { name: 'istio-system' } } })
-      await h.client.core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio' }, data: { mesh: '' } } })
+      const mesh = { metadata: { name: 'istio' }, data: { mesh: '' } }
+      await h.client.core.createNamespacedConfigMap({ namespace: 'istio-system', body: mesh })
       await assert.rejects(readClusterFacts(h.client, { name: 'foo', namespace: 'other' }, { ...BASE, clusterId: 'c' }), {
         message: 'configmap istio-ca-root-cert was not found in namespace other: configmaps "istio-ca-root-cert" not found',
       })

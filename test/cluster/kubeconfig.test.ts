@@ -55,7 +55,8 @@ describe('kubeconfig loading as kubectl does', () => {
     assert.throws(
       () => loadKubeConfig({ env: { HOME: home, KUBECONFIG: `${file('a')}:${file('b')}` }, context: 'prod' }),
       (e: unknown) =>
-        e instanceof ClusterError && e.message === 'context "prod" (--context) not found in the kubeconfig; available contexts: shared, only-a, only-b',
+        e instanceof ClusterError &&
+        e.message === 'context "prod" (--context) not found in the kubeconfig; available contexts: shared, only-a, only-b',
     )
   })
 
@@ -73,7 +74,10 @@ describe('kubeconfig loading as kubectl does', () => {
     assert.throws(() => loadKubeConfig({ env: { HOME: empty } }), /no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG/)
     assert.throws(() => loadKubeConfig({ kubeconfig: file('nope'), env: {} }), /kubeconfig file .*nope does not exist/)
     writeFileSync(file('no-current'), config('nc', ['one']))
-    assert.throws(() => loadKubeConfig({ kubeconfig: file('no-current'), env: {} }), /no current-context; pass --context \(available contexts: one\)/)
+    assert.throws(
+      () => loadKubeConfig({ kubeconfig: file('no-current'), env: {} }),
+      /no current-context; pass --context \(available contexts: one\)/,
+    )
   })
 
   it('uses the in-cluster service account when KUBERNETES_SERVICE_HOST is set and no kubeconfig exists', () => {

@@ -15,7 +15,8 @@ const TOKEN_PATH = '/api/v1/namespaces/bar/serviceaccounts/vm/token'
 
 function decode(jwt: string) {
   const [h, p, s] = jwt.split('.')
-  return { header: JSON.parse(Buffer.from(h, 'base64url').toString()), claims: JSON.parse(Buffer.from(p, 'base64url').toString()), signed: `${h}.${p}`, sig: Buffer.from(s, 'base64url') }
+  const json = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString())
+  return { header: json(h), claims: json(p), signed: `${h}.${p}`, sig: Buffer.from(s, 'base64url') }
 }
 
 describe('kube-api emulator: TokenRequest and TokenReview', () => {
@@ -54,7 +55,8 @@ describe('kube-api emulator: TokenRequest and TokenReview', () => {
 
   it('reviews tokens: valid, wrong audience, tampered, deleted service account', async () => {
     const token = (await request(api, 'POST', TOKEN_PATH, { spec: { audiences: ['istio-ca'] } })).body.status.token
-    const review = (t: string, audiences?: string[]) => request(api, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token: t, audiences } })
+    const review = (t: string, audiences?: string[]) =>
+      request(api, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token: t, audiences } })
     const ok = await review(token, ['istio-ca'])
     assert.equal(ok.status, 201)
     assert.equal(ok.body.status.authenticated, true)
@@ -104,10 +106,14 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
       assert.equal(r.body.reason, 'Forbidden')
       assert.equal(
         r.body.message,
-        'serviceaccounts "vm" is forbidden: User "kubernetes-admin" cannot create resource "serviceaccounts/token" in API group "" in the namespace "bar"',
+        'serviceaccounts "vm" is forbidden: User "kubernetes-admin" cannot create resource "serviceaccounts/token" ' +
+          'in API group "" in the namespace "bar"',
       )
       const list = await request(api, 'GET', '/api/v1/namespaces')
-      assert.equal(list.body.message, 'namespaces is forbidden: User "kubernetes-admin" cannot list resource "namespaces" in API group "" at the cluster scope')
+      assert.equal(
+        list.body.message,
+        'namespaces is forbidden: User "kubernetes-admin" cannot list resource "namespaces" in API group "" at the cluster scope',
+      )
     } finally {
       await api.close()
     }
@@ -118,10 +124,12 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
     let api: KubeApi | undefined
     try {
       const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=meshvm-test-ca')
-      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=kube-apiserver')
+      const key = ['-newkey', 'rsa:2048', '-nodes']
+      ssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=meshvm-test-ca')
+      ssl('req', ...key, '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=kube-apiserver')
       writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-      ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '1', '-extfile', 'san.ext')
+      const signing = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext']
+      ssl('x509', '-req', '-in', 'srv.csr', ...signing, '-out', 'srv.crt')
       const read = (f: string) => readFileSync(join(dir, f), 'utf8')
       api = await startKubeApi({ tls: { cert: read('srv.crt'), key: read('srv.key'), ca: read('ca.crt') }, bearerToken: 'tls-token' })
       assert.match(api.url, /^https:\/\/127\.0\.0\.1:\d+$/)

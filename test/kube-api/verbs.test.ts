@@ -73,7 +73,8 @@ describe('kube-api emulator: objects through the real client', () => {
     assert.equal(stale.body.reason, 'Conflict')
     assert.equal(
       stale.body.message,
-      'Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again',
+      'Operation cannot be fulfilled on configmaps "a": the object has been modified; ' +
+        'please apply your changes to the latest version and try again',
     )
   })
 
@@ -92,23 +93,29 @@ describe('kube-api emulator: objects through the real client', () => {
   })
 
   it('merge-patches, bumps generation only on spec changes, and deletes with a Success Status', async () => {
-    const wg = { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadGroup', metadata: { name: 'g' }, spec: { template: { serviceAccount: 'sa' } } }
-    const created = await custom.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: 'bar', plural: 'workloadgroups', body: wg })
+    const wg = { kind: 'WorkloadGroup', metadata: { name: 'g' }, spec: { template: { serviceAccount: 'sa' } } }
+    const ref = { group: 'networking.istio.io', version: 'v1', namespace: 'bar', plural: 'workloadgroups' }
+    const created = await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'networking.istio.io/v1', ...wg } })
     assert.equal(created.metadata.generation, 1)
     const path = '/apis/networking.istio.io/v1beta1/namespaces/bar/workloadgroups/g'
-    const patched = await request(api, 'PATCH', path, { metadata: { labels: { a: 'b' } } }, { 'content-type': 'application/merge-patch+json' })
+    const merge = { 'content-type': 'application/merge-patch+json' }
+    const patched = await request(api, 'PATCH', path, { metadata: { labels: { a: 'b' } } }, merge)
     assert.equal(patched.status, 200)
     assert.equal(patched.body.apiVersion, 'networking.istio.io/v1beta1')
     assert.deepEqual(patched.body.metadata.labels, { a: 'b' })
     assert.equal(patched.body.metadata.generation, 1)
-    const spec = await request(api, 'PATCH', path, { spec: { template: { network: 'n1' } } }, { 'content-type': 'application/strategic-merge-patch+json' })
+    const strategic = { 'content-type': 'application/strategic-merge-patch+json' }
+    const spec = await request(api, 'PATCH', path, { spec: { template: { network: 'n1' } } }, strategic)
     assert.deepEqual(spec.body.spec.template, { serviceAccount: 'sa', network: 'n1' })
     assert.equal(spec.body.metadata.generation, 2)
     const old = await request(api, 'GET', '/apis/networking.istio.io/v1alpha3/namespaces/bar/workloadgroups/g')
     assert.equal(old.body.apiVersion, 'networking.istio.io/v1alpha3')
     const noRv = await request(api, 'PUT', path, { metadata: { name: 'g' }, spec: {} })
     assert.equal(noRv.status, 422)
-    assert.equal(noRv.body.message, 'WorkloadGroup "g" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update')
+    assert.equal(
+      noRv.body.message,
+      'WorkloadGroup "g" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update',
+    )
     const del = await request(api, 'DELETE', path)
     assert.deepEqual([del.status, del.body.status, del.body.details.name], [200, 'Success', 'g'])
     const gone = await request(api, 'DELETE', path)
@@ -118,10 +125,14 @@ describe('kube-api emulator: objects through the real client', () => {
 
   it('answers unknown resources and wrong methods as the API server does', async () => {
     const unknown = await request(api, 'GET', '/apis/example.com/v1/namespaces/bar/widgets')
-    assert.deepEqual([unknown.status, unknown.body.reason, unknown.body.message], [404, 'NotFound', 'the server could not find the requested resource'])
+    assert.deepEqual(
+      [unknown.status, unknown.body.reason, unknown.body.message],
+      [404, 'NotFound', 'the server could not find the requested resource'],
+    )
     const put = await request(api, 'PUT', '/api/v1/namespaces/bar/configmaps', {})
     assert.deepEqual([put.status, put.body.reason], [405, 'MethodNotAllowed'])
-    const bad = await fetch(api.url + '/api/v1/namespaces/bar/configmaps', { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } })
+    const headers = { 'content-type': 'application/json' }
+    const bad = await fetch(api.url + '/api/v1/namespaces/bar/configmaps', { method: 'POST', body: '{nope', headers })
     assert.equal(bad.status, 400)
   })
 })
@@ -155,7 +166,10 @@ describe('kube-api emulator: manifests and discovery', () => {
       assert.equal((await request(api, 'GET', '/apis/networking.istio.io/v1')).status, 404)
       assert.equal((await request(api, 'GET', '/apis/networking.istio.io/v1/namespaces/default/workloadgroups')).status, 404)
       const list = await request(api, 'GET', '/apis/networking.istio.io/v1alpha3')
-      assert.deepEqual(list.body.resources.map((r: { name: string }) => r.name), ['workloadgroups', 'workloadgroups/status', 'workloadentries', 'workloadentries/status'])
+      assert.deepEqual(
+        list.body.resources.map((r: { name: string }) => r.name),
+        ['workloadgroups', 'workloadgroups/status', 'workloadentries', 'workloadentries/status'],
+      )
     } finally {
       await api.close()
     }
