@@ -29,6 +29,15 @@ export interface HostRun {
   now: () => number
   /** Controller-side step resolution, shared by all VMs of the run. */
   resolve: (step: Step) => Promise<Step>
+  /** Steps on the controller's side (the cluster) after the VM's own, e.g. its WorkloadEntry. */
+  controllerSteps: ControllerStep[]
+}
+
+/** A step meshvm runs against the cluster for a VM, after the playbook's remote steps succeeded. */
+export interface ControllerStep {
+  kind: string
+  name: string
+  run: (vm: Vm, check: boolean) => Promise<Omit<StepResult, 'ms'>>
 }
 
 const FACTS_TIMEOUT_MS = 120_000
@@ -107,9 +116,10 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     },
   }
   let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
+  const total = steps.length + o.controllerSteps.length
   for (let i = 0; i < steps.length; i++) {
     const { kind, name } = steps[i]
-    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index: i, kind, name })
+    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index: i, kind, name, total })
     const started = o.now()
     const result = masked({ ...(await decide(plan[i], conn, ctx, o)), ms: o.now() - started }, secrets)
     records.push({ index: i, kind, name, result })
@@ -120,6 +130,16 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
       ctx.now = o.now()
       plan = [...plan.slice(0, i + 1), ...planSteps(rest, await readFacts(conn, rest, ctx), ctx)]
     }
+  }
+  for (const [j, c] of o.controllerSteps.entries()) {
+    const index = steps.length + j
+    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index, kind: c.kind, name: c.name, total })
+    const started = o.now()
+    const outcome = await c.run(vm, o.check).catch((e: Error) => ({ status: 'failed' as const, msg: e.message }))
+    const result = masked({ ...outcome, ms: o.now() - started }, secrets)
+    records.push({ index, kind: c.kind, name: c.name, result })
+    o.emit({ type: 'step-end', at: o.now(), host: vm.name, index, kind: c.kind, name: c.name, result })
+    if (result.status === 'failed') return
   }
 }
 

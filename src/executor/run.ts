@@ -7,7 +7,7 @@ import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
-import { isConnectionLevel, runSteps, secretsOf, type HostState, type StepRecord } from './host.js'
+import { isConnectionLevel, runSteps, secretsOf, type ControllerStep, type HostState, type StepRecord } from './host.js'
 import { batches, runPool } from './pool.js'
 
 export interface RunOptions {
@@ -31,6 +31,8 @@ export interface RunOptions {
   diff?: boolean
   listeners?: RunListener[]
   now?: () => number
+  /** Cluster-side steps run for each VM after its playbook succeeded. */
+  controllerSteps?: ControllerStep[]
 }
 
 /** One VM's outcome; `not-run` when `--max-fail` stopped the run before it started. */
@@ -82,7 +84,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
     return resolved.get(key)!
   }
-  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve }
+  const controllerSteps = o.controllerSteps ?? []
+  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve, controllerSteps }
 
   async function runHost(vm: Vm): Promise<HostSummary> {
     const started = now()

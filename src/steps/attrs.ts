@@ -24,7 +24,8 @@ export function statSnippet(path: string): string {
 
 export function parseStat(facts: Facts): PathStat {
   return {
-    type: facts.get('type') ?? 'absent',
+    // GNU stat says "regular empty file" for an empty one: the same kind of path for every step
+    type: (facts.get('type') ?? 'absent').replace('regular empty file', 'regular file'),
     owner: facts.get('owner') ?? '',
     group: facts.get('group') ?? '',
     mode: parseInt(facts.get('mode') ?? '0', 8),

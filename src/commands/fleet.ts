@@ -1,0 +1,111 @@
+import { mkdir, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { ExitCode, InputError } from '../errors.js'
+import type { ControllerStep } from '../executor/host.js'
+import { runPlaybook, type RunSummary } from '../executor/run.js'
+import { readInventory, writeFailedList } from '../inventory/read.js'
+import type { Vm } from '../inventory/types.js'
+import { loadPlaybook } from '../playbook/load.js'
+import { askSecret } from '../prompts/secret.js'
+import { createReporter, failedHosts, pickOutputMode, ReportCollector, writeReport } from '../report/index.js'
+import type { Secret } from '../secret.js'
+import { connect } from '../ssh/connect.js'
+import type { BundleFile } from '../bundle/types.js'
+import type { FlagSpec, FlagValues } from './args.js'
+import { clusterFlags } from './cluster-flags.js'
+import type { CommandContext } from './context.js'
+
+/** Flags of every fleet command (onboard, verify, offboard, run), named as Ansible's where Ansible has one. */
+export const fleetFlags: Record<string, FlagSpec> = {
+  inventory: { type: 'string', short: 'i', help: 'inventory file (meshvm or Ansible YAML)' },
+  limit: { type: 'string', short: 'l', help: 'VMs or groups: names, globs, !exclusions, @file; @failed = the last run\'s failed and unreachable VMs' },
+  forks: { type: 'number', short: 'f', help: 'VMs at a time (default 50)' },
+  serial: { type: 'string', help: 'rolling batches: a count or P% of the fleet; a batch finishes before the next starts' },
+  'max-fail': { type: 'string', help: 'stop starting VMs once more than P% of a batch failed or was unreachable' },
+  retries: { type: 'number', help: 'retries of connection-level failures, with exponential backoff (default 0)' },
+  check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },
+  diff: { type: 'boolean', short: 'D', help: 'show before/after of each change' },
+  yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
+  output: { type: 'string', help: 'tty (live tree) | plain (timestamped lines) | json (one event per line); default: tty on a terminal' },
+  report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
+  verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
+  'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused' },
+  'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask once for the sudo password of the VMs' },
+  'ssh-config': { type: 'string', help: 'ssh_config file (default ~/.ssh/config; "none" for none)' },
+  ...clusterFlags,
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+}
+
+const STATE_DIR = '.meshvm'
+/** Where `--limit @failed` finds the VMs to resume: written after every run that had failures. */
+export const failedListFile = (cwd: string) => join(cwd, STATE_DIR, 'failed')
+
+function percent(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(String(value).replace(/%$/, ''))
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InputError(`--${flag}: expected a percentage 0-100, got "${value}"`)
+  return n
+}
+
+export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]> {
+  if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
+  const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
+  return (await readInventory(String(f.inventory), { limit })).vms
+}
+
+export interface FleetRun {
+  playbookFile: string
+  vms: Vm[]
+  prepare: (vm: Vm) => Promise<{ bundle: BundleFile[] }>
+  controllerSteps?: ControllerStep[]
+  /** Secrets known before the run (become password) to mask everywhere. */
+  secrets?: Secret[]
+}
+
+/** The become password, asked once when wanted; undefined otherwise. */
+export async function becomePassword(f: FlagValues, ctx: CommandContext): Promise<Secret | undefined> {
+  return f['ask-become-pass'] ? askSecret('BECOME (sudo) password', ctx.stdin) : undefined
+}
+
+/** Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code. */
+export async function runFleet(f: FlagValues, ctx: CommandContext, run: FleetRun): Promise<{ code: number; summary: RunSummary }> {
+  const playbook = await loadPlaybook(run.playbookFile)
+  const mode = pickOutputMode(f.output as string | undefined, ctx.stdout.isTTY === true)
+  const secrets = run.secrets ?? []
+  const become = secrets[0]
+  const reporter = createReporter(mode, { stream: ctx.stdout, verbose: !!f.verbose, diff: !!f.diff, check: !!f.check, secrets })
+  const collector = new ReportCollector()
+  const summary = await runPlaybook({
+    vms: run.vms,
+    playbook,
+    connect: (vm) =>
+      connect(vm.ssh, {
+        knownHostsFile: vm.ssh.knownHostsFile,
+        acceptNewHostKeys: f['accept-new-host-keys'] === true,
+        sshConfigFile: f['ssh-config'] as string | undefined,
+        becomePassword: vm.become.password ?? become,
+      }),
+    prepare: (vm) => run.prepare(vm),
+    forks: (f.forks as number | undefined) ?? 50,
+    serial: f.serial as string | undefined,
+    maxFailPercent: percent('max-fail', f['max-fail']),
+    retries: (f.retries as number | undefined) ?? 0,
+    check: !!f.check,
+    diff: !!f.diff,
+    listeners: [reporter.listener, collector.listener],
+    controllerSteps: run.controllerSteps,
+  })
+  await reporter.done()
+  const report = collector.report()
+  const reportFile = (f.report as string | undefined) ?? join(ctx.cwd, STATE_DIR, 'last-run.json')
+  await mkdir(dirname(reportFile), { recursive: true })
+  await writeReport(reportFile, report, secrets)
+  const resume = failedHosts(report)
+  if (resume.length > 0) {
+    await mkdir(join(ctx.cwd, STATE_DIR), { recursive: true })
+    await writeFailedList(failedListFile(ctx.cwd), resume)
+    ctx.stderr.write(`${resume.length} VM(s) not done; resume them with: --limit @failed   (report: ${reportFile})\n`)
+  } else await rm(failedListFile(ctx.cwd), { force: true })
+  const code = summary.failed.length > 0 ? ExitCode.failed : summary.unreachable.length > 0 ? ExitCode.unreachable : ExitCode.ok
+  return { code, summary }
+}

@@ -1,0 +1,37 @@
+import { connectCluster } from '../cluster/index.js'
+import { ExitCode, InputError } from '../errors.js'
+import { parseArgs } from './args.js'
+import { clusterOptions } from './cluster-flags.js'
+import type { CommandContext } from './context.js'
+import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
+import { commandHelp } from './help.js'
+import { entryRemoved } from './workload-entry-steps.js'
+
+const PLAYBOOK = new URL('../../../playbooks/offboard.yaml', import.meta.url).pathname
+
+const help = commandHelp('meshvm offboard -i INVENTORY [flags]   (asks to confirm unless --yes or --check)', fleetFlags, [
+  'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2 --yes',
+  'meshvm offboard -i inventory/example.yaml --check',
+])
+
+/** The reverse of onboard: stops and removes the sidecar and everything onboarding wrote, and the WorkloadEntry. */
+export async function main(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseArgs(argv, fleetFlags)
+  if (f.help) return ctx.stdout.write(help), ExitCode.ok
+  const vms = await fleetVms(f, ctx)
+  if (!f.yes && !f.check) {
+    if (!ctx.stdin.isTTY) throw new InputError(`offboard removes Istio from ${vms.length} VM(s); pass --yes to confirm (or --check to preview)`)
+    const { confirm } = await import('../prompts/confirm.js')
+    if (!(await confirm(`Remove Istio from ${vms.length} VM(s): ${vms.map((v) => v.name).join(', ')}?`))) return ExitCode.ok
+  }
+  const become = await becomePassword(f, ctx)
+  const client = connectCluster(clusterOptions(f, ctx.env))
+  const { code } = await runFleet(f, ctx, {
+    playbookFile: PLAYBOOK,
+    vms,
+    prepare: async () => ({ bundle: [] }),
+    controllerSteps: [entryRemoved(client)],
+    secrets: become ? [become] : [],
+  })
+  return code
+}
