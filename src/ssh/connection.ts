@@ -40,6 +40,10 @@ export class SshConnection implements Connection {
     }
   }
 
+  get alive(): boolean {
+    return this.#lost === undefined
+  }
+
   mask(text: string): string {
     return maskSecrets(text, this.secrets)
   }

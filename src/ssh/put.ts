@@ -12,13 +12,38 @@ const CHUNK = 32 * 1024
 const WINDOW = 32
 const STAGE_DIR = '.meshvm/stage'
 
-function call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+class SftpSessionClosed extends Error {}
+
+const sessionEnds = new WeakMap<SFTPWrapper, Promise<never>>()
+
+/** Rejects when the SFTP session ends: ssh2 leaves requests in flight unanswered when the connection drops. */
+function sessionEnd(sftp: SFTPWrapper): Promise<never> {
+  let ended = sessionEnds.get(sftp)
+  if (!ended) {
+    ended = new Promise<never>((_, reject) => {
+      sftp.once('close', () => reject(new SftpSessionClosed('SFTP session closed')))
+      sftp.once('error', (err: Error) => reject(err))
+    })
+    ended.catch(() => undefined)
+    sessionEnds.set(sftp, ended)
+  }
+  return ended
+}
+
+type Callback<T> = (err: Error | null | undefined, value: T) => void
+
+function request<T>(fn: (cb: Callback<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+}
+
+/** One SFTP request as a promise that also settles when the session dies. */
+function call<T>(sftp: SFTPWrapper, fn: (cb: Callback<T>) => void): Promise<T> {
+  return Promise.race([request(fn), sessionEnd(sftp)])
 }
 
 /** Writes `data` to a new file (0600) at `path` with pipelined SFTP writes. */
 async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
-  const handle = await call<Buffer>((cb) => sftp.open(path, 'w', { mode: 0o600 }, cb))
+  const handle = await call<Buffer>(sftp, (cb) => sftp.open(path, 'w', { mode: 0o600 }, cb))
   try {
     let next = 0
     const writer = async () => {
@@ -26,12 +51,12 @@ async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<vo
         const offset = next
         next += CHUNK
         const length = Math.min(CHUNK, data.length - offset)
-        await call<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined)))
+        await request<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined)))
       }
     }
-    await Promise.all(Array.from({ length: WINDOW }, writer))
+    await Promise.race([Promise.all(Array.from({ length: WINDOW }, writer)), sessionEnd(sftp)])
   } finally {
-    await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined)
+    await call<void>(sftp, (cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined)
   }
 }
 
@@ -43,9 +68,9 @@ function stageDir(sftp: SFTPWrapper): Promise<string> {
   if (!dir) {
     dir = (async () => {
       for (const d of ['.meshvm', STAGE_DIR]) {
-        await call<void>((cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
+        await call<void>(sftp, (cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
       }
-      return call<string>((cb) => sftp.realpath(STAGE_DIR, cb))
+      return call<string>(sftp, (cb) => sftp.realpath(STAGE_DIR, cb))
     })()
     stageDirs.set(sftp, dir)
   }
@@ -72,8 +97,9 @@ export async function put(conn: SshConnection, path: string, content: string | B
   try {
     await upload(sftp, staged, data)
   } catch (err) {
-    await call<void>((cb) => sftp.unlink(staged, (e) => cb(undefined, void e)))
-    throw new SshError('command', conn.where, `${conn.where}: upload of ${path} failed: ${(err as Error).message}`)
+    await call<void>(sftp, (cb) => sftp.unlink(staged, (e) => cb(undefined, void e))).catch(() => undefined)
+    const kind = conn.alive && !(err instanceof SftpSessionClosed) ? 'command' : 'connection'
+    throw new SshError(kind, conn.where, `${conn.where}: upload of ${path} failed: ${(err as Error).message}`)
   }
   const q = shQuote
   const owner = `${options.owner ?? 'root'}:${options.group ?? ''}`
