@@ -24,7 +24,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const action = positionals[0]
   if (f.help || !action) return ctx.stdout.write(help), f.help ? ExitCode.ok : ExitCode.input
   const dir = (f.dir as string | undefined) ?? ctx.env.MESHVM_LAB_DIR ?? 'lab'
-  const show = (p: string) => relative(ctx.cwd, p) || '.'
+  const show = (p: string) => (relative(ctx.cwd, p).startsWith('..') ? p : relative(ctx.cwd, p) || '.')
   if (action === 'up') {
     const vms = (f.vms as number | undefined) ?? 3
     if (!Number.isInteger(vms) || vms < 1 || vms > 200) throw new InputError('--vms: expected a whole number from 1 to 200')

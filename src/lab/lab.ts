@@ -5,7 +5,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { stringify } from 'yaml'
 import { ensureHostPackages } from './host-packages.js'
-import { ensureBase, hostsStatus, requireRootOnLinux, startHosts, stopHosts, type HostStatus } from './hosts/index.js'
+import { ensureBase, freeFirstIndex, hostsStatus, labIdOf, requireRootOnLinux, startHosts, stopHosts, type HostStatus } from './hosts/index.js'
+import { otherClaims } from './hosts/registry.js'
+import { claimClusterAddress, releaseClusterAddress } from './cluster/address.js'
 import { readState } from './hosts/state.js'
 import { writeKubeconfig } from './kube-api/kubeconfig-file.js'
 import { createLabPki } from './pki.js'
@@ -16,6 +18,7 @@ import { clusterPid, ensureClusterProcess, stopClusterProcess } from './cluster/
 export const LAB_ISTIO_VERSION = '1.24.2'
 const API_PORT = 6443
 const ISTIOD_PORT = 15012
+const BRIDGE = 'mvlab0'
 
 export interface LabUpOptions {
   dir: string
@@ -37,11 +40,22 @@ export interface Lab {
   reusedCluster: boolean
 }
 
-function clusterConfig(dir: string, bridgeAddress: string): LabClusterConfig {
+/** Cluster addresses of the other labs on this machine (their configs, found through the lab registry). */
+function otherClusterAddresses(labId: string): string[] {
+  return otherClaims(labId).flatMap((c) => {
+    try {
+      return [(JSON.parse(readFileSync(clusterConfigFile(c.dir), 'utf8')) as LabClusterConfig).host]
+    } catch {
+      return []
+    }
+  })
+}
+
+async function clusterConfig(dir: string, bridge: string): Promise<LabClusterConfig> {
   const file = clusterConfigFile(dir)
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LabClusterConfig
   return {
-    host: bridgeAddress,
+    host: await claimClusterAddress(bridge, otherClusterAddresses(labIdOf(dir))),
     apiPort: API_PORT,
     istiodPort: ISTIOD_PORT,
     token: `lab-${randomBytes(24).toString('hex')}`,
@@ -53,7 +67,7 @@ function clusterConfig(dir: string, bridgeAddress: string): LabClusterConfig {
 function labInventory(dir: string, hosts: { name: string; address: string }[], deb: string, key: string): string {
   const header = [
     '# Written by `meshvm lab up`: the lab VMs as a meshvm inventory. Lab-only credentials; see README "The lab".',
-    `# Try: meshvm onboard -i ${relative(process.cwd(), join(dir, 'inventory.yaml'))} --kubeconfig ${relative(process.cwd(), join(dir, 'kubeconfig'))}`,
+    `# Try: meshvm onboard -i ${join(dir, 'inventory.yaml')} --kubeconfig ${join(dir, 'kubeconfig')}`,
     '',
   ].join('\n')
   const inventory = {
@@ -85,8 +99,9 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   o.log(`sidecar package: ${deb}`)
   await createLabPki(join(dir, 'pki'))
   o.log(`booting ${o.vms} host(s)`)
-  const lab = await startHosts({ dir, count: o.vms, baseDir, log: o.log })
-  const config = clusterConfig(dir, lab.bridgeAddress)
+  const firstIndex = readState(dir) ? undefined : freeFirstIndex(labIdOf(dir), BRIDGE, o.vms)
+  const lab = await startHosts({ dir, count: o.vms, baseDir, bridge: BRIDGE, firstIndex, log: o.log })
+  const config = await clusterConfig(dir, lab.bridge)
   const cluster = await ensureClusterProcess(dir, config)
   o.log(`${cluster.reused ? 'reusing' : 'started'} the lab cluster (pid ${cluster.pid}) on ${config.host}`)
   const apiUrl = `https://${config.host}:${config.apiPort}`
@@ -115,6 +130,7 @@ export async function labDown(dir: string): Promise<{ cluster: boolean; hosts: n
   const abs = resolve(dir)
   const hosts = readState(abs)?.hosts.length ?? 0
   const cluster = await stopClusterProcess(abs)
+  if (existsSync(clusterConfigFile(abs))) await releaseClusterAddress(BRIDGE, JSON.parse(readFileSync(clusterConfigFile(abs), 'utf8')).host)
   await stopHosts(abs)
   for (const f of ['inventory.yaml', 'kubeconfig', 'cluster']) await rm(join(abs, f), { recursive: true, force: true })
   return { cluster, hosts }
