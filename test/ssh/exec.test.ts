@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '../../src/ssh/connect.js'
 import { SshError, isUnreachable } from '../../src/ssh/errors.js'
@@ -71,5 +72,31 @@ describe('exec over one connection', () => {
     const other = await connect(targetOf(sshd), trustingOptions(sshd))
     await other.close()
     await assert.rejects(other.exec('true'), (err: unknown) => err instanceof SshError && err.kind === 'connection')
+  })
+})
+
+describe('keepalive', () => {
+  let sshd: Sshd
+  const frozen: number[] = []
+  before(async () => {
+    sshd = await startSshd()
+  })
+  after(async () => {
+    for (const pid of frozen) process.kill(pid, 'SIGCONT')
+    await sshd?.stop()
+  })
+
+  it('detects a peer that stopped answering and fails the running command as connection', async () => {
+    const conn = await connect(targetOf(sshd), trustingOptions(sshd, { keepaliveIntervalMs: 200 }))
+    assert.equal((await conn.exec('true')).code, 0)
+    // Freeze the sshd processes serving this connection: the TCP connection stays open but nothing answers.
+    const children = execFileSync('pgrep', ['-P', String(sshd.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean)
+    for (const pid of children.map(Number)) {
+      process.kill(pid, 'SIGSTOP')
+      frozen.push(pid)
+    }
+    await assert.rejects(conn.exec('sleep 60'), (err: unknown) => err instanceof SshError && err.kind === 'connection')
+    await assert.rejects(conn.exec('true'), /connection lost \(Keepalive timeout\)/)
+    await conn.close()
   })
 })

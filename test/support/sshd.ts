@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export interface Sshd {
+  /** The listener's PID; each connection is served by a child of it. */
+  pid: number
   port: number
   dir: string
   /** `type base64` of the host key, as a known_hosts line ends. */
@@ -98,7 +100,7 @@ export async function startSshd(options: { extraAuthorizedKeys?: string[]; confi
     await stop()
     throw err
   }
-  return { port, dir, hostKey, clientKey, log: () => output, stop }
+  return { pid: child.pid ?? 0, port, dir, hostKey, clientKey, log: () => output, stop }
 }
 
 /** A local user for sudo tests: NOPASSWD sudo, or a password sudo asks for. Removed by remove(). */
