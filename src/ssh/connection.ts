@@ -62,18 +62,24 @@ export class SshConnection implements Connection {
     const full = `LC_ALL=C; export LC_ALL\n${script}`
     const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin
     if (!options.sudo || this.isRoot) return this.#run(`sh -c ${shQuote(full)}`, stdin, options.timeoutMs)
-    for (;;) {
-      const mode = this.#sudoMode
-      const input = mode === 'password' ? Buffer.concat([this.#passwordLine(), stdin ?? Buffer.alloc(0)]) : stdin
-      const result = await this.#run(sudoCommand(full, mode), input, options.timeoutMs)
-      const next = checkSudo(result, mode, this.where, this.becomePassword)
-      if (!next) {
-        if (mode === 'unknown' && result.code === 0) this.#sudoMode = 'nopasswd'
-        return result
-      }
-      // sudo refused before running anything, so running the script again is safe.
+    const first = await this.#sudo(full, stdin, options.timeoutMs)
+    if (first) return first
+    // sudo asked for the password before running anything, so running the script again is safe.
+    return (await this.#sudo(full, stdin, options.timeoutMs))!
+  }
+
+  /** One sudo attempt; undefined when sudo wants the become password (the mode is now 'password'). */
+  async #sudo(script: string, stdin: Buffer | undefined, timeoutMs?: number): Promise<RawResult | undefined> {
+    const mode = this.#sudoMode
+    const input = mode === 'password' ? Buffer.concat([this.#passwordLine(), stdin ?? Buffer.alloc(0)]) : stdin
+    const result = await this.#run(sudoCommand(script, mode), input, timeoutMs)
+    const next = checkSudo(result, mode, this.where, this.becomePassword)
+    if (next) {
       this.#sudoMode = next
+      return undefined
     }
+    if (mode === 'unknown' && result.code === 0) this.#sudoMode = 'nopasswd'
+    return result
   }
 
   #passwordLine(): Buffer {

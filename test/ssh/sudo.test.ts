@@ -26,7 +26,7 @@ describe('sudo for a non-root login user', () => {
   }
 
   before(async () => {
-    sshd = await startSshd()
+    sshd = await startSshd({ config: ['PasswordAuthentication yes'] })
   })
   after(async () => {
     await sshd?.stop()
@@ -58,6 +58,20 @@ describe('sudo for a non-root login user', () => {
     assert.equal((await conn.get(path, { sudo: true }))?.toString(), 'token-value')
     await assert.rejects(conn.get(path), commandError(/reading .*root-only failed: .*Permission denied/))
     await conn.close()
+  })
+
+  it('logs in with a password when no key is offered', async () => {
+    const target = { host: '127.0.0.1', port: sshd.port, user: users.password.name, password: new Secret(password) }
+    const conn = await connect(target, trustingOptions(sshd))
+    assert.equal((await conn.exec('id -un')).stdout, `${users.password.name}\n`)
+    await conn.close()
+    const wrong = { ...target, password: new Secret('not-it') }
+    await assert.rejects(connect(wrong, trustingOptions(sshd)), (err: unknown) => {
+      assert.ok(err instanceof SshError)
+      assert.equal(err.kind, 'auth')
+      assert.match(err.message, /authentication failed.*tried password/)
+      return true
+    })
   })
 
   it('asks for --ask-become-pass when sudo wants a password and none was given', async () => {

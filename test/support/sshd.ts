@@ -54,10 +54,7 @@ function waitListening(child: ChildProcess, output: () => string): Promise<void>
   })
 }
 
-/**
- * Starts sshd; `extraAuthorizedKeys` are added to the generated client key; `config` lines are appended (default
- * `LogLevel VERBOSE`: DEBUG levels also reach the client's stderr of every command).
- */
+/** Starts sshd; `extraAuthorizedKeys` are added to the generated client key; `config` lines override the defaults. */
 export async function startSshd(options: { extraAuthorizedKeys?: string[]; config?: string[] } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'meshvm-sshd-'))
   // Non-root test users read authorized_keys as themselves.
@@ -68,7 +65,9 @@ export async function startSshd(options: { extraAuthorizedKeys?: string[]; confi
   const authorized = [keygen(clientKey), ...(options.extraAuthorizedKeys ?? [])]
   writeFileSync(join(dir, 'authorized_keys'), authorized.join('\n') + '\n', { mode: 0o644 })
   const port = await freePort()
+  // sshd keeps the first value of each option, so the caller's lines come first.
   const config = [
+    ...(options.config ?? []),
     `ListenAddress 127.0.0.1:${port}`,
     `HostKey ${join(dir, 'host_ed25519')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -80,7 +79,8 @@ export async function startSshd(options: { extraAuthorizedKeys?: string[]; confi
     'KbdInteractiveAuthentication no',
     'AllowTcpForwarding yes',
     'Subsystem sftp internal-sftp',
-    ...(options.config ?? ['LogLevel VERBOSE']),
+    // DEBUG levels would also reach the client's stderr of every command.
+    'LogLevel VERBOSE',
   ]
   writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n')
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] })
