@@ -2,7 +2,11 @@ import { PassThrough, Writable } from 'node:stream'
 import { main } from '../../src/main.js'
 
 /** Runs the real CLI entry in-process with captured output. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = process.cwd(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
   const sink = (append: (s: string) => void) =>
@@ -17,7 +21,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promi
     stderr: sink((s) => (stderr += s)),
     stdin: new PassThrough(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    cwd: process.cwd(),
+    cwd,
   })
   return { code, stdout, stderr }
 }
