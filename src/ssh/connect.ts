@@ -94,7 +94,8 @@ export async function connect(target: ConnectTarget, options: ConnectOptions = {
   const configFile = options.sshConfigFile ?? join(homedir(), '.ssh', 'config')
   const hops = resolveHops(target, readSshConfig(configFile), options)
   const vm = hops[hops.length - 1]
-  const secrets = [...(options.secrets ?? []), options.password ?? target.password, options.becomePassword].filter(
+  const password = options.password ?? target.password
+  const secrets = [...(options.secrets ?? []), password, options.becomePassword].filter(
     (s): s is Secret => s !== undefined,
   )
   if (target.identityFile && !existsSync(vm.identityFiles[0])) {
@@ -104,13 +105,12 @@ export async function connect(target: ConnectTarget, options: ConnectOptions = {
   try {
     let sock: Duplex | undefined
     for (const [i, hop] of hops.entries()) {
-      const password = hop === vm ? (options.password ?? target.password) : undefined
-      clients.push(await openClient(hop, sock, options, password))
+      clients.push(await openClient(hop, sock, options, hop === vm ? password : undefined))
       if (hop !== vm) sock = await forward(clients[i], hop, hops[i + 1])
     }
   } catch (err) {
     for (const c of clients.reverse()) c.end()
-    const e = err as SshError
+    const e = translateError(err, vm.where)
     throw new SshError(e.kind, e.host, maskSecrets(e.message, secrets))
   }
   return new SshConnection(target.host, vm, clients, secrets, options.becomePassword)

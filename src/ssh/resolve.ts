@@ -31,6 +31,7 @@ export interface ResolveOptions {
 type Explicit = Pick<SshTarget, 'host'> & Partial<Pick<SshTarget, 'port' | 'user' | 'identityFile'>>
 
 const SYSTEM_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts'
+// 'no' counts as accept-new: a changed key is never accepted.
 const ACCEPT_NEW = new Set(['accept-new', 'no', 'off'])
 
 function resolveHop(lines: SshConfigLine[], explicit: Explicit, options: ResolveOptions): Hop {
