@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectCluster } from '../cluster/index.js'
 import { ExitCode, InputError } from '../errors.js'
-import { parseArgs, type FlagSpec } from './args.js'
+import type { Vm } from '../inventory/types.js'
+import type { Secret } from '../secret.js'
+import { parseArgs, type FlagSpec, type FlagValues } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
@@ -46,17 +48,23 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (not a terminal, so no questions can be asked)')
   const vms = await fleetVms(f, ctx)
   const become = await becomePassword(f, ctx)
+  return (await onboardVms(f, ctx, vms, become ? [become] : [])).code
+}
+
+/** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the interactive wizard). */
+export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], secrets: Secret[]) {
   const client = connectCluster(clusterOptions(f, ctx.env))
   const bundles = new VmBundles(client, istioVersionFlag(f))
-  for (const o of await bundles.ensureGroups(vms, f.check === true)) {
+  const cluster = await bundles.ensureGroups(vms, f.check === true)
+  for (const o of cluster) {
     if (o.result !== 'unchanged' || f.verbose) ctx.stderr.write(`cluster: ${o.result} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}\n`)
   }
-  const { code } = await runFleet(f, ctx, {
+  const run = await runFleet(f, ctx, {
     playbookFile: (f.playbook as string | undefined) ?? DEFAULT_PLAYBOOK,
     vms,
     prepare: async (vm) => ({ bundle: (await bundles.forVm(vm)).files }),
     controllerSteps: [awaitRegistration(client)],
-    secrets: become ? [become] : [],
+    secrets,
   })
-  return code
+  return { ...run, cluster }
 }
