@@ -65,7 +65,7 @@ const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is requir
 const SUDO_WRONG_PASSWORD = /^sudo: .*incorrect password attempt|^Sorry, try again/m
 const SUDO_REFUSED = /^(sudo: .*(not in the sudoers|may not run sudo)|.* is not in the sudoers file)/m
 
-/** The command line for `script` as root via sudo: `-n` for NOPASSWD, else `-k -S` reading the password first on stdin. */
+/** `script` as root via sudo: `-n` (NOPASSWD), or `-k -S` reading the password as the first line of stdin. */
 export function sudoCommand(script: string, mode: SudoMode): string {
   const flags = mode === 'password' ? "-k -S -p ''" : '-n'
   return `sudo ${flags} -- sh -c ${shQuote(script)}`
@@ -75,7 +75,9 @@ export function sudoCommand(script: string, mode: SudoMode): string {
 export function checkSudo(result: RawResult, mode: SudoMode, where: string, password?: Secret): SudoMode | undefined {
   if (result.code === 0) return undefined
   const stderr = result.stderr.toString()
-  if (SUDO_REFUSED.test(stderr)) throw new SshError('command', where, `${where}: sudo refused: the user may not run sudo`)
+  if (SUDO_REFUSED.test(stderr)) {
+    throw new SshError('command', where, `${where}: sudo refused: the user may not run sudo`)
+  }
   if (mode !== 'password' && SUDO_WANTS_PASSWORD.test(stderr)) {
     if (password) return 'password'
     throw new SshError('command', where, `${where}: sudo requires a password; pass --ask-become-pass`)

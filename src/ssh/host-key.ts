@@ -45,8 +45,8 @@ export function verifyHostKey(hop: Hop, key: Buffer): SshError | undefined {
     revoked: `${hop.where}: the ${keyId} of ${name} is marked @revoked in known_hosts; refusing to connect`,
     changed:
       `${hop.where}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${name}: it presented ${keyId}, which ` +
-      `known_hosts (${hop.knownHostsFiles[0]}) does not list. Someone may be intercepting the connection, or the host was ` +
-      `reinstalled; if you trust the new key, run: ssh-keygen -R '${name}'`,
+      `known_hosts (${hop.knownHostsFiles[0]}) does not list. Someone may be intercepting the connection, ` +
+      `or the host was reinstalled; if you trust the new key, run: ssh-keygen -R '${name}'`,
     unknown:
       `${hop.where}: host key for ${name} is not known (${keyId}); add it to known_hosts or pass ` +
       '--accept-new-host-keys',

@@ -88,7 +88,9 @@ function toBuffer(content: string | Buffer | Secret): Buffer {
  * Leftover temp files of an interrupted earlier write to the same path are removed in the same round trip.
  */
 export async function put(conn: SshConnection, path: string, content: string | Buffer | Secret, options: PutOptions) {
-  if (!path.startsWith('/')) throw new SshError('command', conn.where, `${conn.where}: put needs an absolute path: ${path}`)
+  if (!path.startsWith('/')) {
+    throw new SshError('command', conn.where, `${conn.where}: put needs an absolute path: ${path}`)
+  }
   const data = toBuffer(content)
   const sftp = await conn.sftp()
   const prefix = posix.join(posix.dirname(path), `.${posix.basename(path)}.meshvm-`)

@@ -68,7 +68,11 @@ function parseJump(spec: string): Explicit {
 }
 
 /** The hops to the target: its ProxyJump hosts in order (each resolved through ssh_config too), then the target. */
-export function resolveHops(target: Explicit & { proxyJump?: string }, lines: SshConfigLine[], options: ResolveOptions): Hop[] {
+export function resolveHops(
+  target: Explicit & { proxyJump?: string },
+  lines: SshConfigLine[],
+  options: ResolveOptions,
+): Hop[] {
   const jumpSpec = target.proxyJump || lookupSshConfig(lines, target.host).proxyJump
   const jumps = jumpSpec && jumpSpec !== 'none' ? jumpSpec.split(',').map(parseJump) : []
   return [...jumps.map((j) => resolveHop(lines, j, options)), resolveHop(lines, target, options)]

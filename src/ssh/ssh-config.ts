@@ -92,7 +92,10 @@ export function lookupSshConfig(lines: SshConfigLine[], host: string): SshConfig
 }
 
 /** Expands `~` and the `%h %u %d %r %p %%` tokens of IdentityFile / UserKnownHostsFile paths. */
-export function expandPath(path: string, tokens: { host: string; user: string; port: number; localUser: string }): string {
+export function expandPath(
+  path: string,
+  tokens: { host: string; user: string; port: number; localUser: string },
+): string {
   const withTokens = path.replace(/%([hudrp%])/g, (_, t: string) => {
     const values: Record<string, string> = {
       h: tokens.host,

@@ -83,7 +83,9 @@ export async function startSshd(options: { extraAuthorizedKeys?: string[]; confi
     'LogLevel VERBOSE',
   ]
   writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n')
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let output = ''
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
   const stop = async () => {
