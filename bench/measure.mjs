@@ -1,0 +1,97 @@
+// Process and CPU accounting for bench/onboard.mjs: runs meshvm as a child with a deadline, and snapshots the CPU
+// time of the lab's VMs (their cgroup), the lab cluster process and the whole machine, so a run's CPU can be split
+// between meshvm, the VMs' own work and the rest.
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repo = fileURLToPath(new URL('..', import.meta.url))
+const hook = fileURLToPath(new URL('./rusage-hook.mjs', import.meta.url))
+const CLK_TCK = 100 // Linux USER_HZ on every architecture Node supports
+
+/** The child being waited for, so a signal handler can end it (by PID) before the lab goes down. */
+export const running = { child: undefined }
+
+/** Runs `cmd args`, collecting stdout lines; kills the child (by PID) past `timeoutMs`. */
+export function run(cmd, args, { timeoutMs, env, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const child = spawn(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    running.child = child
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdin.on('error', () => {})
+    if (input) child.stdin.end(input)
+    else child.stdin.end()
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs ?? 600_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      running.child = undefined
+      resolve({ code, signal, stdout, stderr, started, wallMs: Date.now() - started })
+    })
+  })
+}
+
+/** Runs `node bin/meshvm.js args` with the rusage hook (and `nodeFlags`, e.g. --cpu-prof); adds its own figures. */
+export async function runMeshvm(args, { timeoutMs, nodeFlags = [] } = {}) {
+  const rusageFile = `/tmp/meshvm-bench-rusage-${process.pid}.json`
+  rmSync(rusageFile, { force: true })
+  const r = await run(process.execPath, [...nodeFlags, '--import', hook, 'bin/meshvm.js', ...args], {
+    timeoutMs,
+    env: { MESHVM_BENCH_RUSAGE: rusageFile },
+  })
+  const rusage = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8')) : undefined
+  rmSync(rusageFile, { force: true })
+  return { ...r, rusage }
+}
+
+function cgroupUsageMs(dir) {
+  if (!dir || !existsSync(join(dir, 'cpu.stat'))) return undefined
+  const line = readFileSync(join(dir, 'cpu.stat'), 'utf8').match(/^usage_usec (\d+)/m)
+  return line ? Number(line[1]) / 1000 : undefined
+}
+
+/** utime+stime of a process and its reaped children, in ms. */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK
+  } catch {
+    return undefined
+  }
+}
+
+/** Busy and total CPU time of the machine (all cores), in ms. */
+function machineCpuMs() {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+  const n = f.map(Number)
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0)
+  const idle = n[3] + n[4]
+  return { busy: ((total - idle) * 1000) / CLK_TCK, total: (total * 1000) / CLK_TCK }
+}
+
+/** The lab's parent cgroup holding all its hosts (cgroup2 keeps cpu.stat without any controller enabled). */
+export function labCgroup(state) {
+  const withStat = (state.hosts[0]?.cgroups ?? []).find((c) => existsSync(join(c, 'cpu.stat')))
+  return withStat ? join(withStat, '..') : undefined
+}
+
+export function cpuSnapshot({ cgroup, clusterPid }) {
+  return { vms: cgroupUsageMs(cgroup), cluster: processCpuMs(clusterPid), machine: machineCpuMs() }
+}
+
+/** CPU used between two snapshots, in ms; `undefined` where a counter was unavailable. */
+export function cpuDelta(a, b) {
+  const d = (x, y) => (x === undefined || y === undefined ? undefined : y - x)
+  return {
+    vms: d(a.vms, b.vms),
+    cluster: d(a.cluster, b.cluster),
+    machineBusy: b.machine.busy - a.machine.busy,
+    machineTotal: b.machine.total - a.machine.total,
+  }
+}
