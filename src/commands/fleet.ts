@@ -62,6 +62,12 @@ export interface FleetRun {
   secrets?: Secret[]
 }
 
+/** The VM's SSH target with the values the inventory only defaulted left unset, so ~/.ssh/config can fill them. */
+function sshTarget(vm: Vm) {
+  const defaulted = vm.ssh.defaulted ?? []
+  return { ...vm.ssh, user: defaulted.includes('user') ? undefined : vm.ssh.user, port: defaulted.includes('port') ? undefined : vm.ssh.port }
+}
+
 /** The become password, asked once when wanted; undefined otherwise. */
 export async function becomePassword(f: FlagValues, ctx: CommandContext): Promise<Secret | undefined> {
   return f['ask-become-pass'] ? askSecret('BECOME (sudo) password', ctx.stdin) : undefined
@@ -79,7 +85,7 @@ export async function runFleet(f: FlagValues, ctx: CommandContext, run: FleetRun
     vms: run.vms,
     playbook,
     connect: (vm) =>
-      connect(vm.ssh, {
+      connect(sshTarget(vm), {
         knownHostsFile: vm.ssh.knownHostsFile,
         acceptNewHostKeys: f['accept-new-host-keys'] === true,
         sshConfigFile: f['ssh-config'] as string | undefined,

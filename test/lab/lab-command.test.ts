@@ -10,7 +10,8 @@ import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/la
 import { runCli } from '../support/run-cli.js'
 
 // Never probe 198.18.0.1 once the bridge is gone (the address would no longer be ours): ask the kernel for listeners.
-const listening = (port: number) => spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== ''
+const listening = (address: string, port: number) =>
+  spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout.split('\n').some((l) => l.includes(` ${address}:${port} `))
 
 test('lab up --vms 3 boots hosts and the cluster; status; down leaves nothing', { skip: labSkipReason, timeout: 300_000 }, async () => {
   await stopOrphanedTestLabs()
@@ -22,6 +23,9 @@ test('lab up --vms 3 boots hosts and the cluster; status; down leaves nothing', 
     assert.match(up.stdout, /inventory: .*inventory\.yaml/)
     assert.match(up.stdout, /kubeconfig: .*kubeconfig/)
     assert.equal((readFileSync(join(dir, 'known_hosts'), 'utf8').match(/ssh-ed25519/g) ?? []).length, 3)
+    // other labs may run beside this one: hosts are numbered after theirs, the cluster has its own address
+    const first = /^ {2}(vm\d+) /m.exec(up.stdout)![1]
+    const clusterAddress = /cluster API https:\/\/([\d.]+):/.exec(up.stdout)![1]
 
     const again = await runCli(['lab', 'up', '--vms', '3', '--dir', dir])
     assert.equal(again.code, 0, again.stderr)
@@ -33,20 +37,21 @@ test('lab up --vms 3 boots hosts and the cluster; status; down leaves nothing', 
     assert.equal(s.hosts.length, 3)
     assert.ok(s.hosts.every((h: { sshReachable: boolean }) => h.sshReachable))
     const clusterPid: number = s.cluster.pid
+    assert.equal(listening(clusterAddress, 6443), true)
 
     // The lab kubeconfig reaches a cluster seeded like a fresh Istio install: bundles come out for every lab VM.
     const out = join(dir, 'bundles')
     const bundle = await runCli(['bundle', '-i', join(dir, 'inventory.yaml'), '-o', out, '--kubeconfig', join(dir, 'kubeconfig')])
     assert.equal(bundle.code, 0, bundle.stderr)
-    assert.equal(readFileSync(join(out, 'vm1', 'hosts'), 'utf8'), '198.18.0.1 istiod.istio-system.svc\n')
-    assert.equal(readFileSync(join(out, 'vm1', 'root-cert.pem'), 'utf8'), readFileSync(join(dir, 'pki', 'root-cert.pem'), 'utf8'))
+    assert.equal(readFileSync(join(out, first, 'hosts'), 'utf8'), `${clusterAddress} istiod.istio-system.svc\n`)
+    assert.equal(readFileSync(join(out, first, 'root-cert.pem'), 'utf8'), readFileSync(join(dir, 'pki', 'root-cert.pem'), 'utf8'))
 
     const down = await runCli(['lab', 'down', '--dir', dir])
     assert.equal(down.code, 0, down.stderr)
     assert.deepEqual(await labLeftovers(labIdOf(dir), dir), [])
     assert.equal(pidAlive(clusterPid), false)
-    assert.equal(listening(6443), false)
-    assert.equal(listening(15012), false)
+    assert.equal(listening(clusterAddress, 6443), false)
+    assert.equal(listening(clusterAddress, 15012), false)
     const after = await runCli(['lab', 'status', '--dir', dir])
     assert.equal(after.code, 4)
     assert.match(after.stdout, /cluster: stopped/)

@@ -2,6 +2,7 @@
 // (there is no systemd here): the text they print must parse into the decisions the table cases assume.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -88,12 +89,20 @@ test('systemd restarts only when an input is newer than the last start', () =>
   }))
 
 test('process finds a running command and its user', async (t) => {
-  const child = spawn('sleep', ['30'], { stdio: 'ignore' })
-  t.after(() => child.kill())
+  // a name of its own: the machine (and lab hosts, whose processes it sees) may run other `sleep`s as other users
+  const dir = mkdtempSync(join(tmpdir(), 'mv-proc-'))
+  const comm = `mvp${process.pid}`.slice(0, 15)
+  copyFileSync('/bin/sleep', join(dir, comm))
+  chmodSync(join(dir, comm), 0o755)
+  const child = spawn(join(dir, comm), ['30'], { stdio: 'ignore' })
+  t.after(() => {
+    child.kill()
+    rmSync(dir, { recursive: true, force: true })
+  })
   await new Promise((r) => setTimeout(r, 100))
   const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim()
-  assert.equal(check('process', { comm: 'sleep', user: me }, process.env).outcome, 'ok')
-  const other = check('process', { comm: 'sleep', user: 'istio-proxy' }, process.env)
+  assert.equal(check('process', { comm, user: me }, process.env).outcome, 'ok')
+  const other = check('process', { comm, user: 'istio-proxy' }, process.env)
   assert.equal(other.outcome, 'fail')
 })
 
