@@ -8,6 +8,15 @@ export interface WantAttrs {
   mode?: number
 }
 
+/** Arguments of the steps that ensure a path's existence and attributes (directory, file). */
+export const pathSpec = {
+  path: { type: 'string', required: true },
+  present: { type: 'boolean', default: true },
+  owner: { type: 'string' },
+  group: { type: 'string' },
+  mode: { type: 'mode' },
+} as const
+
 export interface PathStat {
   type: 'absent' | 'directory' | 'regular file' | string
   owner: string

@@ -1,4 +1,4 @@
-import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
+import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
 import { Facts, orThrow, q } from './shell.js'
 import { change, fail, ok, type Handler, type StepArgs } from './types.js'
 
@@ -12,13 +12,7 @@ export function assertRemovable(path: string): void {
 }
 
 export const directory: Handler<Args, Plan> = {
-  spec: {
-    path: { type: 'string', required: true },
-    present: { type: 'boolean', default: true },
-    owner: { type: 'string' },
-    group: { type: 'string' },
-    mode: { type: 'mode' },
-  },
+  spec: pathSpec,
   reads: (a) => statSnippet(a.path),
   check(a, facts) {
     const have = parseStat(new Facts(facts))

@@ -1,4 +1,4 @@
-import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
+import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
 import { assertRemovable } from './directory.js'
 import { Facts, orThrow, q } from './shell.js'
 import { change, fail, ok, type Handler, type StepArgs } from './types.js'
@@ -7,13 +7,7 @@ type Args = StepArgs['file']
 
 /** An existing file's owner/mode, or its removal (`present: false`); content comes from `upload`. */
 export const file: Handler<Args, { remove: boolean }> = {
-  spec: {
-    path: { type: 'string', required: true },
-    present: { type: 'boolean', default: true },
-    owner: { type: 'string' },
-    group: { type: 'string' },
-    mode: { type: 'mode' },
-  },
+  spec: pathSpec,
   reads: (a) => statSnippet(a.path),
   check(a, facts) {
     const have = parseStat(new Facts(facts))

@@ -1,5 +1,6 @@
 // WorkloadEntry auto-registration as istiod's autoregistration controller does it (spec §7): one entry per connected
 // proxy of a WorkloadGroup, created from the group's template, stamped with connect / disconnect times.
+import type { KubeObject } from '../kube-api/store.js'
 import { kubeRequest, type KubeAccess } from './kube-client.js'
 import { Refusal } from './refusal.js'
 import type { VerifiedIdentity } from './authenticate.js'
@@ -22,20 +23,6 @@ export interface RegisteringProxy {
   hasReadinessProbe: boolean
 }
 
-interface KubeObject {
-  apiVersion?: string
-  kind?: string
-  metadata: {
-    name: string
-    namespace?: string
-    uid?: string
-    resourceVersion?: string
-    labels?: Record<string, string>
-    annotations?: Record<string, string>
-    [k: string]: unknown
-  }
-  spec?: Record<string, unknown>
-}
 
 interface WorkloadGroupSpec {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }
