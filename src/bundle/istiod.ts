@@ -1,13 +1,11 @@
-// Names derived from the control-plane revision (istioctl's isRevisioned / IstiodHost / IstiodAddr).
+// Names derived from the control-plane revision (istioctl's IstiodHost / IstiodAddr).
+import { revisioned } from '../istio/revision.js'
 
-/** '' and 'default' mean the default (unrevisioned) control plane. */
-export function isRevisioned(revision: string): boolean {
-  return revision !== '' && revision !== 'default'
-}
+export { isRevisioned } from '../istio/revision.js'
 
 /** `istiod[-REV].<istioNamespace>.svc` */
 export function istiodHost(istioNamespace: string, revision: string): string {
-  return `${isRevisioned(revision) ? `istiod-${revision}` : 'istiod'}.${istioNamespace}.svc`
+  return `${revisioned('istiod', revision)}.${istioNamespace}.svc`
 }
 
 /** istiod's xDS/CA address; istioctl hard-codes port 15012. */

@@ -8,9 +8,9 @@ export const DEFAULT_ISTIO_VERSION: IstioVersion = { major: 1, minor: 31 }
 /** Where the Istio version came from. */
 export type IstioVersionSource = 'deployment' | 'injector' | 'configmap' | 'default'
 
-/** '' and 'default' mean the default (unrevisioned) control plane. */
-export const isRevisioned = (revision: string) => revision !== '' && revision !== 'default'
-export const revisioned = (base: string, revision: string) => (isRevisioned(revision) ? `${base}-${revision}` : base)
+import { revisioned } from '../istio/revision.js'
+
+export { isRevisioned, revisioned } from '../istio/revision.js'
 
 // Lookups whose absence or refusal only means "no information here".
 async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
