@@ -8,7 +8,7 @@ import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
 import { askSecret } from '../prompts/secret.js'
 import { createReporter, failedHosts, pickOutputMode, ReportCollector, writeReport } from '../report/index.js'
-import type { Secret } from '../secret.js'
+import { Secret } from '../secret.js'
 import { connect } from '../ssh/connect.js'
 import type { BundleFile } from '../bundle/types.js'
 import type { FlagSpec, FlagValues } from './args.js'
@@ -30,7 +30,7 @@ export const fleetFlags: Record<string, FlagSpec> = {
   report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
   verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
   'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused' },
-  'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask once for the sudo password of the VMs' },
+  'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask once for the sudo password of the VMs (or set $MESHVM_BECOME_PASSWORD)' },
   'ssh-config': { type: 'string', help: 'ssh_config file (default ~/.ssh/config; "none" for none)' },
   ...clusterFlags,
   help: { type: 'boolean', short: 'h', help: 'show this help' },
@@ -68,9 +68,10 @@ function sshTarget(vm: Vm) {
   return { ...vm.ssh, user: defaulted.includes('user') ? undefined : vm.ssh.user, port: defaulted.includes('port') ? undefined : vm.ssh.port }
 }
 
-/** The become password, asked once when wanted; undefined otherwise. */
+/** The become password: asked once with -K, or taken from $MESHVM_BECOME_PASSWORD (for CI); never from a file. */
 export async function becomePassword(f: FlagValues, ctx: CommandContext): Promise<Secret | undefined> {
-  return f['ask-become-pass'] ? askSecret('BECOME (sudo) password', ctx.stdin) : undefined
+  if (f['ask-become-pass']) return askSecret('BECOME (sudo) password', ctx.stdin)
+  return ctx.env.MESHVM_BECOME_PASSWORD ? new Secret(ctx.env.MESHVM_BECOME_PASSWORD) : undefined
 }
 
 /** Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code. */

@@ -124,6 +124,19 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
     assert.deepEqual(Object.keys(resumed.report!.hosts).sort(), [spoofed.name, down.name].sort())
   })
 
+  test('a user whose sudo asks for a password works with the become password, and fails clearly without it', async () => {
+    const inventory = join(cwd, 'operator.yaml')
+    writeFileSync(inventory, readFileSync(join(dir, 'inventory.yaml'), 'utf8').replace('user: admin', 'user: operator').replace('knownHostsFile: known_hosts', `knownHostsFile: ${join(dir, 'known_hosts')}`).replace(/file: packages\//, `file: ${dir}/packages/`))
+    const args = ['verify', '-i', inventory, '--kubeconfig', join(dir, 'kubeconfig'), '--output', 'plain', '--limit', hosts[0].name]
+    const withPassword = await runCli(args, { MESHVM_BECOME_PASSWORD: 'lab-sudo-pass' }, cwd)
+    outputs.push(withPassword.stdout, withPassword.stderr)
+    assert.equal(withPassword.code, 0, withPassword.stdout + withPassword.stderr)
+    assert.doesNotMatch(withPassword.stdout + withPassword.stderr, /lab-sudo-pass/)
+    const without = await runCli(args, {}, cwd)
+    assert.equal(without.code, 2, without.stdout)
+    assert.match(without.stdout, /sudo requires a password; pass --ask-become-pass/)
+  })
+
   test('offboard leaves every VM as it was before onboarding', async () => {
     const r = await meshvm('offboard', '--yes')
     assert.equal(r.code, 0, r.stdout)
