@@ -28,6 +28,7 @@ async function run(dir: string, config: LabClusterConfig) {
     tls: { cert: apiCert.certPem, key: apiCert.keyPem, ca: pki.caCertPem },
     bearerToken: config.token,
     manifests: [seed],
+    maxRequestLog: 1000,
   })
   const kube = { url: api.url, token: config.token, ca: pki.caCertPem }
   const istiod = await startIstiod({ host: config.host, port: config.istiodPort, cert: istiodCert.certPem, key: istiodCert.keyPem, kube, ca: pki, log })

@@ -36,6 +36,8 @@ export interface KubeApiOptions {
   gitVersion?: string
   /** networking.istio.io versions served, in preference order (default v1, v1beta1, v1alpha3). */
   istioVersions?: string[]
+  /** Requests kept in `requests` (oldest dropped); default unbounded, for tests. A long-lived lab keeps a few. */
+  maxRequestLog?: number
 }
 
 /** One request as received (for assertions). */
@@ -107,6 +109,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     const method = req.method ?? 'GET'
     const record: RequestRecord = { method, path: url.pathname, query: url.search }
     requests.push(record)
+    if (opts.maxRequestLog !== undefined && requests.length > opts.maxRequestLog) requests.splice(0, requests.length - opts.maxRequestLog)
     try {
       await faults.apply(method, url.pathname)
       record.user = authenticate(req.headers.authorization, issuer, opts.bearerToken, tokenUser)
