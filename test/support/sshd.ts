@@ -82,7 +82,12 @@ export async function startSshd(options: { extraAuthorizedKeys?: string[]; confi
     // DEBUG levels would also reach the client's stderr of every command.
     'LogLevel VERBOSE',
   ]
-  writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n')
+  // OpenSSH 9.8+ (Debian 13) penalizes a source after failed logins; tests fail logins on purpose, all from 127.0.0.1.
+  const penalties = 'PerSourcePenalties no'
+  writeFileSync(join(dir, 'sshd_config'), [...config, penalties].join('\n') + '\n')
+  if (spawnSync('/usr/sbin/sshd', ['-t', '-f', join(dir, 'sshd_config')]).status !== 0) {
+    writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n')
+  }
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
