@@ -2,7 +2,7 @@
 // time of the lab's VMs (their cgroup), the lab cluster process and the whole machine, so a run's CPU can be split
 // between meshvm, the VMs' own work and the rest.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -13,15 +13,19 @@ const CLK_TCK = 100 // Linux USER_HZ on every architecture Node supports
 /** The child being waited for, so a signal handler can end it (by PID) before the lab goes down. */
 export const running = { child: undefined }
 
-/** Runs `cmd args`, collecting stdout lines; kills the child (by PID) past `timeoutMs`. */
-export function run(cmd, args, { timeoutMs, env, input } = {}) {
+/**
+ * Runs `cmd args`, collecting stdout (or sending it to the file descriptor `stdoutFd`); kills the child (by PID) past
+ * `timeoutMs`.
+ */
+export function run(cmd, args, { timeoutMs, env, input, stdoutFd } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now()
-    const child = spawn(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const stdio = ['pipe', stdoutFd ?? 'pipe', 'pipe']
+    const child = spawn(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio })
     running.child = child
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
+    child.stdout?.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.stdin.on('error', () => {})
     if (input) child.stdin.end(input)
@@ -36,17 +40,27 @@ export function run(cmd, args, { timeoutMs, env, input } = {}) {
   })
 }
 
-/** Runs `node bin/meshvm.js args` with the rusage hook (and `nodeFlags`, e.g. --cpu-prof); adds its own figures. */
-export async function runMeshvm(args, { timeoutMs, nodeFlags = [] } = {}) {
+/**
+ * Runs `node bin/meshvm.js args` with the rusage hook (and `nodeFlags`, e.g. --cpu-prof); adds its own figures.
+ * Its stdout goes to `stdoutFile`, not a pipe: Node writes to a pipe synchronously, so a pipe would make meshvm wait
+ * for this process to be scheduled and read.
+ */
+export async function runMeshvm(args, { timeoutMs, nodeFlags = [], stdoutFile }) {
   const rusageFile = `/tmp/meshvm-bench-rusage-${process.pid}.json`
   rmSync(rusageFile, { force: true })
-  const r = await run(process.execPath, [...nodeFlags, '--import', hook, 'bin/meshvm.js', ...args], {
-    timeoutMs,
-    env: { MESHVM_BENCH_RUSAGE: rusageFile },
-  })
-  const rusage = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8')) : undefined
-  rmSync(rusageFile, { force: true })
-  return { ...r, rusage }
+  const fd = openSync(stdoutFile, 'w')
+  try {
+    const r = await run(process.execPath, [...nodeFlags, '--import', hook, 'bin/meshvm.js', ...args], {
+      timeoutMs,
+      env: { MESHVM_BENCH_RUSAGE: rusageFile },
+      stdoutFd: fd,
+    })
+    const rusage = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8')) : undefined
+    return { ...r, stdout: readFileSync(stdoutFile, 'utf8'), rusage }
+  } finally {
+    closeSync(fd)
+    rmSync(rusageFile, { force: true })
+  }
 }
 
 function cgroupUsageMs(dir) {
@@ -73,6 +87,11 @@ function machineCpuMs() {
   const total = n.slice(0, 8).reduce((a, b) => a + b, 0)
   const idle = n[3] + n[4]
   return { busy: ((total - idle) * 1000) / CLK_TCK, total: (total * 1000) / CLK_TCK }
+}
+
+/** CPU used so far by one lab host (everything in its cgroup: sshd, sudo, dpkg, systemd, the sidecar), in ms. */
+export function hostCpuMs(host) {
+  return cgroupUsageMs(host.cgroups?.find((c) => existsSync(join(c, 'cpu.stat'))))
 }
 
 /** The lab's parent cgroup holding all its hosts (cgroup2 keeps cpu.stat without any controller enabled). */

@@ -2,7 +2,7 @@
 // systemctl, the first XDS line) timed inside one lab VM over plain OpenSSH, with no meshvm involved.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { run } from './measure.mjs'
+import { hostCpuMs, run } from './measure.mjs'
 
 const median = (xs) => {
   if (!xs.length) return undefined
@@ -74,11 +74,16 @@ export async function perVmFloor(dir, host) {
     if (r.code !== 0) throw new Error(`floor: ${what} failed on ${host.name} (${r.code}): ${r.stderr}${r.stdout}`)
     return r
   }
+  const cpu0 = hostCpuMs(host)
   const ping = await must('ssh true', ssh('true'))
+  const cpu1 = hostCpuMs(host)
   await must('removing the package', ssh('sudo -n sh -c "systemctl disable --now istio 2>/dev/null; dpkg -r istio-sidecar >/dev/null"'))
   const deb = readdirSync(join(dir, 'packages')).find((f) => f.endsWith('.deb'))
   const push = await must('pushing the .deb', ssh(`cat > ${DEB_ON_VM}`, readFileSync(join(dir, 'packages', deb))))
+  const cpu2 = hostCpuMs(host)
   const r = await must('the floor script', ssh('sudo -n sh -s', floorScript))
+  const cpu3 = hostCpuMs(host)
   const f = Object.fromEntries([...r.stdout.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]))
-  return { host: host.name, sshMs: ping.wallMs, pushMs: push.wallMs, dpkgMs: f.dpkg, chownMs: f.chown, startMs: f.start, xdsMs: f.xds }
+  return { host: host.name, sshMs: ping.wallMs, pushMs: push.wallMs, dpkgMs: f.dpkg, chownMs: f.chown, startMs: f.start, xdsMs: f.xds,
+    sshCpuMs: Math.round(cpu1 - cpu0), scriptCpuMs: Math.round(cpu3 - cpu2) }
 }
