@@ -30,7 +30,8 @@ export function topSelfTime(file, top = 15) {
 }
 
 export function formatTop(rows) {
-  return rows.map((r) => `${String(r.selfMs).padStart(7)} ms ${String(r.pct).padStart(5)}%  ${r.fn}  ${r.where}`).join('\n')
+  const line = (r) => `${String(r.selfMs).padStart(7)} ms ${String(r.pct).padStart(5)}%  ${r.fn}  ${r.where}`
+  return rows.map(line).join('\n')
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

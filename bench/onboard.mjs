@@ -1,4 +1,4 @@
-// Benchmark: `meshvm onboard` of N lab VMs — fresh run, no-op re-run, the per-VM floor, offboard. See bench/README.md.
+// Benchmark: `meshvm onboard` of N lab VMs: fresh run, no-op re-run, the per-VM floor, offboard. See bench/README.md.
 // Usage (root): node bench/onboard.mjs [--vms 50] [--forks 50] [--payload-mib 0|30] [--keep] [--no-offboard]
 //                                      [--cpu-prof] [--dir DIR] [--json FILE]
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
@@ -158,9 +158,11 @@ print(results)
 
 function print(r) {
   const m = r.machine
-  console.log(`meshvm onboard bench — ${r.date.slice(0, 10)}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}`)
+  const host = `${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}`
+  console.log(`meshvm onboard bench, ${r.date.slice(0, 10)}: ${host}`)
   console.log(`load average at start: ${m.loadavg}; onboarded VMs idle: ${r.idleVmsCpuPct ?? '-'}% of one core`)
-  console.log(`${r.vms} VMs, forks ${r.forks}, payload ${r.payloadMiB} MiB; lab up ${sec(r.labUpMs)}, lab down ${sec(r.labDownMs)}`)
+  const lab = `lab up ${sec(r.labUpMs)}, lab down ${sec(r.labDownMs)}`
+  console.log(`${r.vms} VMs, forks ${r.forks}, payload ${r.payloadMiB} MiB; ${lab}`)
   const runs = [r.fresh, r.noop, r.offboard].filter(Boolean)
   const cols = ['', ...runs.map((x) => x.label)]
   const row = (name, f) => [name, ...runs.map(f)]
@@ -191,7 +193,7 @@ function print(r) {
     console.log(`per-VM floor on ${f.host}, by hand over OpenSSH on an idle lab (ms): ssh round trip ${f.sshMs}, ` +
       `push .deb ${f.pushMs}, dpkg -i ${f.dpkgMs}, chown -R ${f.chownMs}, systemctl enable --now ${f.startMs}, ` +
       `first XDS line ${f.xdsMs}; total ${f.sshMs + f.pushMs + f.dpkgMs + f.chownMs + f.startMs + f.xdsMs}`)
-    console.log(`  VM CPU: ssh login + \`true\` ${f.sshCpuMs} ms; dpkg + chown + start + XDS script ${f.scriptCpuMs} ms`)
+    console.log(`  VM CPU: ssh login + \`true\` ${f.sshCpuMs} ms; dpkg + chown + start + XDS ${f.scriptCpuMs} ms`)
   }
   for (const x of runs.filter((x) => x.profile)) console.log(`\ntop self time, ${x.label}:\n${formatTop(x.profile)}`)
 }

@@ -77,13 +77,20 @@ export async function perVmFloor(dir, host) {
   const cpu0 = hostCpuMs(host)
   const ping = await must('ssh true', ssh('true'))
   const cpu1 = hostCpuMs(host)
-  await must('removing the package', ssh('sudo -n sh -c "systemctl disable --now istio 2>/dev/null; dpkg -r istio-sidecar >/dev/null"'))
+  const remove = 'systemctl disable --now istio 2>/dev/null; dpkg -r istio-sidecar >/dev/null'
+  await must('removing the package', ssh(`sudo -n sh -c '${remove}'`))
   const deb = readdirSync(join(dir, 'packages')).find((f) => f.endsWith('.deb'))
   const push = await must('pushing the .deb', ssh(`cat > ${DEB_ON_VM}`, readFileSync(join(dir, 'packages', deb))))
   const cpu2 = hostCpuMs(host)
   const r = await must('the floor script', ssh('sudo -n sh -s', floorScript))
   const cpu3 = hostCpuMs(host)
   const f = Object.fromEntries([...r.stdout.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]))
-  return { host: host.name, sshMs: ping.wallMs, pushMs: push.wallMs, dpkgMs: f.dpkg, chownMs: f.chown, startMs: f.start, xdsMs: f.xds,
-    sshCpuMs: Math.round(cpu1 - cpu0), scriptCpuMs: Math.round(cpu3 - cpu2) }
+  return {
+    host: host.name,
+    sshMs: ping.wallMs,
+    pushMs: push.wallMs,
+    ...{ dpkgMs: f.dpkg, chownMs: f.chown, startMs: f.start, xdsMs: f.xds },
+    sshCpuMs: Math.round(cpu1 - cpu0),
+    scriptCpuMs: Math.round(cpu3 - cpu2),
+  }
 }
