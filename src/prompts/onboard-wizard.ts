@@ -1,7 +1,150 @@
-import { InputError } from '../errors.js'
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import {
+  connectCluster,
+  eastWestGatewayIP,
+  listContexts,
+  listNamespaces,
+  listWorkloadGroups,
+  type ClusterClient,
+} from '../cluster/index.js'
 import type { FlagValues } from '../commands/args.js'
+import { clusterOptions } from '../commands/cluster-flags.js'
 import type { CommandContext } from '../commands/context.js'
+import { becomePassword } from '../commands/fleet.js'
+import { onboardVms } from '../commands/onboard.js'
+import { ExitCode, InputError } from '../errors.js'
+import { parseInventory } from '../inventory/read.js'
+import type { Vm } from '../inventory/types.js'
+import type { Secret } from '../secret.js'
+import { SshError } from '../ssh/errors.js'
+import { askOn, isPromptCancel, type Ask } from './ask.js'
+import { failureHint } from './failure-hints.js'
+import { loginOnce } from './host-key.js'
+import { failureLines, planLines } from './plan-view.js'
+import { inventoryText, type WizardAnswers } from './wizard-answers.js'
+import { askMeshSide, askSshTarget, askWorkload, type ClusterChoices, type SshAuth } from './wizard-questions.js'
 
-export async function interactiveOnboard(_f: FlagValues, _ctx: CommandContext): Promise<number> {
-  throw new InputError('interactive onboarding is not available yet: use -i INVENTORY')
+/** Exit code of a run cancelled with Ctrl-C, as a shell reports SIGINT. */
+const CANCELLED = 130
+const THIS_FILE = '<this file>'
+
+/** `meshvm onboard` on a terminal: asks for one VM, shows the plan, onboards it on confirmation, offers to save. */
+export async function interactiveOnboard(f: FlagValues, ctx: CommandContext): Promise<number> {
+  if (!ctx.stdin.isTTY || !ctx.stdout.isTTY) {
+    throw new InputError('interactive onboarding needs a terminal; without one, describe the VMs in a file: meshvm onboard -i INVENTORY')
+  }
+  const say = (line = '') => ctx.stdout.write(`${line}\n`)
+  const state = { applied: false }
+  try {
+    return await wizard(f, ctx, askOn(ctx.stdin, ctx.stdout), say, state)
+  } catch (e) {
+    if (!isPromptCancel(e)) throw e
+    say()
+    say(state.applied ? 'cancelled' : 'cancelled, nothing changed')
+    return CANCELLED
+  }
+}
+
+async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: (l?: string) => void, state: { applied: boolean }) {
+  say('Onboard one VM into the mesh. Ctrl-C at any question cancels; nothing changes before you confirm the plan.')
+  const ssh = await askSshTarget(ask, ctx.env, ctx.cwd)
+  const contexts = listContexts(clusterOptions(f, ctx.env)).sort((a, b) => Number(b.current) - Number(a.current))
+  if (contexts.length === 0) throw new InputError('the kubeconfig lists no context: pass --kubeconfig')
+  const context = await ask.select(
+    'Kubernetes context:',
+    contexts.map((c) => ({ name: `${c.name}${c.current ? ' (current)' : ''}  cluster ${c.cluster}`, value: c.name })),
+  )
+  const runFlags: FlagValues = { ...f, context }
+  const client = connectCluster({ ...clusterOptions(runFlags, ctx.env) })
+  const workload = await askWorkload(ask, choicesFrom(client), contexts.find((c) => c.name === context)?.namespace)
+  const mesh = await askMeshSide(ask, choicesFrom(client), ctx.cwd)
+  const answers: WizardAnswers = { ...ssh, identityFile: ssh.auth.kind === 'key' ? ssh.auth.file : undefined, ...workload, ...mesh }
+
+  const text = inventoryText(answers, rerunCommand(runFlags, ctx.cwd))
+  const vm = withAuth(parseInventory(text, join(ctx.cwd, 'interactive.yaml')).vms[0], ssh.auth)
+  const become = await becomePassword(f, ctx)
+  const secrets = become ? [become] : []
+  const code = await checkAndApply(runFlags, ctx, ask, say, vm, secrets, state)
+  await offerSave(ask, say, ctx.cwd, text, answers.app)
+  return code
+}
+
+function choicesFrom(client: ClusterClient): ClusterChoices {
+  return {
+    namespaces: () => listNamespaces(client),
+    workloadGroups: (namespace) => listWorkloadGroups(client, namespace),
+    gatewayIP: () => eastWestGatewayIP(client, 'istio-system'),
+  }
+}
+
+// The password stays in memory: the login and, for a non-root user, sudo (which asks for that same password).
+function withAuth(vm: Vm, auth: SshAuth): Vm {
+  if (auth.kind !== 'password') return vm
+  return { ...vm, ssh: { ...vm.ssh, password: auth.password }, become: { ...vm.become, password: auth.password } }
+}
+
+function rerunCommand(f: FlagValues, cwd: string): string {
+  const path = f.kubeconfig ? resolve(cwd, String(f.kubeconfig)) : undefined
+  const shown = path && (relative(cwd, path).startsWith('..') ? path : relative(cwd, path))
+  return `meshvm onboard -i ${THIS_FILE}${shown ? ` --kubeconfig ${shown}` : ''} --context ${f.context}`
+}
+
+async function checkAndApply(
+  f: FlagValues,
+  ctx: CommandContext,
+  ask: Ask,
+  say: (l?: string) => void,
+  vm: Vm,
+  secrets: Secret[],
+  state: { applied: boolean },
+): Promise<number> {
+  const sshOptions = { knownHostsFile: vm.ssh.knownHostsFile, sshConfigFile: f['ssh-config'] as string | undefined }
+  say(`Connecting to ${vm.ssh.user}@${vm.ssh.host}…`)
+  try {
+    await loginOnce(ask, vm.ssh, { ...sshOptions, acceptNewHostKeys: f['accept-new-host-keys'] === true })
+  } catch (e) {
+    if (!(e instanceof SshError)) throw e
+    const hint = failureHint(undefined, e.message)
+    say(`✗ ${e.message}${hint ? `\n  hint: ${hint}` : ''}`)
+    return ExitCode.unreachable
+  }
+  say('Checking what onboarding would change (check mode)…')
+  const quiet = new Writable({ write: (_chunk, _enc, done) => done() })
+  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, { ...ctx, stdout: quiet, stderr: quiet }, [vm], secrets)
+  const planned = plan.summary.hosts[vm.name]
+  if (planned.status === 'failed' || planned.status === 'unreachable') {
+    for (const l of failureLines(vm.name, planned)) say(l)
+    return plan.code
+  }
+  for (const l of planLines(plan.cluster, planned)) say(l)
+  const changes = planned.tally.changed + plan.cluster.filter((o) => o.result !== 'unchanged').length
+  if (changes === 0) return ExitCode.ok
+  if (!(await ask.confirm(`Apply these changes to ${vm.name}?`))) {
+    say('not applied: nothing changed')
+    return ExitCode.input
+  }
+  state.applied = true
+  const run = await onboardVms(f, ctx, [vm], secrets)
+  const done = run.summary.hosts[vm.name]
+  if (done.status === 'failed' || done.status === 'unreachable') for (const l of failureLines(vm.name, done)) say(l)
+  else say(`✓ ${vm.name} is in the mesh.`)
+  return run.code
+}
+
+async function offerSave(ask: Ask, say: (l?: string) => void, cwd: string, text: string, app: string): Promise<void> {
+  if (!(await ask.confirm('Save these answers as an inventory file (no password is saved)?'))) return
+  const file = await ask.text('Inventory file:', {
+    default: `${app}-inventory.yaml`,
+    validate: (v) => {
+      const path = resolve(cwd, v)
+      if (existsSync(path)) return `${v} exists: choose another name`
+      return existsSync(dirname(path)) || `${dirname(v)}: no such directory`
+    },
+  })
+  const saved = text.replace(THIS_FILE, file)
+  await writeFile(resolve(cwd, file), saved, { mode: 0o644 })
+  say(`saved ${file}; onboard it again, or a fleet after adding VMs to it: ${/^# Run again with: (.*)$/m.exec(saved)?.[1]}`)
 }

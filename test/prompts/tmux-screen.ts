@@ -1,0 +1,67 @@
+// A real terminal for driving the CLI as a person would: a detached tmux session, keys in, screen text out.
+import { execFileSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const POLL_MS = 100
+
+export class TmuxScreen {
+  readonly name = `meshvm-wizard-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+
+  /** Runs `command` (a shell line) in a 160x50 terminal; `[exit N]` is printed when it ends and the pane stays. */
+  constructor(command: string, opts: { cwd: string; env: Record<string, string | undefined> }) {
+    // env(1) takes its -u options before the assignments
+    const entries = Object.entries(opts.env)
+    const env = [...entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`), ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
+    const line = `cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
+    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', line])
+  }
+
+  /** Everything the terminal showed, scrollback included. */
+  text(): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-', '-t', this.name], { encoding: 'utf8' })
+  }
+
+  /** Waits (bounded) until the screen matches; returns the screen. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    for (let waited = 0; ; waited += POLL_MS) {
+      const screen = this.text()
+      if (pattern.test(screen)) return screen
+      if (waited >= timeoutMs) throw new Error(`screen never showed ${pattern} within ${timeoutMs} ms; it shows:\n${screen}`)
+      await sleep(POLL_MS)
+    }
+  }
+
+  /** Types literal text (no Enter). */
+  type(text: string): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text])
+  }
+
+  /** Sends tmux key names: Enter, Down, C-c, C-u… */
+  keys(...keys: string[]): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys])
+  }
+
+  /** Waits for the question, types the answer (if any) and presses Enter, then waits until it is accepted (✔). */
+  async answer(question: string, text = '', accepted = true): Promise<void> {
+    const q = escape(question)
+    await this.waitFor(new RegExp(`\\? ${q}`))
+    if (text) this.type(text)
+    this.keys('Enter')
+    if (accepted) await this.waitFor(new RegExp(`✔ ${q}`))
+  }
+
+  /** The exit code the command ended with (bounded wait). */
+  async exitCode(timeoutMs = 20_000): Promise<number> {
+    return Number(/\[exit (\d+)\]/.exec(await this.waitFor(/\[exit \d+\]/, timeoutMs))![1])
+  }
+
+  kill(): void {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' })
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

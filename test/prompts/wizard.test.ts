@@ -1,0 +1,162 @@
+// `meshvm onboard` on a terminal, driven as a person would in a real pseudo-terminal (tmux): answers typed, screen read.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { readInventory } from '../../src/inventory/read.js'
+import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
+import { labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
+import { runCli } from '../support/run-cli.js'
+import { TmuxScreen } from './tmux-screen.js'
+
+const bin = new URL('../../../bin/meshvm.js', import.meta.url).pathname
+const noTmux = spawnSync('tmux', ['-V']).status !== 0 ? 'needs tmux' : false
+const cli = (args: string) => `${process.execPath} ${bin} ${args}`
+
+function scratch(): { dir: string; home: string } {
+  const dir = mkdtempSync('/tmp/meshvm-wizard-')
+  mkdirSync(join(dir, 'home'))
+  return { dir, home: join(dir, 'home') }
+}
+
+test('without a terminal, --interactive refuses and points to -i INVENTORY (exit 5)', () => {
+  const { dir } = scratch()
+  try {
+    const r = spawnSync(process.execPath, [bin, 'onboard', '--interactive'], { cwd: dir, encoding: 'utf8', input: '' })
+    assert.equal(r.status, 5)
+    assert.match(r.stderr, /needs a terminal.*meshvm onboard -i INVENTORY/)
+    assert.deepEqual(readdirSync(dir), ['home'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('Ctrl-C at the first question exits 130 with nothing changed', { skip: noTmux }, async () => {
+  const { dir, home } = scratch()
+  const screen = new TmuxScreen(cli('onboard'), { cwd: dir, env: { HOME: home } })
+  try {
+    await screen.waitFor(/\? VM address/)
+    screen.keys('C-c')
+    assert.equal(await screen.exitCode(), 130)
+    assert.match(screen.text(), /cancelled, nothing changed/)
+    assert.deepEqual(readdirSync(dir), ['home'])
+    assert.deepEqual(readdirSync(home), [])
+  } finally {
+    screen.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// One lab cluster per machine (it listens on 198.18.0.1:6443): wait, bounded, while another lab holds it.
+async function waitForLabSlot(timeoutMs = 600_000): Promise<void> {
+  const busy = () => spawnSync('ss', ['-Hltn', 'sport = :6443'], { encoding: 'utf8' }).stdout.trim() !== ''
+  for (let waited = 0; busy(); waited += 2000) {
+    if (waited >= timeoutMs) throw new Error('another lab cluster holds 198.18.0.1:6443; run `meshvm lab down` on it first')
+    await sleep(2000)
+  }
+}
+
+test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved inventory', { skip: labSkipReason || noTmux, timeout: 900_000 }, async () => {
+  await stopOrphanedTestLabs()
+  await waitForLabSlot()
+  const lab = mkdtempSync('/tmp/meshvm-lab-test-')
+  const { dir, home } = scratch()
+  let screen: TmuxScreen | undefined
+  try {
+    const up = await runCli(['lab', 'up', '--vms', '1', '--dir', lab])
+    assert.equal(up.code, 0, up.stderr)
+    const [labVm] = (await readInventory(join(lab, 'inventory.yaml'))).vms
+    const address = labVm.ssh.host
+    const kubeconfig = join(lab, 'kubeconfig')
+    const login = { address, keyFile: labVm.ssh.identityFile!, knownHostsFile: join(lab, 'known_hosts'), user: 'admin' }
+    const onHost = (cmd: string) => spawnSync('ssh', [...sshArgs(login), cmd], { encoding: 'utf8' })
+    // A fresh HOME: no known_hosts, no keys, no agent, so every answer comes from the screen.
+    screen = new TmuxScreen(cli(`onboard --kubeconfig ${kubeconfig}`), { cwd: dir, env: { HOME: home, SSH_AUTH_SOCK: undefined } })
+    const s = screen
+    await s.answer('VM address', address)
+    await s.answer('SSH port:')
+    await s.answer('SSH user:', 'admin')
+    await s.waitFor(/ssh-agent \(SSH_AUTH_SOCK is not set\)/)
+    await s.answer('Authentication:')
+    await s.answer('Private key file:', join(lab, 'nope'), false)
+    await s.waitFor(/nope: no such file/)
+    s.keys('C-u')
+    await s.answer('Private key file:', labVm.ssh.identityFile)
+    await s.answer('Kubernetes context:')
+    await s.waitFor(/\? Namespace[\s\S]*istio-system/)
+    s.type('Apps')
+    await s.waitFor(/Apps ✗ not a valid namespace/)
+    s.keys('C-u')
+    s.type('wizard-apps')
+    await s.waitFor(/❯ wizard-apps \(new namespace\)/)
+    await s.answer('Namespace')
+    s.type('wizard-vm')
+    await s.waitFor(/❯ wizard-vm \(new WorkloadGroup\)/)
+    await s.answer('App (WorkloadGroup')
+    await s.answer('Service account:')
+    await s.answer('Network')
+    await s.answer('Labels (key=value,...):', 'version', false)
+    await s.waitFor(/write labels as key=value/)
+    s.keys('C-u')
+    await s.answer('Labels (key=value,...):', 'app=wizard-vm,version=v2')
+    await s.answer('Ports (name=port,...):', 'http=8080')
+    await s.waitFor(/east-west gateway's is 198\.18\.0\.1/)
+    await s.answer('Ingress address')
+    s.keys('Down')
+    await s.answer('Sidecar package:')
+    await s.answer('Package file:', labVm.package!.file!)
+    await s.answer('Package version')
+    await s.answer('Auto-registration')
+    await s.waitFor(/The authenticity of [\d.]+ can't be established: ssh-ed25519 key SHA256:/)
+    await s.answer('The authenticity', 'y')
+    const plan = await s.waitFor(/\? Apply these changes/, 60_000)
+    assert.match(plan, /Plan \(check mode, nothing changed yet\)/)
+    assert.match(plan, /~ WorkloadGroup wizard-apps\/wizard-vm: would create/)
+    assert.match(plan, /~ \[\d+\/\d+\] Install the istio-sidecar package: /)
+    assert.match(plan, /change\(s\) to make/)
+    // check mode changed nothing on the VM
+    const before = onHost('test -e /var/run/secrets/tokens/istio-token; echo $?')
+    assert.equal(before.stdout.trim(), '1', before.stderr)
+    await s.answer('Apply these changes')
+    const done = await s.waitFor(/\? Save these answers/, 300_000)
+    assert.match(done, /RECAP onboard/)
+    assert.match(done, new RegExp(`✓ ${address.replaceAll('.', '\\.')} is in the mesh`))
+    await s.answer('Save these answers')
+    await s.answer('Inventory file:')
+    assert.equal(await s.exitCode(), 0, s.text())
+    assert.match(s.text(), /saved wizard-vm-inventory\.yaml/)
+
+    assert.equal(onHost('systemctl is-active istio').stdout.trim(), 'active')
+    assert.match(onHost('sudo grep -c "connected to upstream XDS server" /var/log/istio/istio.log').stdout, /^[1-9]/)
+    assert.match(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8'), /ssh-ed25519/)
+
+    const saved = join(dir, 'wizard-vm-inventory.yaml')
+    const text = readFileSync(saved, 'utf8')
+    assert.doesNotMatch(text, /password/i)
+    const [vm] = (await readInventory(saved)).vms
+    assert.equal(vm.ssh.host, address)
+    assert.equal(vm.ssh.user, 'admin')
+    assert.equal(vm.workloadGroup.name, 'wizard-vm')
+    assert.equal(vm.workloadGroup.namespace, 'wizard-apps')
+    assert.deepEqual(vm.workloadGroup.labels, { app: 'wizard-vm', version: 'v2' })
+    assert.deepEqual(vm.workloadGroup.ports, { http: 8080 })
+    assert.equal(vm.ingressIP, '198.18.0.1')
+    assert.equal(vm.autoregister, true)
+
+    // The saved file is a fleet inventory: a plain run of it finds nothing left to change.
+    const again = spawnSync(process.execPath, [bin, 'onboard', '-i', saved, '--kubeconfig', kubeconfig, '--context', 'meshvm-lab', '--output', 'plain'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, HOME: home },
+    })
+    assert.equal(again.status, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, /changed=0/)
+  } finally {
+    screen?.kill()
+    await runCli(['lab', 'down', '--dir', lab])
+    rmSync(lab, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
