@@ -59,6 +59,37 @@ async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Pro
   }
 }
 
+const related = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)
+
+/**
+ * What the changes since the last facts read wrote. A later step's facts are re-read (one round trip, for all the
+ * remaining steps) only when they may be stale: the step reads a path at, above or below a written one, or cannot say
+ * what it reads, or a change wrote more than it can say (a package install).
+ */
+class StaleFacts {
+  #written: string[] = []
+  #everything = false
+
+  add(step: Step) {
+    const handler = handlerOf(step)
+    const writes = handler.writes?.(step.args as never)
+    if (!writes || handler.writesBroadly) this.#everything = true
+    else this.#written.push(...writes)
+  }
+
+  affects(step: Step, ctx: StepContext): boolean {
+    if (!this.#everything && this.#written.length === 0) return false
+    const touches = handlerOf(step).touches?.(step.args as never, ctx)
+    if (this.#everything || !touches) return true
+    return touches.some((t) => this.#written.some((w) => related(t, w)))
+  }
+
+  clear() {
+    this.#written = []
+    this.#everything = false
+  }
+}
+
 /** Filled while a VM runs, so the caller still has the results and the secrets to mask when it fails. */
 export interface HostState {
   records: StepRecord[]
@@ -116,6 +147,7 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     },
   }
   let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
+  const stale = new StaleFacts()
   const total = steps.length + o.controllerSteps.length
   for (let i = 0; i < steps.length; i++) {
     const { kind, name } = steps[i]
@@ -125,10 +157,13 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     records.push({ index: i, kind, name, result })
     o.emit({ type: 'step-end', at: o.now(), host: vm.name, index: i, kind, name, result })
     if (result.status === 'failed') return
-    const rest = steps.slice(i + 1)
-    if (result.status === 'changed' && !o.check && rest.length) {
+    if (result.status === 'changed' && !o.check) stale.add(steps[i])
+    const next = steps[i + 1]
+    if (next && stale.affects(next, ctx)) {
+      const rest = steps.slice(i + 1)
       ctx.now = o.now()
       plan = [...plan.slice(0, i + 1), ...planSteps(rest, await readFacts(conn, rest, ctx), ctx)]
+      stale.clear()
     }
   }
   for (const [j, c] of o.controllerSteps.entries()) {

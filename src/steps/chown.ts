@@ -46,4 +46,5 @@ export const chown: Handler<Args, { paths: string[] }> = {
     orThrow(`chown -R ${owner(a)}`, await conn.exec(cmd, { sudo: true }))
   },
   writes: (a) => a.paths,
+  touches: (a) => a.paths,
 }

@@ -40,4 +40,5 @@ export const directory: Handler<Args, Plan> = {
     orThrow(`directory ${a.path}`, await conn.exec(cmds.join(' && '), { sudo: true }))
   },
   writes: (a) => [a.path],
+  touches: (a) => [a.path],
 }

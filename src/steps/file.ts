@@ -27,4 +27,5 @@ export const file: Handler<Args, { remove: boolean }> = {
     orThrow(`file ${a.path}`, await conn.exec(cmd, { sudo: true }))
   },
   writes: (a) => [a.path],
+  touches: (a) => [a.path],
 }

@@ -68,4 +68,5 @@ export const hostsBlock: Handler<Args, Plan> = {
     await conn.put(a.path, text, { mode, owner: owner || undefined, group: group || undefined })
   },
   writes: (a) => [a.path],
+  touches: (a) => [a.path],
 }

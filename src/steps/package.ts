@@ -101,4 +101,6 @@ export const packageStep: Handler<Args, Plan> = {
     orThrow(`installing ${a.name}`, await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }))
   },
   writes: (a) => [record(a.name)],
+  writesBroadly: true,
+  touches: (a) => [record(a.name)],
 }

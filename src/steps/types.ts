@@ -84,8 +84,12 @@ export interface Handler<A, D = unknown> {
   check(args: A, facts: string, ctx: StepContext): Check<D>
   /** Returns an optional message for the result. */
   apply(args: A, change: Change<D>, conn: Connection, ctx: StepContext): Promise<string | void>
-  /** Paths this step writes (for `restartOnChange: [<step name>]`). */
+  /** Paths this step writes (for `restartOnChange: [<step name>]`, and to know whose facts a change makes stale). */
   writes?(args: A): string[]
+  /** It changes more than `writes` says (a package install); after it, every later step's facts are stale. */
+  writesBroadly?: boolean
+  /** Paths whose state `check` reads; a step without it has stale facts after any change. */
+  touches?(args: A, ctx: StepContext): string[]
   /** Controller-side preparation once per run (e.g. hash a local package file). */
   resolve?(args: A): Promise<A>
   /** Apply only observes (waits); success is `ok`, not `changed`, and `--check` skips it. */

@@ -84,4 +84,5 @@ export const upload: Handler<Args, Plan> = {
     orThrow(`chmod/chown ${a.dest}`, await conn.exec(setAttrsCommand(a.dest, a), { sudo: true }))
   },
   writes: (a) => [a.dest],
+  touches: (a) => [a.dest],
 }
