@@ -11,7 +11,7 @@ import {
 } from '../cluster/index.js'
 import { waitForRootCert } from '../cluster/root-cert-wait.js'
 import type { Vm } from '../inventory/types.js'
-import type { Secret } from '../secret.js'
+import { Secret } from '../secret.js'
 
 /** The WorkloadGroup object an inventory group stands for, as the bundle reads it. */
 export function workloadGroupObject(vm: Vm): WorkloadGroupObject {
@@ -27,6 +27,8 @@ const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.n
  */
 export class VmBundles {
   readonly #facts = new Map<string, Promise<ClusterFacts>>()
+  /** Namespaces and service accounts a dry run found missing (`ns` or `ns/sa`): check mode works around them. */
+  readonly #missing = new Set<string>()
 
   constructor(
     readonly client: ClusterClient,
@@ -40,6 +42,7 @@ export class VmBundles {
     const results: EnsuredObject[] = []
     for (const vm of firstOfGroup.values()) results.push(...(await ensureWorkloadGroup(this.client, vm.workloadGroup, { dryRun })))
     for (const o of results) if (o.kind === 'Namespace' && o.result === 'created') await waitForRootCert(this.client, o.name)
+    for (const o of results) if (o.result === 'would-create') this.#missing.add(o.namespace ? `${o.namespace}/${o.name}` : o.name)
     return results
   }
 
@@ -54,7 +57,9 @@ export class VmBundles {
     const key = JSON.stringify([groupKey(vm), options])
     let facts = this.#facts.get(key)
     if (!facts) {
-      facts = readClusterFacts(this.client, vm.workloadGroup, options)
+      // A namespace that does not exist yet (check mode) will get istiod's root cert, the one of the Istio namespace.
+      const certFrom = this.#missing.has(vm.workloadGroup.namespace) ? vm.istioNamespace : vm.workloadGroup.namespace
+      facts = readClusterFacts(this.client, { name: vm.workloadGroup.name, namespace: certFrom }, options)
       this.#facts.set(key, facts)
       facts.catch(() => this.#facts.delete(key))
     }
@@ -63,7 +68,11 @@ export class VmBundles {
 
   async forVm(vm: Vm): Promise<Bundle> {
     const facts = await this.facts(vm)
-    const token = await mintToken(this.client, vm.workloadGroup.namespace, vm.workloadGroup.serviceAccount, vm.tokenDuration)
+    const { namespace, serviceAccount } = vm.workloadGroup
+    // check mode, service account not there yet: no token can be minted; the plan shows the token upload regardless
+    const token = this.#missing.has(`${namespace}/${serviceAccount}`) || this.#missing.has(namespace)
+      ? new Secret('')
+      : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
     return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, this.istioVersion))
   }
 }

@@ -61,6 +61,18 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
     assert.deepEqual(left, [])
   })
 
+  test('--check on a fresh cluster and fresh VMs plans everything and changes nothing', async () => {
+    const r = await meshvm('onboard', '--check')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stderr, /would-create Namespace lab-apps/)
+    for (const h of hosts) {
+      assert.ok(r.report!.hosts[h.name].changed >= 10, `${h.name} plans the onboarding steps`)
+      assert.equal((await ssh(h.address, `sudo sh -c '${VM_STATE}'`)).stdout, pristine.get(h.name))
+    }
+    const dry = await runCli(['bundle', '--dry-run', '-i', join(dir, 'inventory.yaml'), '--kubeconfig', join(dir, 'kubeconfig')])
+    assert.match(dry.stdout, /would-create +Namespace lab-apps/, 'the cluster was not changed either')
+  })
+
   test('onboard takes every VM to a connected sidecar; verify proves it', async () => {
     const r = await meshvm('onboard')
     assert.equal(r.code, 0, r.stdout + r.stderr)
