@@ -27,13 +27,22 @@ export function createCgroups(paths: string[]): void {
 
 /** Pids in a cgroup and every cgroup below it (nspawn and the guest's systemd make sub-cgroups). */
 export function cgroupPids(path: string): number[] {
-  if (!existsSync(path)) return []
-  const own = readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)
+  // the guest's systemd removes its sub-cgroups while it shuts down: one gone between listing and reading is empty
+  const own = ifPresent(() => readFileSync(join(path, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number)
   return own.concat(subdirs(path).flatMap((d) => cgroupPids(join(path, d))))
 }
 
+function ifPresent<T>(read: () => T, absent: T): T {
+  try {
+    return read()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return absent
+    throw e
+  }
+}
+
 function subdirs(path: string): string[] {
-  return readdirSync(path, { withFileTypes: true })
+  return ifPresent(() => readdirSync(path, { withFileTypes: true }), [])
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
 }
