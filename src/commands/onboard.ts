@@ -52,14 +52,16 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   return (await onboardVms(f, ctx, vms, become ? [become] : [])).code
 }
 
-/** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the interactive wizard). */
+/** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the wizard). */
 export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], secrets: Secret[]) {
   const client = connectCluster(clusterOptions(f, ctx.env))
   const bundles = new VmBundles(client, istioVersionFlag(f))
   const cluster = await bundles.ensureGroups(vms, f.check === true)
-  const unborn = new Set(cluster.filter((o) => o.kind === 'Namespace' && o.result === 'would-create').map((o) => o.name))
+  const newNamespaces = cluster.filter((o) => o.kind === 'Namespace' && o.result === 'would-create')
+  const unborn = new Set(newNamespaces.map((o) => o.name))
   for (const o of cluster) {
-    if (o.result !== 'unchanged' || f.verbose) ctx.stderr.write(`cluster: ${o.result} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}\n`)
+    const name = `${o.namespace ? `${o.namespace}/` : ''}${o.name}`
+    if (o.result !== 'unchanged' || f.verbose) ctx.stderr.write(`cluster: ${o.result} ${o.kind} ${name}\n`)
   }
   const run = await runFleet(f, ctx, {
     playbookFile: (f.playbook as string | undefined) ?? DEFAULT_PLAYBOOK,
@@ -78,5 +80,6 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
 // holds the same mesh root; the token is minted only for a real run (the plan says it would be uploaded either way).
 async function preview(bundles: VmBundles, vm: Vm) {
   const facts = await bundles.facts({ ...vm, workloadGroup: { ...vm.workloadGroup, namespace: vm.istioNamespace } })
-  return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, new Secret('token-minted-at-run-time'), bundles.istioVersion))
+  const token = new Secret('token-minted-at-run-time')
+  return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, bundles.istioVersion))
 }

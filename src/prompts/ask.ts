@@ -14,13 +14,13 @@ export interface Choice<T> {
 export interface Ask {
   text(message: string, o?: { default?: string; validate?: Validate }): Promise<string>
   select<T>(message: string, choices: Choice<T>[], o?: { default?: T }): Promise<T>
-  /** Type to filter `existing`, or type a new name (checked by `validate` as it is typed); Enter on nothing takes `first`. */
+  /** Type to filter `existing` or to name a new one (`validate` checks it as it is typed); Enter alone: `first`. */
   pick(message: string, existing: string[], o: { first: string; what: string; validate: Validate }): Promise<string>
   secret(message: string): Promise<Secret>
   confirm(message: string, o?: { default?: boolean }): Promise<boolean>
 }
 
-/** Ctrl-C at a prompt: inquirer rejects with ExitPromptError (matched by name: @inquirer/core is not ours to import). */
+/** Ctrl-C at a prompt: inquirer rejects with ExitPromptError (matched by name: @inquirer/core is not a dependency). */
 export const isPromptCancel = (e: unknown): boolean => e instanceof Error && e.name === 'ExitPromptError'
 
 export function askOn(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Ask {
@@ -34,18 +34,22 @@ export function askOn(input: NodeJS.ReadableStream, output: NodeJS.WritableStrea
       const validate = o.validate && ((v: string) => o.validate!(v.trim()))
       return one<string>({ type: 'input', message, default: o.default, validate }).then((v) => v.trim())
     },
-    pick: (message, existing, o) => one({ type: 'search', message, source: (term?: string) => pickChoices(term?.trim() ?? '', existing, o) }),
+    pick: (message, existing, o) =>
+      one({ type: 'search', message, source: (term?: string) => pickChoices(term?.trim() ?? '', existing, o) }),
     select: (message, choices, o = {}) => one({ type: 'select', message, choices, default: o.default, loop: false }),
     secret: async (message) => new Secret(await one<string>({ type: 'password', message, mask: '*' })),
     confirm: (message, o = {}) => one<boolean>({ type: 'confirm', message, default: o.default ?? true }),
   }
 }
 
-function pickChoices(term: string, existing: string[], o: { first: string; what: string; validate: Validate }): Choice<string>[] {
+type PickOptions = Parameters<Ask['pick']>[2]
+
+function pickChoices(term: string, existing: string[], o: PickOptions): Choice<string>[] {
   const label = (name: string) => (existing.includes(name) ? name : `${name} (new ${o.what})`)
   if (term === '') return [o.first, ...existing.filter((n) => n !== o.first)].map((n) => ({ name: label(n), value: n }))
   const matches = existing.filter((n) => n !== term && n.includes(term)).map((n) => ({ name: n, value: n }))
   const valid = o.validate(term)
-  const typed = valid === true ? { name: label(term), value: term } : { name: term, value: term, disabled: `✗ ${valid}` }
+  const typed =
+    valid === true ? { name: label(term), value: term } : { name: term, value: term, disabled: `✗ ${valid}` }
   return [typed, ...matches]
 }

@@ -15,9 +15,8 @@ export async function loginOnce(ask: Ask, target: SshTarget, options: ConnectOpt
     if (!(e instanceof SshError) || e.kind !== 'hostkey' || !/is not known/.test(e.message)) throw e
     const key = /not known \(([^)]*)\)/.exec(e.message)?.[1] ?? 'its key'
     const where = target.port === 22 ? target.host : `[${target.host}]:${target.port}`
-    const trusted = await ask.confirm(`The authenticity of ${where} can't be established: ${key}. Trust it and record it?`, {
-      default: false,
-    })
+    const question = `The authenticity of ${where} can't be established: ${key}. Trust it and record it?`
+    const trusted = await ask.confirm(question, { default: false })
     if (!trusted) throw new ExitError(`${where}: host key not trusted; nothing changed`, ExitCode.unreachable)
     await (await connect(target, { ...options, acceptNewHostKeys: true })).close()
   }

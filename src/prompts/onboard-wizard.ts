@@ -34,7 +34,8 @@ const THIS_FILE = '<this file>'
 /** `meshvm onboard` on a terminal: asks for one VM, shows the plan, onboards it on confirmation, offers to save. */
 export async function interactiveOnboard(f: FlagValues, ctx: CommandContext): Promise<number> {
   if (!ctx.stdin.isTTY || !ctx.stdout.isTTY) {
-    throw new InputError('interactive onboarding needs a terminal; without one, describe the VMs in a file: meshvm onboard -i INVENTORY')
+    const how = 'without one, describe the VMs in a file: meshvm onboard -i INVENTORY'
+    throw new InputError(`interactive onboarding needs a terminal; ${how}`)
   }
   const say = (line = '') => ctx.stdout.write(`${line}\n`)
   const state = { applied: false }
@@ -48,7 +49,9 @@ export async function interactiveOnboard(f: FlagValues, ctx: CommandContext): Pr
   }
 }
 
-async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: (l?: string) => void, state: { applied: boolean }) {
+type Say = (line?: string) => void
+
+async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, state: { applied: boolean }) {
   say('Onboard one VM into the mesh. Ctrl-C at any question cancels; nothing changes before you confirm the plan.')
   const ssh = await askSshTarget(ask, ctx.env, ctx.cwd)
   const contexts = listContexts(clusterOptions(f, ctx.env)).sort((a, b) => Number(b.current) - Number(a.current))
@@ -61,14 +64,16 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: (l?: st
   const client = connectCluster({ ...clusterOptions(runFlags, ctx.env) })
   const workload = await askWorkload(ask, choicesFrom(client), contexts.find((c) => c.name === context)?.namespace)
   const mesh = await askMeshSide(ask, choicesFrom(client), ctx.cwd)
-  const answers: WizardAnswers = { ...ssh, identityFile: ssh.auth.kind === 'key' ? ssh.auth.file : undefined, ...workload, ...mesh }
+  const identityFile = ssh.auth.kind === 'key' ? ssh.auth.file : undefined
+  const answers: WizardAnswers = { ...ssh, identityFile, ...workload, ...mesh }
 
-  const text = inventoryText(answers, rerunCommand(runFlags, ctx.cwd))
+  const rerun = rerunCommand(runFlags, ctx.cwd)
+  const text = inventoryText(answers, rerun)
   const vm = withAuth(parseInventory(text, join(ctx.cwd, 'interactive.yaml')).vms[0], ssh.auth)
   const become = await becomePassword(f, ctx)
   const secrets = become ? [become] : []
   const code = await checkAndApply(runFlags, ctx, ask, say, vm, secrets, state)
-  await offerSave(ask, say, ctx.cwd, text, answers.app)
+  await offerSave(ask, say, ctx.cwd, text, answers.app, rerun)
   return code
 }
 
@@ -96,7 +101,7 @@ async function checkAndApply(
   f: FlagValues,
   ctx: CommandContext,
   ask: Ask,
-  say: (l?: string) => void,
+  say: Say,
   vm: Vm,
   secrets: Secret[],
   state: { applied: boolean },
@@ -113,7 +118,8 @@ async function checkAndApply(
   }
   say('Checking what onboarding would change (check mode)…')
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() })
-  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, { ...ctx, stdout: quiet, stderr: quiet }, [vm], secrets)
+  const quietCtx = { ...ctx, stdout: quiet, stderr: quiet }
+  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, quietCtx, [vm], secrets)
   const planned = plan.summary.hosts[vm.name]
   if (planned.status === 'failed' || planned.status === 'unreachable') {
     for (const l of failureLines(vm.name, planned)) say(l)
@@ -134,7 +140,7 @@ async function checkAndApply(
   return run.code
 }
 
-async function offerSave(ask: Ask, say: (l?: string) => void, cwd: string, text: string, app: string): Promise<void> {
+async function offerSave(ask: Ask, say: Say, cwd: string, text: string, app: string, rerun: string): Promise<void> {
   if (!(await ask.confirm('Save these answers as an inventory file (no password is saved)?'))) return
   const file = await ask.text('Inventory file:', {
     default: `${app}-inventory.yaml`,
@@ -144,7 +150,6 @@ async function offerSave(ask: Ask, say: (l?: string) => void, cwd: string, text:
       return existsSync(dirname(path)) || `${dirname(v)}: no such directory`
     },
   })
-  const saved = text.replace(THIS_FILE, file)
-  await writeFile(resolve(cwd, file), saved, { mode: 0o644 })
-  say(`saved ${file}; onboard it again, or a fleet after adding VMs to it: ${/^# Run again with: (.*)$/m.exec(saved)?.[1]}`)
+  await writeFile(resolve(cwd, file), text.replace(THIS_FILE, file), { mode: 0o644 })
+  say(`saved ${file}; onboard it again, or a fleet after adding VMs to it: ${rerun.replace(THIS_FILE, file)}`)
 }

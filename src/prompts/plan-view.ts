@@ -13,7 +13,9 @@ export function planLines(cluster: EnsuredObject[], host: HostSummary): string[]
     o.result === 'unchanged' ? `  = ${objectName(o)}: exists` : `  ~ ${objectName(o)}: ${o.result.replace('-', ' ')}`,
   )
   const total = host.steps.length
-  const steps = host.steps.map((s) => `  ${mark[s.result.status]} [${s.index + 1}/${total}] ${s.name}: ${firstLine(s.result.msg)}`)
+  const steps = host.steps.map(
+    (s) => `  ${mark[s.result.status]} [${s.index + 1}/${total}] ${s.name}: ${firstLine(s.result.msg)}`,
+  )
   const count = (status: StepStatus) => host.steps.filter((s) => s.result.status === status).length
   const changes = count('changed') + cluster.filter((o) => o.result !== 'unchanged').length
   return [
@@ -22,7 +24,9 @@ export function planLines(cluster: EnsuredObject[], host: HostSummary): string[]
     ...objects,
     'VM:',
     ...steps,
-    changes === 0 ? 'Nothing to change: the VM is already onboarded.' : `${changes} change(s) to make, ${count('ok')} already right.`,
+    changes === 0
+      ? 'Nothing to change: the VM is already onboarded.'
+      : `${changes} change(s) to make, ${count('ok')} already right.`,
   ]
 }
 

@@ -35,7 +35,7 @@ const PORT_NAME = /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/
 const nameRule = 'lowercase letters, digits and "-"'
 export const validNamespace: Validate = (v) => DNS_LABEL.test(v) || `not a valid namespace (${nameRule}, at most 63)`
 export const validName: Validate = (v) => DNS_SUBDOMAIN.test(v) || `not a valid Kubernetes name (${nameRule}, ".")`
-export const validHost: Validate = (v) => (v.trim() !== '' && !/\s/.test(v)) || 'enter a host name, IP or ssh_config alias'
+export const validHost: Validate = (v) => /^\S+$/.test(v) || 'enter a host name, IP or ssh_config alias'
 export const validPort: Validate = (v) => {
   const n = Number(v)
   return (Number.isInteger(n) && n >= 1 && n <= 65535) || 'a port is a whole number from 1 to 65535'
@@ -69,7 +69,8 @@ function pairs(text: string): Array<[string, string]> {
 /** `k=v,k=v` → labels; `''` → none. */
 export const parseLabels = (text: string): Record<string, string> => Object.fromEntries(pairs(text))
 /** `name=port,...` → ports; `''` → none. */
-export const parsePorts = (text: string): Record<string, number> => Object.fromEntries(pairs(text).map(([k, v]) => [k, Number(v)]))
+export const parsePorts = (text: string): Record<string, number> =>
+  Object.fromEntries(pairs(text).map(([k, v]) => [k, Number(v)]))
 
 const pairShape = (what: string): Validate => (text) =>
   items(text).every((p) => p.includes('=')) || `write ${what}, separated by commas`
@@ -102,7 +103,8 @@ export const joinPairs = (map: Record<string, string | number> | undefined): str
     .join(',')
 
 /** The version in a package file name such as istio-sidecar_1.24.2-lab_amd64.deb, or ''. */
-export const versionInFileName = (path: string): string => /(\d+\.\d+\.\d+)/.exec(path.split('/').pop() ?? '')?.[1] ?? ''
+export const versionInFileName = (path: string): string =>
+  /(\d+\.\d+\.\d+)/.exec(path.split('/').pop() ?? '')?.[1] ?? ''
 
 /**
  * The answers as a meshvm inventory (the wizard parses this same text, so a saved file runs exactly as the wizard did).
@@ -124,6 +126,6 @@ export function inventoryText(a: WizardAnswers, rerun: string): string {
     autoregister: a.autoregister,
     ...(a.package ? { package: a.package } : {}),
   }
-  const header = ['# Written by `meshvm onboard` (interactive). No secrets: meshvm asks for passwords at run time.', `# Run again with: ${rerun}`, '']
-  return header.join('\n') + stringify({ vms: { [a.host]: vm } })
+  const header = '# Written by `meshvm onboard` (interactive). No secrets: meshvm asks for passwords at run time.'
+  return `${header}\n# Run again with: ${rerun}\n\n${stringify({ vms: { [a.host]: vm } })}`
 }

@@ -11,7 +11,8 @@ export class TmuxScreen {
   constructor(command: string, opts: { cwd: string; env: Record<string, string | undefined> }) {
     // env(1) takes its -u options before the assignments
     const entries = Object.entries(opts.env)
-    const env = [...entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`), ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
+    const unset = entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`)
+    const env = [...unset, ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
     const line = `cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
     execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', line])
   }
@@ -26,7 +27,7 @@ export class TmuxScreen {
     for (let waited = 0; ; waited += POLL_MS) {
       const screen = this.text()
       if (pattern.test(screen)) return screen
-      if (waited >= timeoutMs) throw new Error(`screen never showed ${pattern} within ${timeoutMs} ms; it shows:\n${screen}`)
+      if (waited >= timeoutMs) throw new Error(`no ${pattern} on screen after ${timeoutMs} ms; it shows:\n${screen}`)
       await sleep(POLL_MS)
     }
   }

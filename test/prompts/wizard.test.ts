@@ -1,4 +1,4 @@
-// `meshvm onboard` on a terminal, driven as a person would in a real pseudo-terminal (tmux): answers typed, screen read.
+// `meshvm onboard` on a terminal, driven as a person would in a real pseudo-terminal (tmux): keys in, screen out.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -53,12 +53,14 @@ test('Ctrl-C at the first question exits 130 with nothing changed', { skip: noTm
 async function waitForLabSlot(timeoutMs = 600_000): Promise<void> {
   const busy = () => spawnSync('ss', ['-Hltn', 'sport = :6443'], { encoding: 'utf8' }).stdout.trim() !== ''
   for (let waited = 0; busy(); waited += 2000) {
-    if (waited >= timeoutMs) throw new Error('another lab cluster holds 198.18.0.1:6443; run `meshvm lab down` on it first')
+    if (waited >= timeoutMs) throw new Error('another lab cluster holds 198.18.0.1:6443: `meshvm lab down` it first')
     await sleep(2000)
   }
 }
 
-test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved inventory', { skip: labSkipReason || noTmux, timeout: 900_000 }, async () => {
+const labTest = { skip: labSkipReason || noTmux, timeout: 900_000 }
+
+test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved inventory', labTest, async () => {
   await stopOrphanedTestLabs()
   await waitForLabSlot()
   const lab = mkdtempSync('/tmp/meshvm-lab-test-')
@@ -73,7 +75,8 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     const login = { address, keyFile: labVm.ssh.identityFile!, knownHostsFile: join(lab, 'known_hosts'), user: 'admin' }
     const onHost = (cmd: string) => spawnSync('ssh', [...sshArgs(login), cmd], { encoding: 'utf8' })
     // A fresh HOME: no known_hosts, no keys, no agent, so every answer comes from the screen.
-    screen = new TmuxScreen(cli(`onboard --kubeconfig ${kubeconfig}`), { cwd: dir, env: { HOME: home, SSH_AUTH_SOCK: undefined } })
+    const env = { HOME: home, SSH_AUTH_SOCK: undefined }
+    screen = new TmuxScreen(cli(`onboard --kubeconfig ${kubeconfig}`), { cwd: dir, env })
     const s = screen
     await s.answer('VM address', address)
     await s.answer('SSH port:')
@@ -146,7 +149,8 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     assert.equal(vm.autoregister, true)
 
     // The saved file is a fleet inventory: a plain run of it finds nothing left to change.
-    const again = spawnSync(process.execPath, [bin, 'onboard', '-i', saved, '--kubeconfig', kubeconfig, '--context', 'meshvm-lab', '--output', 'plain'], {
+    const args = ['onboard', '-i', saved, '--kubeconfig', kubeconfig, '--context', 'meshvm-lab', '--output', 'plain']
+    const again = spawnSync(process.execPath, [bin, ...args], {
       cwd: dir,
       encoding: 'utf8',
       env: { ...process.env, HOME: home },
