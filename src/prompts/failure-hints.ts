@@ -12,7 +12,7 @@ export function failureHint(kind: string | undefined, msg: string): string | und
   if (/HAS CHANGED/.test(msg)) return 'the host key changed: if the VM was reinstalled, run ssh-keygen -R'
   if (/host key .* not known/.test(msg)) return 'trust the key when asked, or run with --accept-new-host-keys'
   if (/authentication failed|identity file/.test(msg)) {
-    return 'load your key into ssh-agent (ssh-add), pick the right key file, or choose password authentication'
+    return 'the VM refused the login: check the user and password, or load your key into ssh-agent (ssh-add)'
   }
   if (/sudo/.test(msg)) return 'the user must be root or have sudo: pass -K to give the sudo password'
   if (/refused|unreachable|timed out|resolve/.test(msg)) return 'check the address and port, and that sshd runs there'

@@ -126,6 +126,6 @@ export function inventoryText(a: WizardAnswers, rerun: string): string {
     autoregister: a.autoregister,
     ...(a.package ? { package: a.package } : {}),
   }
-  const header = '# Written by `meshvm onboard` (interactive). No secrets: meshvm asks for passwords at run time.'
+  const header = '# Written by `meshvm onboard` (interactive). No secrets: passwords are never saved.'
   return `${header}\n# Run again with: ${rerun}\n\n${stringify({ vms: { [a.host]: vm } })}`
 }

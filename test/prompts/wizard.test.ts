@@ -157,6 +157,38 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     })
     assert.equal(again.status, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /changed=0/)
+
+    // Password login: typed hidden, refused by the lab's sshd (keys only), explained, and never written anywhere.
+    screen.kill()
+    screen = new TmuxScreen(cli(`onboard --kubeconfig ${kubeconfig}`), { cwd: dir, env })
+    const p = screen
+    await p.answer('VM address', address)
+    await p.answer('SSH port:')
+    await p.answer('SSH user:', 'operator')
+    p.keys('Down')
+    await p.answer('Authentication:')
+    await p.answer(`Password for operator@${address}:`, 'not-the-lab-password')
+    await p.answer('Kubernetes context:')
+    await p.waitFor(/\? Namespace[\s\S]*istio-system/)
+    p.type('wizard-apps')
+    await p.waitFor(/❯ wizard-apps\n/)
+    await p.answer('Namespace')
+    await p.waitFor(/❯ wizard-vm\n/)
+    await p.answer('App (WorkloadGroup')
+    const rest = ['Service account:', 'Network', 'Labels', 'Ports', 'Ingress address', 'Sidecar package:', 'Auto-registration']
+    for (const question of rest) await p.answer(question)
+    await p.waitFor(/authentication failed[^\n]*\n\s+hint: the VM refused the login/)
+    await p.answer('Save these answers')
+    await p.answer('Inventory file:', 'operator.yaml')
+    assert.equal(await p.exitCode(), 4)
+    assert.match(p.text(), /Password for operator@[\d.]+: \*{20}\n/)
+    assert.doesNotMatch(p.text(), /not-the-lab-password/)
+    const operator = readFileSync(join(dir, 'operator.yaml'), 'utf8')
+    assert.doesNotMatch(operator, /not-the-lab-password|password:/)
+    assert.match(operator, /user: operator/)
+    // the existing group's settings were offered as the defaults
+    const [operatorVm] = (await readInventory(join(dir, 'operator.yaml'))).vms
+    assert.deepEqual(operatorVm.workloadGroup.labels, { app: 'wizard-vm', version: 'v2' })
   } finally {
     screen?.kill()
     await runCli(['lab', 'down', '--dir', lab])
