@@ -72,6 +72,7 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     const [labVm] = (await readInventory(join(lab, 'inventory.yaml'))).vms
     const address = labVm.ssh.host
     const kubeconfig = join(lab, 'kubeconfig')
+    const namespace = `wizard-${process.pid}`
     const login = { address, keyFile: labVm.ssh.identityFile!, knownHostsFile: join(lab, 'known_hosts'), user: 'admin' }
     const onHost = (cmd: string) => spawnSync('ssh', [...sshArgs(login), cmd], { encoding: 'utf8' })
     // A fresh HOME: no known_hosts, no keys, no agent, so every answer comes from the screen.
@@ -92,8 +93,8 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     s.type('Apps')
     await s.waitFor(/Apps ✗ not a valid namespace/)
     s.keys('C-u')
-    s.type('wizard-apps')
-    await s.waitFor(/❯ wizard-apps \(new namespace\)/)
+    s.type(namespace)
+    await s.waitFor(new RegExp(`❯ ${namespace} \\(new namespace\\)`))
     await s.answer('Namespace')
     s.type('wizard-vm')
     await s.waitFor(/❯ wizard-vm \(new WorkloadGroup\)/)
@@ -116,7 +117,7 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     await s.answer('The authenticity', 'y')
     const plan = await s.waitFor(/\? Apply these changes/, 60_000)
     assert.match(plan, /Plan \(check mode, nothing changed yet\)/)
-    assert.match(plan, /~ WorkloadGroup wizard-apps\/wizard-vm: would create/)
+    assert.match(plan, new RegExp(`~ WorkloadGroup ${namespace}/wizard-vm: would create`))
     assert.match(plan, /~ \[\d+\/\d+\] Install the istio-sidecar package: /)
     assert.match(plan, /change\(s\) to make/)
     // check mode changed nothing on the VM
@@ -137,12 +138,12 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
 
     const saved = join(dir, 'wizard-vm-inventory.yaml')
     const text = readFileSync(saved, 'utf8')
-    assert.doesNotMatch(text, /password/i)
+    assert.doesNotMatch(text, /^\s*password:/m)
     const [vm] = (await readInventory(saved)).vms
     assert.equal(vm.ssh.host, address)
     assert.equal(vm.ssh.user, 'admin')
     assert.equal(vm.workloadGroup.name, 'wizard-vm')
-    assert.equal(vm.workloadGroup.namespace, 'wizard-apps')
+    assert.equal(vm.workloadGroup.namespace, namespace)
     assert.deepEqual(vm.workloadGroup.labels, { app: 'wizard-vm', version: 'v2' })
     assert.deepEqual(vm.workloadGroup.ports, { http: 8080 })
     assert.equal(vm.ingressIP, '198.18.0.1')
@@ -170,12 +171,12 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     await p.answer(`Password for operator@${address}:`, 'not-the-lab-password')
     await p.answer('Kubernetes context:')
     await p.waitFor(/\? Namespace[\s\S]*istio-system/)
-    p.type('wizard-apps')
-    await p.waitFor(/❯ wizard-apps\n/)
+    p.type(namespace)
+    await p.waitFor(new RegExp(`❯ ${namespace}\n`))
     await p.answer('Namespace')
     await p.waitFor(/❯ wizard-vm\n/)
     await p.answer('App (WorkloadGroup')
-    const rest = ['Service account:', 'Network', 'Labels', 'Ports', 'Ingress address', 'Sidecar package:', 'Auto-registration']
+    const rest = ['Service account:', 'Network', 'Labels', 'Ports', 'Ingress', 'Sidecar package:', 'Auto-registration']
     for (const question of rest) await p.answer(question)
     await p.waitFor(/authentication failed[^\n]*\n\s+hint: the VM refused the login/)
     await p.answer('Save these answers')
