@@ -50,7 +50,7 @@ test('Ctrl-C at the first question exits 130 with nothing changed', { skip: noTm
 })
 
 // One lab cluster per machine (it listens on 198.18.0.1:6443): wait, bounded, while another lab holds it.
-async function waitForLabSlot(timeoutMs = 600_000): Promise<void> {
+async function waitForLabSlot(timeoutMs = 120_000): Promise<void> {
   const busy = () => spawnSync('ss', ['-Hltn', 'sport = :6443'], { encoding: 'utf8' }).stdout.trim() !== ''
   for (let waited = 0; busy(); waited += 2000) {
     if (waited >= timeoutMs) throw new Error('another lab cluster holds 198.18.0.1:6443: `meshvm lab down` it first')
