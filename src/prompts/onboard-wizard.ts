@@ -61,9 +61,9 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, st
     contexts.map((c) => ({ name: `${c.name}${c.current ? ' (current)' : ''}  cluster ${c.cluster}`, value: c.name })),
   )
   const runFlags: FlagValues = { ...f, context }
-  const client = connectCluster({ ...clusterOptions(runFlags, ctx.env) })
-  const workload = await askWorkload(ask, choicesFrom(client), contexts.find((c) => c.name === context)?.namespace)
-  const mesh = await askMeshSide(ask, choicesFrom(client), ctx.cwd)
+  const cluster = choicesFrom(connectCluster(clusterOptions(runFlags, ctx.env)))
+  const workload = await askWorkload(ask, cluster, contexts.find((c) => c.name === context)?.namespace)
+  const mesh = await askMeshSide(ask, cluster, ctx.cwd)
   const identityFile = ssh.auth.kind === 'key' ? ssh.auth.file : undefined
   const answers: WizardAnswers = { ...ssh, identityFile, ...workload, ...mesh }
 
