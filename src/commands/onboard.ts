@@ -4,15 +4,14 @@ import { join } from 'node:path'
 import { connectCluster } from '../cluster/index.js'
 import { ExitCode, InputError } from '../errors.js'
 import type { Vm } from '../inventory/types.js'
-import { Secret } from '../secret.js'
-import { makeBundle } from '../bundle/make-bundle.js'
+import type { Secret } from '../secret.js'
 import { parseArgs, type FlagSpec, type FlagValues } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
 import { commandHelp } from './help.js'
 import { vagrantInventoryText } from './inventory.js'
-import { bundleInput, VmBundles, workloadGroupObject } from './vm-bundles.js'
+import { VmBundles } from './vm-bundles.js'
 import { awaitRegistration } from './workload-entry-steps.js'
 
 export const DEFAULT_PLAYBOOK = new URL('../../../playbooks/onboard.yaml', import.meta.url).pathname
@@ -57,8 +56,6 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
   const client = connectCluster(clusterOptions(f, ctx.env))
   const bundles = new VmBundles(client, istioVersionFlag(f))
   const cluster = await bundles.ensureGroups(vms, f.check === true)
-  const newNamespaces = cluster.filter((o) => o.kind === 'Namespace' && o.result === 'would-create')
-  const unborn = new Set(newNamespaces.map((o) => o.name))
   for (const o of cluster) {
     const name = `${o.namespace ? `${o.namespace}/` : ''}${o.name}`
     if (o.result !== 'unchanged' || f.verbose) ctx.stderr.write(`cluster: ${o.result} ${o.kind} ${name}\n`)
@@ -66,20 +63,9 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
   const run = await runFleet(f, ctx, {
     playbookFile: (f.playbook as string | undefined) ?? DEFAULT_PLAYBOOK,
     vms,
-    prepare: async (vm) => {
-      const bundle = unborn.has(vm.workloadGroup.namespace) ? await preview(bundles, vm) : await bundles.forVm(vm)
-      return { bundle: bundle.files }
-    },
+    prepare: async (vm) => ({ bundle: (await bundles.forVm(vm)).files }),
     controllerSteps: [awaitRegistration(client)],
     secrets,
   })
   return { ...run, cluster }
-}
-
-// Check mode before the namespace exists: istiod has not published the root cert there yet, but the istio namespace
-// holds the same mesh root; the token is minted only for a real run (the plan says it would be uploaded either way).
-async function preview(bundles: VmBundles, vm: Vm) {
-  const facts = await bundles.facts({ ...vm, workloadGroup: { ...vm.workloadGroup, namespace: vm.istioNamespace } })
-  const token = new Secret('token-minted-at-run-time')
-  return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, bundles.istioVersion))
 }
