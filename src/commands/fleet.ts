@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { connectCluster, type ClusterClient } from '../cluster/index.js'
 import { ExitCode, InputError } from '../errors.js'
 import type { ControllerStep } from '../executor/host.js'
 import { runPlaybook, type RunSummary } from '../executor/run.js'
@@ -12,7 +13,7 @@ import { Secret } from '../secret.js'
 import { connect } from '../ssh/connect.js'
 import type { BundleFile } from '../bundle/types.js'
 import type { FlagSpec, FlagValues } from './args.js'
-import { clusterFlags } from './cluster-flags.js'
+import { clusterFlags, clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 
 /** Flags of every fleet command (onboard, verify, offboard, run), named as Ansible's where Ansible has one. */
@@ -115,4 +116,24 @@ export async function runFleet(f: FlagValues, ctx: CommandContext, run: FleetRun
   } else await rm(failedListFile(ctx.cwd), { force: true })
   const code = summary.failed.length > 0 ? ExitCode.failed : summary.unreachable.length > 0 ? ExitCode.unreachable : ExitCode.ok
   return { code, summary }
+}
+
+/** A playbook that needs no bundle, plus one cluster-side step per VM (verify, offboard). */
+export async function runWithClusterStep(
+  f: FlagValues,
+  ctx: CommandContext,
+  vms: Vm[],
+  playbookFile: string,
+  clusterStep: (client: ClusterClient) => ControllerStep,
+): Promise<number> {
+  const become = await becomePassword(f, ctx)
+  const client = connectCluster(clusterOptions(f, ctx.env))
+  const run = await runFleet(f, ctx, {
+    playbookFile,
+    vms,
+    prepare: async () => ({ bundle: [] }),
+    controllerSteps: [clusterStep(client)],
+    secrets: become ? [become] : [],
+  })
+  return run.code
 }

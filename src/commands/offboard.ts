@@ -1,9 +1,7 @@
-import { connectCluster } from '../cluster/index.js'
 import { ExitCode, InputError } from '../errors.js'
 import { parseArgs } from './args.js'
-import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
+import { fleetFlags, fleetVms, runWithClusterStep } from './fleet.js'
 import { commandHelp } from './help.js'
 import { entryRemoved } from './workload-entry-steps.js'
 
@@ -24,14 +22,5 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const { confirm } = await import('../prompts/confirm.js')
     if (!(await confirm(`Remove Istio from ${vms.length} VM(s): ${vms.map((v) => v.name).join(', ')}?`))) return ExitCode.ok
   }
-  const become = await becomePassword(f, ctx)
-  const client = connectCluster(clusterOptions(f, ctx.env))
-  const { code } = await runFleet(f, ctx, {
-    playbookFile: PLAYBOOK,
-    vms,
-    prepare: async () => ({ bundle: [] }),
-    controllerSteps: [entryRemoved(client)],
-    secrets: become ? [become] : [],
-  })
-  return code
+  return runWithClusterStep(f, ctx, vms, PLAYBOOK, entryRemoved)
 }

@@ -5,6 +5,7 @@ import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
 import { commandHelp } from './help.js'
+import { loadPlaybook } from '../playbook/load.js'
 import { VmBundles } from './vm-bundles.js'
 
 const help = commandHelp('meshvm run PLAYBOOK -i INVENTORY [flags]', fleetFlags, [
@@ -20,8 +21,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   if (!playbookFile) throw new InputError('expecting a playbook: meshvm run PLAYBOOK -i INVENTORY')
   const vms = await fleetVms(f, ctx)
   const become = await becomePassword(f, ctx)
-  const { readFile } = await import('node:fs/promises')
-  const usesBundle = /\bbundle:/.test(await readFile(playbookFile, 'utf8').catch(() => ''))
+  const usesBundle = (await loadPlaybook(playbookFile)).steps.some((step) => 'bundle' in step.args)
   const bundles = usesBundle ? new VmBundles(connectCluster(clusterOptions(f, ctx.env)), istioVersionFlag(f)) : undefined
   if (bundles) await bundles.ensureGroups(vms, f.check === true)
   const { code } = await runFleet(f, ctx, {

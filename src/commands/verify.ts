@@ -1,9 +1,7 @@
-import { connectCluster } from '../cluster/index.js'
 import { ExitCode } from '../errors.js'
 import { parseArgs } from './args.js'
-import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetVms, runFleet } from './fleet.js'
+import { fleetFlags, fleetVms, runWithClusterStep } from './fleet.js'
 import { commandHelp } from './help.js'
 import { entryPresent } from './workload-entry-steps.js'
 
@@ -18,15 +16,5 @@ const help = commandHelp('meshvm verify -i INVENTORY [flags]', fleetFlags, [
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseArgs(argv, fleetFlags)
   if (f.help) return ctx.stdout.write(help), ExitCode.ok
-  const vms = await fleetVms(f, ctx)
-  const become = await becomePassword(f, ctx)
-  const client = connectCluster(clusterOptions(f, ctx.env))
-  const { code } = await runFleet(f, ctx, {
-    playbookFile: PLAYBOOK,
-    vms,
-    prepare: async () => ({ bundle: [] }),
-    controllerSteps: [entryPresent(client)],
-    secrets: become ? [become] : [],
-  })
-  return code
+  return runWithClusterStep(f, ctx, await fleetVms(f, ctx), PLAYBOOK, entryPresent)
 }

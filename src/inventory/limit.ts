@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../local-file.js'
 import { InputError } from '../errors.js'
 import { hint } from './did-you-mean.js'
 import { readUserFile } from './read-text.js'
@@ -58,7 +58,5 @@ function globTest(glob: string): (name: string) => boolean {
 
 /** Writes VM names one a line, for a later `--limit @path`; replaces the file whole (temp file, then rename). */
 export async function writeFailedList(path: string, names: string[]): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`
-  await writeFile(temp, names.map((n) => `${n}\n`).join(''))
-  await rename(temp, path)
+  await writeFileAtomic(path, names.map((n) => `${n}\n`).join(''))
 }

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { writeFileAtomic } from '../local-file.js'
 import { ExitError } from '../errors.js'
 import type { RunListener } from '../executor/events.js'
 import type { Secret } from '../secret.js'
@@ -15,18 +13,9 @@ export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = []): R
 /** Writes the report as JSON, atomically: a temp file in the same directory, synced, then renamed over `file`. */
 export async function writeReport(file: string, report: RunReport, secrets: readonly Secret[] = []): Promise<void> {
   const text = JSON.stringify(maskDeep(report, secrets), null, 2) + '\n'
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    const fh = await open(temp, 'wx', 0o644)
-    try {
-      await fh.writeFile(text)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(temp, file)
+    await writeFileAtomic(file, text)
   } catch (err) {
-    await rm(temp, { force: true })
     throw new ExitError(`cannot write the report ${file}: ${(err as Error).message}`)
   }
 }
