@@ -96,6 +96,18 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
     for (const h of Object.values(r.report!.hosts)) assert.ok(h.steps.every((s) => s.status !== 'ok' || s.msg.length > 0), 'every ok has a reason')
   })
 
+  test('a run that died between writing an input and restarting istio is finished by the next run', async () => {
+    const vm = hosts[1]
+    // the right content, written after istio last started, as a run killed right after its upload leaves it
+    await ssh(vm.address, 'sudo touch /var/lib/istio/envoy/cluster.env')
+    const r = await meshvm('onboard', '--limit', vm.name)
+    assert.equal(r.code, 0, r.stdout)
+    const steps = r.report!.hosts[vm.name].steps
+    assert.equal(steps.find((s) => s.name === 'Upload cluster.env')!.status, 'ok')
+    assert.equal(steps.find((s) => s.name === 'Run istio')!.status, 'changed')
+    assert.equal(changedTotal((await meshvm('onboard', '--limit', vm.name)).report!), 0)
+  })
+
   test('--check reports the drift and changes nothing', async () => {
     const vm = hosts[0]
     await ssh(vm.address, "sudo sed -i 's/^ISTIO_SERVICE_CIDR=.*/ISTIO_SERVICE_CIDR=drifted/' /var/lib/istio/envoy/cluster.env")
