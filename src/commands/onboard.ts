@@ -60,6 +60,7 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
     const name = `${o.namespace ? `${o.namespace}/` : ''}${o.name}`
     if (o.result !== 'unchanged' || f.verbose) ctx.stderr.write(`cluster: ${o.result} ${o.kind} ${name}\n`)
   }
+  await warnUnreachableIstiod(bundles, vms, ctx)
   const run = await runFleet(f, ctx, {
     playbookFile: (f.playbook as string | undefined) ?? DEFAULT_PLAYBOOK,
     vms,
@@ -68,4 +69,19 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
     secrets,
   })
   return { ...run, cluster }
+}
+
+/** Said before the run, not in the middle of the live tree: VMs that will get no hosts line for istiod. */
+async function warnUnreachableIstiod(bundles: VmBundles, vms: Vm[], ctx: CommandContext) {
+  const without: string[] = []
+  for (const vm of vms) {
+    // a facts error here is the VM's own failure, reported by its run
+    const facts = await bundles.facts(vm).catch(() => undefined)
+    if (facts?.ingressIP === '') without.push(vm.name)
+  }
+  if (without.length === 0) return
+  ctx.stderr.write(
+    `warning: no address for istiod found for ${without.join(', ')} (no ingressIP, and the ingress Service has no ` +
+      'load-balancer IP): their /etc/hosts gets no istiod line, so their sidecars can only reach istiod through DNS\n',
+  )
 }
