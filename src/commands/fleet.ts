@@ -59,8 +59,8 @@ export interface FleetRun {
   vms: Vm[]
   prepare: (vm: Vm) => Promise<{ bundle: BundleFile[] }>
   controllerSteps?: ControllerStep[]
-  /** Secrets known before the run (become password) to mask everywhere. */
-  secrets?: Secret[]
+  /** The sudo password (-K): used for sudo, masked everywhere. */
+  become?: Secret
 }
 
 /** The VM's SSH target with the values the inventory only defaulted left unset, so ~/.ssh/config can fill them. */
@@ -79,8 +79,8 @@ export async function becomePassword(f: FlagValues, ctx: CommandContext): Promis
 export async function runFleet(f: FlagValues, ctx: CommandContext, run: FleetRun): Promise<{ code: number; summary: RunSummary }> {
   const playbook = await loadPlaybook(run.playbookFile)
   const mode = pickOutputMode(f.output as string | undefined, ctx.stdout.isTTY === true)
-  const secrets = run.secrets ?? []
-  const become = secrets[0]
+  const become = run.become
+  const secrets = become ? [become] : []
   const reporter = createReporter(mode, { stream: ctx.stdout, verbose: !!f.verbose, diff: !!f.diff, check: !!f.check, secrets })
   const collector = new ReportCollector()
   const summary = await runPlaybook({
@@ -133,7 +133,7 @@ export async function runWithClusterStep(
     vms,
     prepare: async () => ({ bundle: [] }),
     controllerSteps: [clusterStep(client)],
-    secrets: become ? [become] : [],
+    become,
   })
   return run.code
 }

@@ -48,11 +48,11 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (not a terminal, so no questions can be asked)')
   const vms = await fleetVms(f, ctx)
   const become = await becomePassword(f, ctx)
-  return (await onboardVms(f, ctx, vms, become ? [become] : [])).code
+  return (await onboardVms(f, ctx, vms, become)).code
 }
 
 /** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the wizard). */
-export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], secrets: Secret[]) {
+export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(clusterOptions(f, ctx.env))
   const bundles = new VmBundles(client, istioVersionFlag(f))
   const cluster = await bundles.ensureGroups(vms, f.check === true)
@@ -66,7 +66,7 @@ export async function onboardVms(f: FlagValues, ctx: CommandContext, vms: Vm[], 
     vms,
     prepare: async (vm) => ({ bundle: (await bundles.forVm(vm)).files }),
     controllerSteps: [awaitRegistration(client)],
-    secrets,
+    become,
   })
   return { ...run, cluster }
 }

@@ -28,7 +28,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     playbookFile,
     vms,
     prepare: async (vm) => ({ bundle: bundles ? (await bundles.forVm(vm)).files : [] }),
-    secrets: become ? [become] : [],
+    become,
   })
   return code
 }

@@ -71,8 +71,7 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, st
   const text = inventoryText(answers, rerun)
   const vm = withAuth(parseInventory(text, join(ctx.cwd, 'interactive.yaml')).vms[0], ssh.auth)
   const become = await becomePassword(f, ctx)
-  const secrets = become ? [become] : []
-  const code = await checkAndApply(runFlags, ctx, ask, say, vm, secrets, state)
+  const code = await checkAndApply(runFlags, ctx, ask, say, vm, become, state)
   await offerSave(ask, say, ctx.cwd, text, answers.app, rerun)
   return code
 }
@@ -103,7 +102,7 @@ async function checkAndApply(
   ask: Ask,
   say: Say,
   vm: Vm,
-  secrets: Secret[],
+  become: Secret | undefined,
   state: { applied: boolean },
 ): Promise<number> {
   const sshOptions = { knownHostsFile: vm.ssh.knownHostsFile, sshConfigFile: f['ssh-config'] as string | undefined }
@@ -119,7 +118,7 @@ async function checkAndApply(
   say('Checking what onboarding would change (check mode)…')
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() })
   const quietCtx = { ...ctx, stdout: quiet, stderr: quiet }
-  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, quietCtx, [vm], secrets)
+  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, quietCtx, [vm], become)
   const planned = plan.summary.hosts[vm.name]
   if (planned.status === 'failed' || planned.status === 'unreachable') {
     for (const l of failureLines(vm.name, planned)) say(l)
@@ -133,7 +132,7 @@ async function checkAndApply(
     return ExitCode.input
   }
   state.applied = true
-  const run = await onboardVms(f, ctx, [vm], secrets)
+  const run = await onboardVms(f, ctx, [vm], become)
   const done = run.summary.hosts[vm.name]
   if (done.status === 'failed' || done.status === 'unreachable') for (const l of failureLines(vm.name, done)) say(l)
   else say(`✓ ${vm.name} is in the mesh.`)
