@@ -1,6 +1,6 @@
 import { relative } from 'node:path'
 import { ExitCode, InputError } from '../errors.js'
-import { labDown, labStatus, labUp } from '../lab/lab.js'
+import { labDown, labReset, labStatus, labUp } from '../lab/lab.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import type { CommandContext } from './context.js'
 import { commandHelp } from './help.js'
@@ -13,9 +13,10 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 }
 
-const help = commandHelp('meshvm lab up|status|down [flags]   (root, Linux)', flags, [
+const help = commandHelp('meshvm lab up|status|reset|down [flags]   (root, Linux)', flags, [
   'meshvm lab up --vms 3',
   'meshvm lab status',
+  'meshvm lab reset          # every host back to the fresh base (same addresses and host keys)',
   'meshvm lab down',
 ])
 
@@ -55,10 +56,16 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(`${lines.join('\n')}\n`)
     return s.cluster.running && s.hosts.length > 0 && s.hosts.every((h) => h.sshReachable) ? ExitCode.ok : ExitCode.unreachable
   }
+  if (action === 'reset') {
+    const started = Date.now()
+    const n = await labReset(dir, (line) => ctx.stderr.write(`lab: ${line}\n`))
+    ctx.stdout.write(`lab reset in ${((Date.now() - started) / 1000).toFixed(1)} s: ${n} host(s) back to the fresh base\n`)
+    return ExitCode.ok
+  }
   if (action === 'down') {
     const r = await labDown(dir)
     ctx.stdout.write(`lab down: stopped ${r.hosts} host(s)${r.cluster ? ' and the lab cluster' : ''}; nothing left running\n`)
     return ExitCode.ok
   }
-  throw new InputError(`unknown lab action "${action}" (up, status or down)`)
+  throw new InputError(`unknown lab action "${action}" (up, status, reset or down)`)
 }

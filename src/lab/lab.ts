@@ -5,7 +5,17 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { stringify } from 'yaml'
 import { ensureHostPackages } from './host-packages.js'
-import { ensureBase, freeFirstIndex, hostsStatus, labIdOf, requireRootOnLinux, startHosts, stopHosts, type HostStatus } from './hosts/index.js'
+import {
+  ensureBase,
+  freeFirstIndex,
+  hostsStatus,
+  labIdOf,
+  requireRootOnLinux,
+  resetHosts,
+  startHosts,
+  stopHosts,
+  type HostStatus,
+} from './hosts/index.js'
 import { otherClaims } from './hosts/registry.js'
 import { claimClusterAddress, releaseClusterAddress } from './cluster/address.js'
 import { readState } from './hosts/state.js'
@@ -122,6 +132,14 @@ export interface LabStatus {
 export async function labStatus(dir: string): Promise<LabStatus> {
   const pid = clusterPid(resolve(dir))
   return { dir: resolve(dir), cluster: { running: pid !== undefined, pid }, hosts: await hostsStatus(dir) }
+}
+
+/**
+ * Re-creates every lab host from the fresh base (same names, addresses and host keys); the lab cluster keeps running
+ * and keeps what it holds. For benchmarks and tests that need never-onboarded VMs without a new lab.
+ */
+export async function labReset(dir: string, log: (line: string) => void): Promise<number> {
+  return resetHosts(resolve(dir), log)
 }
 
 /** Stops the cluster first (it listens on the bridge), then the hosts; removes what the lab made but the key. */

@@ -71,6 +71,9 @@ export const BASE_RECIPE = {
     'ca-certificates',
     'curl',
     'iptables',
+    // as on stock cloud images: Ansible (the bench's comparison, bench/ansible/) needs Python and, for apt, python3-apt
+    'python3',
+    'python3-apt',
   ],
   configureScript: CONFIGURE_SCRIPT,
 } as const

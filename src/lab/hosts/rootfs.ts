@@ -41,12 +41,35 @@ function writeAuthorizedKeys(root: string, user: string, home: string, publicKey
   chownSync(file, uid, gid)
 }
 
+/** A host's ssh identity, kept across a reset so known_hosts stays valid. */
+export interface HostKeyPair {
+  privateKey: string
+  publicKey: string
+}
+
+const hostKeyPath = (root: string): string => join(root, 'etc/ssh/ssh_host_ed25519_key')
+
+export function readHostKeyPair(root: string): HostKeyPair {
+  const key = hostKeyPath(root)
+  return { privateKey: readFileSync(key, 'utf8'), publicKey: readFileSync(`${key}.pub`, 'utf8') }
+}
+
+/** The keys authorized for root on the host (the same list every lab user gets). */
+export function readAuthorizedKeys(root: string): string {
+  return readFileSync(join(root, 'root/.ssh/authorized_keys'), 'utf8')
+}
+
 /**
- * Writes the host's identity into its root once, at creation: later boots keep whatever the host (or meshvm) changed.
- * Returns the host's public ed25519 key line.
+ * Writes the host's identity into its root once, at creation (or after a reset, with the host key it had): later
+ * boots keep whatever the host (or meshvm) changed. Returns the host's public ed25519 key line.
  */
-export async function ensureIdentity(root: string, hostname: string, clientPublicKey: string): Promise<string> {
-  const hostKey = join(root, 'etc/ssh/ssh_host_ed25519_key')
+export async function ensureIdentity(
+  root: string,
+  hostname: string,
+  clientPublicKey: string,
+  keep?: HostKeyPair,
+): Promise<string> {
+  const hostKey = hostKeyPath(root)
   if (!existsSync(hostKey)) {
     writeFileSync(join(root, 'etc/hostname'), `${hostname}\n`)
     writeFileSync(
@@ -56,7 +79,12 @@ export async function ensureIdentity(root: string, hostname: string, clientPubli
     writeAuthorizedKeys(root, 'root', 'root', clientPublicKey)
     writeAuthorizedKeys(root, 'admin', 'home/admin', clientPublicKey)
     writeAuthorizedKeys(root, 'operator', 'home/operator', clientPublicKey)
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${hostname}`, '-f', hostKey])
+    if (keep) {
+      writeFileSync(hostKey, keep.privateKey, { mode: 0o600 })
+      writeFileSync(`${hostKey}.pub`, keep.publicKey, { mode: 0o644 })
+    } else {
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${hostname}`, '-f', hostKey])
+    }
   }
   return readFileSync(`${hostKey}.pub`, 'utf8').trim()
 }

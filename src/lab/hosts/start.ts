@@ -15,7 +15,7 @@ import { addHostNetwork, bridgeAddress, ensureBridge, hostAddress, parseSubnet }
 import { pidAlive } from './processes.js'
 import { markBridgeCreated, otherClaims, writeClaim } from './registry.js'
 import { requireRootOnLinux } from './require-root.js'
-import { ensureIdentity, isMounted, mountOverlay } from './rootfs.js'
+import { ensureIdentity, isMounted, mountOverlay, type HostKeyPair } from './rootfs.js'
 import { readState, writeState, type HostState, type LabState } from './state.js'
 import { stopHosts } from './stop.js'
 import { startSupervisor } from './supervisor.js'
@@ -108,7 +108,7 @@ function consoleTail(host: HostState): string {
   }
 }
 
-async function waitReady(state: LabState, timeoutMs: number): Promise<void> {
+export async function waitReady(state: LabState, timeoutMs: number): Promise<void> {
   const target = { keyFile: keyFileOf(state.dir), knownHostsFile: knownHostsFileOf(state.dir) }
   await mapLimit(state.hosts, 32, async (h) => {
     const r = await waitForSshLogin({ ...target, address: h.address }, timeoutMs)
@@ -120,8 +120,13 @@ async function waitReady(state: LabState, timeoutMs: number): Promise<void> {
 
 async function bootHost(state: LabState, host: HostState, authorizedKeys: string): Promise<string> {
   await addHostNetwork(host.netns, host.veth, state.bridge, host.address, state.prefixLength)
+  return bootGuest(state, host, authorizedKeys)
+}
+
+/** Mounts the host's root, gives it its identity (`keep`: the host key it had) and starts its supervisor. */
+export async function bootGuest(state: LabState, host: HostState, authorizedKeys: string, keep?: HostKeyPair): Promise<string> {
   await mountOverlay(state.baseDir, host.hostDir, host.root)
-  const hostKey = await ensureIdentity(host.root, host.name, authorizedKeys)
+  const hostKey = await ensureIdentity(host.root, host.name, authorizedKeys, keep)
   createCgroups(host.cgroups)
   host.supervisorPid = startSupervisor(host)
   writeState(state)

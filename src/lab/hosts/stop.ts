@@ -21,7 +21,8 @@ function nspawnPid(host: HostState): number {
 
 // TERM to the supervisor: it forwards it to nspawn, which powers the guest off cleanly; whatever is left after a
 // bounded wait is killed through the host's cgroups, which hold every process the host ever started.
-async function stopHost(host: HostState): Promise<void> {
+/** Powers the host's guest off and unmounts its root; its network, layers and directory stay. */
+export async function stopGuest(host: HostState): Promise<void> {
   const pids = [host.supervisorPid, nspawnPid(host)].filter(pidAlive)
   const first = pids[0]
   if (first !== undefined) signal(first, 'SIGTERM')
@@ -29,6 +30,10 @@ async function stopHost(host: HostState): Promise<void> {
   for (const pid of left) signal(pid, 'SIGKILL')
   await killAndRemoveCgroups(host.cgroups)
   await unmount(host.root)
+}
+
+async function stopHost(host: HostState): Promise<void> {
+  await stopGuest(host)
   await removeHostNetwork(host.netns, host.veth)
   rmSync(host.hostDir, { recursive: true, force: true })
 }
