@@ -3,6 +3,7 @@
 // between meshvm, the VMs' own work and the rest.
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -113,4 +114,25 @@ export function cpuDelta(a, b) {
     machineBusy: b.machine.busy - a.machine.busy,
     machineTotal: b.machine.total - a.machine.total,
   }
+}
+
+/** The machine a bench ran on, and how loaded it was at the start. */
+export function machineInfo() {
+  const os = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="(.*)"/m)?.[1]
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  return { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os, node: process.version, loadavg: load }
+}
+
+/**
+ * `meshvm lab down --dir DIR`, a few attempts (a down that races the hosts' own shutdown can fail once and succeed
+ * when run again); returns the wall time of the attempt that worked, or undefined (and says how to finish by hand).
+ */
+export async function labDown(dir, log) {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const down = await run(process.execPath, ['bin/meshvm.js', 'lab', 'down', '--dir', dir], { timeoutMs: 5 * 60_000 })
+    if (down.code === 0) return down.wallMs
+    log(`lab down attempt ${attempt} failed (${down.code}): ${down.stderr.split('\n').slice(0, 2).join(' ')}`)
+  }
+  log(`the lab is still up: node bin/meshvm.js lab down --dir ${dir}`)
+  return undefined
 }

@@ -2,11 +2,10 @@
 // Usage (root): node bench/onboard.mjs [--vms 50] [--forks 50] [--payload-mib 0|30] [--keep] [--no-offboard]
 //                                      [--cpu-prof] [--dir DIR] [--json FILE]
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { formatTop, topSelfTime } from './cpu-profile.mjs'
-import { cpuDelta, cpuSnapshot, labCgroup, run, runMeshvm, running } from './measure.mjs'
+import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, run, runMeshvm, running } from './measure.mjs'
 import { hostPhases, perVmFloor } from './phases.mjs'
 
 const { values: o } = parseArgs({
@@ -112,14 +111,8 @@ const allDone = (want) => (r, report) => {
 }
 
 let state
-const results = { date: new Date().toISOString(), machine: machine(), vms: n, forks: Number(o.forks) }
+const results = { date: new Date().toISOString(), machine: machineInfo(), vms: n, forks: Number(o.forks) }
 results.payloadMiB = Number(o['payload-mib'])
-
-function machine() {
-  const os = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="(.*)"/m)?.[1]
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
-  return { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os, node: process.version, loadavg: load }
-}
 
 try {
   log(`lab up --vms ${n} --payload-mib ${o['payload-mib']} in ${dir}`)
@@ -139,18 +132,9 @@ try {
     allDone(() => undefined))
 } finally {
   if (o.keep) log(`--keep: lab left running; remove it with: node bin/meshvm.js lab down --dir ${dir}`)
-  else if (existsSync(join(dir, 'state.json'))) await labDown()
+  else if (existsSync(join(dir, 'state.json'))) results.labDownMs = await labDown(dir, log)
 }
 
-// A few attempts: a down that races the hosts' own shutdown can fail once and succeed when run again.
-async function labDown() {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const down = await run(process.execPath, ['bin/meshvm.js', 'lab', 'down', '--dir', dir], { timeoutMs: 5 * 60_000 })
-    if (down.code === 0) return void (results.labDownMs ??= down.wallMs)
-    log(`lab down attempt ${attempt} failed (${down.code}): ${down.stderr.split('\n').slice(0, 2).join(' ')}`)
-  }
-  log(`the lab is still up: node bin/meshvm.js lab down --dir ${dir}`)
-}
 
 log(`events, reports and profiles: ${out}`)
 if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n')

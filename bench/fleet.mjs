@@ -1,0 +1,212 @@
+// Benchmark: the same onboarding of N lab VMs by meshvm, by a tuned Ansible playbook and by raw OpenSSH, side by side
+// in one run, each on freshly reset VMs, repeated with the contenders' order rotated; medians. See bench/README.md.
+// Usage (root; bench/fleet.sh installs Ansible and builds first):
+//   node bench/fleet.mjs [--vms 50] [--reps 3] [--payload-mib 30] [--forks N] [--only meshvm,ansible,raw]
+//                        [--dir DIR] [--keep] [--json FILE]
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { removeParentCgroup, runInCgroup, stopCurrent } from './controller.mjs'
+import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, repo, run, running } from './measure.mjs'
+import { medianOf, printTable, summarize } from './fleet-table.mjs'
+
+const { values: o } = parseArgs({
+  options: {
+    vms: { type: 'string', default: '50' },
+    reps: { type: 'string', default: '3' },
+    'payload-mib': { type: 'string', default: '30' },
+    forks: { type: 'string' },
+    only: { type: 'string', default: 'meshvm,ansible,raw' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+})
+const n = Number(o.vms)
+const reps = Number(o.reps)
+const forks = o.forks ?? o.vms
+const contenders = o.only.split(',')
+const dir = o.dir ?? join(mkdtempSync('/tmp/meshvm-fleet-'), 'lab')
+const out = `${dir}.bench` // outputs of every run, kept after lab down
+mkdirSync(out, { recursive: true })
+const cgroupParent = `meshvm-bench-${process.pid}`
+const RUN_TIMEOUT_MS = 30 * 60_000
+const log = (s) => console.error(`bench: ${new Date().toISOString().slice(11, 19)} ${s}`)
+
+for (const c of contenders)
+  if (!['meshvm', 'ansible', 'raw'].includes(c)) throw new Error(`--only: unknown contender "${c}" (meshvm, ansible, raw)`)
+if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error('--vms: a whole number from 1 to 200')
+if (contenders.includes('ansible') && spawnSync('ansible-playbook', ['--version']).status !== 0)
+  throw new Error("ansible-playbook not found: run bench/fleet.sh, which installs Debian's ansible package")
+
+let interrupted = false
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    interrupted = true
+    log(`${sig}: stopping the running contender, then lab down`)
+    running.child?.kill('SIGTERM')
+    void stopCurrent()
+  })
+
+const lab = {
+  inventory: join(dir, 'inventory.yaml'),
+  kubeconfig: join(dir, 'kubeconfig'),
+  key: join(dir, 'id_ed25519'),
+  knownHosts: join(dir, 'known_hosts'),
+}
+const bundles = join(out, 'bundles')
+
+async function meshvmCli(args, what) {
+  const r = await run(process.execPath, ['bin/meshvm.js', ...args], { timeoutMs: 10 * 60_000 })
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code ?? r.signal}):\n${r.stderr.slice(-3000)}`)
+  return r
+}
+
+// --- the contenders: how each runs, and how its output proves it did the whole job -------------------------------
+
+const ansibleCfg = join(out, 'ansible', 'ansible.cfg')
+const ansibleHosts = join(out, 'ansible', 'hosts.yml')
+const rawHosts = join(out, 'raw-hosts.txt')
+
+function writeContenderFiles(hosts, deb) {
+  mkdirSync(join(out, 'ansible', 'cp'), { recursive: true })
+  writeFileSync(
+    ansibleCfg,
+    [
+      '[defaults]',
+      `forks = ${forks}`,
+      'gathering = explicit',
+      'interpreter_python = /usr/bin/python3',
+      'retry_files_enabled = False',
+      'nocolor = True',
+      `local_tmp = ${join(out, 'ansible', 'tmp')}`,
+      '[ssh_connection]',
+      'pipelining = True',
+      `ssh_args = -F none -o ControlMaster=auto -o ControlPersist=60s -o IdentitiesOnly=yes -o BatchMode=yes` +
+        ` -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${lab.knownHosts}`,
+      `control_path_dir = ${join(out, 'ansible', 'cp')}`,
+      '',
+    ].join('\n'),
+  )
+  const inventory = {
+    all: {
+      vars: { ansible_user: 'admin', ansible_ssh_private_key_file: lab.key, sidecar_deb: deb },
+      hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, bundle_dir: join(bundles, h.name) }])),
+    },
+  }
+  writeFileSync(ansibleHosts, JSON.stringify(inventory, null, 2)) // JSON is YAML
+  writeFileSync(rawHosts, hosts.map((h) => `${h.name} ${h.address} ${join(bundles, h.name)}\n`).join(''))
+}
+
+/** Every VM in the meshvm report, none failed or unreachable; `changed` summed. */
+function meshvmOutcome(r, reportFile) {
+  if (!existsSync(reportFile)) return { problem: 'no report written' }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'))
+  const hosts = Object.entries(report.hosts)
+  const bad = hosts.filter(([, h]) => h.failed || h.unreachable).map(([name]) => name)
+  if (r.code !== 0 || bad.length || hosts.length !== n)
+    return { problem: `exit ${r.code}, ${hosts.length} VMs in the report, failed or unreachable: ${bad.join(' ') || '-'}` }
+  return { changed: report.totals.changed }
+}
+
+/** The PLAY RECAP: one line per VM with failed=0 and unreachable=0; `changed` summed. */
+function ansibleOutcome(r, stdout) {
+  const recap = [...stdout.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)]
+  const bad = recap.filter((m) => m[4] !== '0' || m[5] !== '0').map((m) => m[1])
+  if (r.code !== 0 || bad.length || recap.length !== n)
+    return { problem: `exit ${r.code}, ${recap.length} VMs in the recap, failed or unreachable: ${bad.join(' ') || '-'}` }
+  return { changed: recap.reduce((sum, m) => sum + Number(m[3]), 0) }
+}
+
+const contender = {
+  meshvm: {
+    rerun: true,
+    command: (label) => [process.execPath, ['bin/meshvm.js', 'onboard', '-i', lab.inventory, '--kubeconfig',
+      lab.kubeconfig, '--forks', forks, '--output', 'plain', '--report', join(out, `${label}.report.json`)]],
+    env: {},
+    outcome: (r, label) => meshvmOutcome(r, join(out, `${label}.report.json`)),
+  },
+  ansible: {
+    rerun: true,
+    needsBundles: true,
+    command: () => ['ansible-playbook', ['-i', ansibleHosts, join(repo, 'bench/ansible/onboard.yml')]],
+    env: { ANSIBLE_CONFIG: ansibleCfg },
+    outcome: (r, label) => ansibleOutcome(r, readFileSync(join(out, `${label}.out`), 'utf8')),
+  },
+  raw: {
+    rerun: false,
+    needsBundles: true,
+    command: () => ['bash', [join(repo, 'bench/raw/onboard.sh'), rawHosts, rawDeb(), lab.key, lab.knownHosts, 'admin']],
+    env: {},
+    outcome: (r) => (r.code === 0 ? { changed: undefined } : { problem: `exit ${r.code}: ${r.stderr.slice(-1000)}` }),
+  },
+}
+
+let deb
+const rawDeb = () => deb
+
+async function measure(name, phase, rep) {
+  if (interrupted) throw new Error('interrupted')
+  const c = contender[name]
+  const label = `${name}-${phase}-${rep + 1}`
+  const [cmd, args] = c.command(label)
+  const counters = { cgroup: labCgroup(state), clusterPid: state.clusterPid }
+  const before = cpuSnapshot(counters)
+  log(`${label}: running`)
+  const r = await runInCgroup(cgroupParent, label, cmd, args, {
+    env: c.env,
+    timeoutMs: RUN_TIMEOUT_MS,
+    stdoutFile: join(out, `${label}.out`),
+  })
+  const cpu = cpuDelta(before, cpuSnapshot(counters))
+  const outcome = c.outcome(r, label)
+  if (outcome.problem) throw new Error(`${label}: ${outcome.problem}\n${r.stderr.slice(-2000)}`)
+  if (phase === 'fresh' && outcome.changed === 0) throw new Error(`${label}: a fresh onboard changed nothing`)
+  if (phase === 'rerun' && outcome.changed !== 0) throw new Error(`${label}: the re-run changed ${outcome.changed}`)
+  const { stderr, ...figures } = r
+  const result = { contender: name, phase, rep: rep + 1, ...figures, changed: outcome.changed, cpu }
+  log(`${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
+    `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}`)
+  return result
+}
+
+let state
+const results = { date: new Date().toISOString(), machine: machineInfo(), vms: n, forks: Number(forks), reps,
+  payloadMiB: Number(o['payload-mib']), runs: [], resetsMs: [] }
+
+try {
+  log(`lab up --vms ${n} --payload-mib ${o['payload-mib']} in ${dir}`)
+  const up = await meshvmCli(['lab', 'up', '--vms', String(n), '--dir', dir, '--payload-mib', o['payload-mib']], 'lab up')
+  results.labUpMs = up.wallMs
+  state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
+  state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
+  deb = join(dir, /file: (\S+)/.exec(readFileSync(lab.inventory, 'utf8'))[1])
+  results.debMiB = Math.round(readFileSync(deb).length / 2 ** 20)
+  writeContenderFiles(state.hosts, deb)
+
+  for (let rep = 0; rep < reps; rep++) {
+    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length])
+    for (const name of order) {
+      const reset = await meshvmCli(['lab', 'reset', '--dir', dir], 'lab reset')
+      results.resetsMs.push(reset.wallMs)
+      if (contender[name].needsBundles) {
+        // the same files meshvm pushes, written first and not timed (tokens minted now, valid for the run)
+        rmSync(bundles, { recursive: true, force: true })
+        await meshvmCli(['bundle', '-i', lab.inventory, '-o', bundles, '--kubeconfig', lab.kubeconfig], 'meshvm bundle')
+      }
+      results.runs.push(await measure(name, 'fresh', rep))
+      if (contender[name].rerun) results.runs.push(await measure(name, 'rerun', rep))
+    }
+  }
+} finally {
+  removeParentCgroup(cgroupParent)
+  if (o.keep) log(`--keep: lab left running; remove it with: node bin/meshvm.js lab down --dir ${dir}`)
+  else if (existsSync(join(dir, 'state.json'))) results.labDownMs = await labDown(dir, log)
+  if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n')
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  log(`outputs of every run and results.json: ${out}`)
+}
+
+results.resetMedianMs = medianOf(results.resetsMs)
+printTable(summarize(results), results)
