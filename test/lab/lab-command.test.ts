@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { labIdOf } from '../../src/lab/hosts/index.js'
+import { labIdOf, sshExec } from '../../src/lab/hosts/index.js'
 import { pidAlive } from '../../src/lab/hosts/processes.js'
 import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
 import { runCli } from '../support/run-cli.js'
@@ -13,7 +13,7 @@ import { runCli } from '../support/run-cli.js'
 const listening = (address: string, port: number) =>
   spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout.split('\n').some((l) => l.includes(` ${address}:${port} `))
 
-test('lab up --vms 3 boots hosts and the cluster; status; down leaves nothing', { skip: labSkipReason, timeout: 300_000 }, async () => {
+test('lab up --vms 3 boots hosts and the cluster; status; reset; down leaves nothing', { skip: labSkipReason, timeout: 300_000 }, async () => {
   await stopOrphanedTestLabs()
   const dir = mkdtempSync('/tmp/meshvm-lab-test-')
   try {
@@ -46,15 +46,29 @@ test('lab up --vms 3 boots hosts and the cluster; status; down leaves nothing', 
     assert.equal(readFileSync(join(out, first, 'hosts'), 'utf8'), `${clusterAddress} istiod.istio-system.svc\n`)
     assert.equal(readFileSync(join(out, first, 'root-cert.pem'), 'utf8'), readFileSync(join(dir, 'pki', 'root-cert.pem'), 'utf8'))
 
+    // reset: what a host changed is gone; same address and host key (the known_hosts of lab up still works)
+    const addressOf = (name: string) => new RegExp(`^ {2}${name} +([\\d.]+)`, 'm').exec(up.stdout)![1]!
+    const target = { address: addressOf(first), keyFile: join(dir, 'id_ed25519'), knownHostsFile: join(dir, 'known_hosts') }
+    const mark = await sshExec(target, 'sudo touch /etc/meshvm-test-mark && ls /etc/meshvm-test-mark && hostname')
+    assert.equal(mark.code, 0, mark.stderr)
+    assert.equal(mark.stdout, `/etc/meshvm-test-mark\n${first}\n`)
+    const reset = await runCli(['lab', 'reset', '--dir', dir])
+    assert.equal(reset.code, 0, reset.stderr)
+    assert.match(reset.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m)
+    const after = await sshExec(target, 'ls /etc/meshvm-test-mark; hostname; sudo -n true && echo sudo-ok')
+    assert.equal(after.stdout, `${first}\nsudo-ok\n`, after.stderr)
+    assert.match(after.stderr, /No such file or directory/)
+    assert.equal(readFileSync(join(dir, 'known_hosts'), 'utf8').split('\n').length, 4)
+
     const down = await runCli(['lab', 'down', '--dir', dir])
     assert.equal(down.code, 0, down.stderr)
     assert.deepEqual(await labLeftovers(labIdOf(dir), dir), [])
     assert.equal(pidAlive(clusterPid), false)
     assert.equal(listening(clusterAddress, 6443), false)
     assert.equal(listening(clusterAddress, 15012), false)
-    const after = await runCli(['lab', 'status', '--dir', dir])
-    assert.equal(after.code, 4)
-    assert.match(after.stdout, /cluster: stopped/)
+    const stopped = await runCli(['lab', 'status', '--dir', dir])
+    assert.equal(stopped.code, 4)
+    assert.match(stopped.stdout, /cluster: stopped/)
   } finally {
     await runCli(['lab', 'down', '--dir', dir])
     rmSync(dir, { recursive: true, force: true })

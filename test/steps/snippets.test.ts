@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -22,7 +22,7 @@ async function withBin<T>(fn: (dir: string, env: NodeJS.ProcessEnv) => Promise<T
   const fake = [
     '#!/bin/sh',
     'case "$*" in',
-    `  *ActiveEnterTimestamp*) echo '${START}' ;;`,
+    `  *ActiveEnterTimestamp*) echo x >> "${dir}/systemctl-calls"; echo '${START}' ;;`,
     `  *LoadState*) printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n' ;;`,
     'esac',
   ].join('\n')
@@ -74,6 +74,23 @@ test('wait-for-log gives up after its timeout with the last log lines as a hint'
       handlers['wait-for-log'].apply(args, c.change, conn, ctx),
       /within 1s[\s\S]*token rejected[\s\S]*istio\.err\.log:\npanic: no certs/,
     )
+  }))
+
+test('wait-for-log finds a line written while it waits, asking systemd for the start time once', () =>
+  withBin(async (dir, env) => {
+    const log = join(dir, 'istio.log')
+    await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
+    const conn = new LocalConnection('local')
+    conn.exec = ((exec) => (cmd: string, o?: object) => exec(`PATH=${env.PATH}\n${cmd}`, o))(conn.exec.bind(conn))
+    const args = waitArgs(log, 5)
+    const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
+    if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+    const line = logLine('2026-11-26T10:00:01.500000Z', 'connected to upstream XDS server: istiod:15012')
+    const later = new Promise((r) => setTimeout(r, 700)).then(() => writeFile(log, line, { flag: 'a' }))
+    const msg = await handlers['wait-for-log'].apply(args, c.change, conn, ctx)
+    await later
+    assert.match(String(msg), /^found 'connected to upstream XDS server' in .* after (0\.[6-9]|1\.\d)s$/)
+    assert.equal((await readFile(join(dir, 'systemctl-calls'), 'utf8')).length, 2)
   }))
 
 test('systemd restarts only when an input is newer than the last start', () =>
