@@ -59,29 +59,37 @@ async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Pro
   }
 }
 
-const related = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)
+interface Written {
+  path: string
+  below: boolean
+}
+
+// A write at `w` changes what a read of `t` sees when `t` is `w` or holds it (a listing, a recursive owner check), or
+// lies below it and the write reached below (chown -R, rm -rf). Creating a directory leaves the facts of paths inside
+// it as they were: absent.
+const affected = (t: string, w: Written) => t === w.path || w.path.startsWith(`${t}/`) || (w.below && t.startsWith(`${w.path}/`))
 
 /**
  * What the changes since the last facts read wrote. A later step's facts are re-read (one round trip, for all the
- * remaining steps) only when they may be stale: the step reads a path at, above or below a written one, or cannot say
- * what it reads, or a change wrote more than it can say (a package install).
+ * remaining steps) only when they may be stale: the step reads a path a change affected, or cannot say what it reads,
+ * or a change wrote more than it can say (a package install).
  */
 class StaleFacts {
-  #written: string[] = []
+  #written: Written[] = []
   #everything = false
 
   add(step: Step) {
     const handler = handlerOf(step)
     const writes = handler.writes?.(step.args as never)
     if (!writes || handler.writesBroadly) this.#everything = true
-    else this.#written.push(...writes)
+    else this.#written.push(...writes.map((path) => ({ path, below: handler.writesBelow?.(step.args as never) ?? false })))
   }
 
   affects(step: Step, ctx: StepContext): boolean {
     if (!this.#everything && this.#written.length === 0) return false
     const touches = handlerOf(step).touches?.(step.args as never, ctx)
     if (this.#everything || !touches) return true
-    return touches.some((t) => this.#written.some((w) => related(t, w)))
+    return touches.some((t) => this.#written.some((w) => affected(t, w)))
   }
 
   clear() {
@@ -129,7 +137,7 @@ function masked(r: StepResult, secrets: Secret[]): StepResult {
 
 /**
  * One VM's playbook over one open connection: facts for all steps in one round trip, a pure plan, then apply in order,
- * re-reading the remaining steps' facts (one more round trip) only after a step changed something. Stops at the first
+ * re-reading (one more round trip) the facts of the remaining steps that a change may have made stale. Stops at the first
  * failed step; connection-level errors propagate so the caller can retry or report the VM unreachable.
  */
 export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: HostState): Promise<void> {
@@ -160,9 +168,12 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     if (result.status === 'changed' && !o.check) stale.add(steps[i])
     const next = steps[i + 1]
     if (next && stale.affects(next, ctx)) {
-      const rest = steps.slice(i + 1)
+      // re-read only the remaining steps whose facts the changes may have made stale; the others' still hold
+      const at = steps.map((_, j) => j).filter((j) => j > i && stale.affects(steps[j]!, ctx))
+      const again = at.map((j) => steps[j]!)
       ctx.now = o.now()
-      plan = [...plan.slice(0, i + 1), ...planSteps(rest, await readFacts(conn, rest, ctx), ctx)]
+      const replanned = planSteps(again, await readFacts(conn, again, ctx), ctx)
+      at.forEach((j, k) => (plan[j] = replanned[k]!))
       stale.clear()
     }
   }

@@ -84,7 +84,7 @@ function toBuffer(content: string | Buffer | Secret): Buffer {
 
 /**
  * Atomic write as root: the content lands in `.<name>.meshvm-<random>` beside the target (over SFTP directly when
- * logged in as root, else via the private staging dir and `install` under sudo), then owner, mode, and one rename.
+ * logged in as root, else via the private staging dir and `mv` under sudo), then owner, mode, and one rename.
  * Leftover temp files of an interrupted earlier write to the same path are removed in the same round trip.
  */
 export async function put(conn: SshConnection, path: string, content: string | Buffer | Secret, options: PutOptions) {
@@ -106,7 +106,8 @@ export async function put(conn: SshConnection, path: string, content: string | B
   const q = shQuote
   const owner = `${options.owner ?? 'root'}:${options.group ?? ''}`
   const script = [
-    conn.isRoot ? 'true' : `install -m 600 ${q(staged)} ${q(tmp)}`,
+    // a rename when the home and the target share a filesystem (a copy otherwise): no second copy of a large package
+    conn.isRoot ? 'true' : `mv -f ${q(staged)} ${q(tmp)}`,
     `chown ${q(owner)} ${q(tmp)}`,
     `chmod ${options.mode.toString(8)} ${q(tmp)}`,
     `mv -f ${q(tmp)} ${q(path)}`,

@@ -46,5 +46,6 @@ export const chown: Handler<Args, { paths: string[] }> = {
     orThrow(`chown -R ${owner(a)}`, await conn.exec(cmd, { sudo: true }))
   },
   writes: (a) => a.paths,
+  writesBelow: () => true,
   touches: (a) => a.paths,
 }

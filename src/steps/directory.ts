@@ -40,5 +40,6 @@ export const directory: Handler<Args, Plan> = {
     orThrow(`directory ${a.path}`, await conn.exec(cmds.join(' && '), { sudo: true }))
   },
   writes: (a) => [a.path],
+  writesBelow: (a) => !a.present,
   touches: (a) => [a.path],
 }

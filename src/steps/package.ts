@@ -12,9 +12,21 @@ const RECORDS = '/var/lib/meshvm/packages'
 const CACHE = '/var/lib/meshvm/cache'
 const record = (name: string) => `${RECORDS}/${name}.sha256`
 
-/** One read of a local package file per run, shared by every VM it is pushed to. */
+/**
+ * One read of a local package file per run, shared by every VM it is pushed to, and checked against the sha256 taken
+ * when the run resolved its steps: the VM records that checksum as what it installed.
+ */
 const localFiles = new Map<string, Promise<Buffer>>()
-const readLocal = (path: string) => localFiles.get(path) ?? localFiles.set(path, readFile(path)).get(path)!
+
+async function readChecked(path: string, sha256: string): Promise<Buffer> {
+  const data = await readFile(path)
+  const now = createHash('sha256').update(data).digest('hex')
+  if (now !== sha256) throw new Error(`${path} changed during the run (sha256 ${now.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`)
+  return data
+}
+
+const readLocal = (path: string, sha256: string) =>
+  localFiles.get(path) ?? localFiles.set(path, readChecked(path, sha256)).get(path)!
 
 async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256')
@@ -36,9 +48,10 @@ function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
     'set -e',
     `mkdir -p ${CACHE} ${RECORDS}`,
     src.url ? `curl -fsSL --retry 2 -o ${f}.part ${q(src.url)} && mv ${f}.part ${f}` : '',
-    src.sha256 ? `echo ${q(`${src.sha256}  ${path}`)} | sha256sum -c --quiet -` : '',
+    // a download is checked on the VM; an upload was checked on the controller and came over SSH, which guards it
+    src.url && src.sha256 ? `echo ${q(`${src.sha256}  ${path}`)} | sha256sum -c --quiet -` : '',
     format === 'deb' ? `DEBIAN_FRONTEND=noninteractive dpkg -i ${f}` : `rpm -U --replacepkgs --oldpackage ${f}`,
-    `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
+    src.sha256 ? `echo ${q(src.sha256)} > ${q(record(a.name))}` : `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
     `rm -f ${f}`,
   ]
     .filter(Boolean)
@@ -92,11 +105,12 @@ export const packageStep: Handler<Args, Plan> = {
       orThrow(`removing ${a.name}`, await conn.exec(`${remove} && rm -f ${q(record(a.name))}`, { sudo: true }))
       return
     }
-    const { file, url } = a.source!
+    const { file, url, sha256 } = a.source!
     const path = `${CACHE}/${basename(file ?? new URL(url!).pathname) || `${a.name}.${c.data.format}`}`
     if (file) {
+      const data = await readLocal(file, sha256!) // before touching the VM: a file changed mid-run changes nothing
       orThrow('mkdir cache', await conn.exec(`mkdir -p ${CACHE}`, { sudo: true }))
-      await conn.put(path, await readLocal(file), { mode: 0o644 })
+      await conn.put(path, data, { mode: 0o644 })
     }
     orThrow(`installing ${a.name}`, await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }))
   },

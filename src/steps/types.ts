@@ -86,6 +86,8 @@ export interface Handler<A, D = unknown> {
   apply(args: A, change: Change<D>, conn: Connection, ctx: StepContext): Promise<string | void>
   /** Paths this step writes (for `restartOnChange: [<step name>]`, and to know whose facts a change makes stale). */
   writes?(args: A): string[]
+  /** Its change may also alter what lies below the paths it writes (chown -R, rm -rf). */
+  writesBelow?(args: A): boolean
   /** It changes more than `writes` says (a package install); after it, every later step's facts are stale. */
   writesBroadly?: boolean
   /** Paths whose state `check` reads; a step without it has stale facts after any change. */

@@ -51,6 +51,8 @@ export const waitForLog: Handler<Args, null> = {
     if (new Facts(factsText).get('seen') === '1') return ok(`found ${where(a)}`)
     return change(`wait up to ${a.timeout}s for ${where(a)}`, null)
   },
+  // the log's lines (the service writes them) and the unit's start, which only a step that changes anything moves
+  touches: (a) => [a.file],
   async apply(a, _c, conn) {
     const script = [
       seenFunctions(a),

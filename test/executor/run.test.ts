@@ -21,6 +21,11 @@ test('apply changes every VM, a second run is all ok in one round trip per VM an
   assert.equal(token.uid, 65534, 'chown gave the token to nobody')
   assert.equal(await readFile(join(root, 'etc/certs/istio-token'), 'utf8'), TOKEN)
 
+  // facts: one read, then re-reads only where a change made them stale: not for the files in the directory just
+  // created, but before the chown (its tree got new files) and before the command (it cannot say what it reads)
+  const factsReads = (c: LocalConnection) => c.execs.filter((cmd) => cmd.includes('@@meshvm-facts')).length
+  assert.deepEqual(f.conns.map(factsReads), [3, 3, 3])
+
   const second = await f.run()
   for (const vm of f.vms) {
     assert.equal(second.hosts[vm.name].status, 'ok')

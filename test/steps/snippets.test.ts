@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Vm } from '../../src/inventory/types.js'
 import { handlers } from '../../src/steps/index.js'
+import type { Connection } from '../../src/ssh/types.js'
 import type { StepArgs, StepContext, StepKind } from '../../src/steps/types.js'
 import { LocalConnection } from '../executor/local-connection.js'
 
@@ -19,12 +20,19 @@ const ctx: StepContext = { vm: { name: 'vm1' } as Vm, bundle: [], now: 0, writes
 async function withBin<T>(fn: (dir: string, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'meshvm-snip-'))
   await mkdir(join(dir, 'bin'))
+  // `systemctl show [-p NAME]... [--value]` as systemd prints it, for an active, enabled unit; each call is counted
   const fake = [
     '#!/bin/sh',
-    'case "$*" in',
-    `  *ActiveEnterTimestamp*) echo x >> "${dir}/systemctl-calls"; echo '${START}' ;;`,
-    `  *LoadState*) printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n' ;;`,
-    'esac',
+    `echo x >> "${dir}/systemctl-calls"`,
+    'value=; props=',
+    'while [ $# -gt 0 ]; do case "$1" in --value) value=1 ;; -p) shift; props="$props $1" ;; esac; shift; done',
+    'for p in $props; do',
+    '  case $p in',
+    "    LoadState) v=loaded ;; ActiveState) v=active ;; UnitFileState) v=enabled ;;",
+    `    ActiveEnterTimestamp) v='${START}' ;;`,
+    '  esac',
+    '  if [ -n "$value" ]; then echo "$v"; else echo "$p=$v"; fi',
+    'done',
   ].join('\n')
   await writeFile(join(dir, 'bin/systemctl'), fake)
   await chmod(join(dir, 'bin/systemctl'), 0o755)
@@ -129,4 +137,24 @@ test('package reads dpkg versions: an installed package with its version is ok, 
   assert.deepEqual(ok, { outcome: 'ok', reason: `dpkg ${version} installed (version matches)` })
   const missing = check('package', { name: 'meshvm-absent-pkg', source: { url: 'https://example.invalid/p.deb' }, present: true }, process.env)
   assert.equal(missing.outcome, 'change')
+})
+
+test('a package file that changed after the run took its checksum fails the step before the VM is touched', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mv-pkg-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const deb = join(dir, 'istio-sidecar.deb')
+  await writeFile(deb, 'package as resolved')
+  const step = handlers.package
+  const args = await step.resolve!({ name: 'istio-sidecar', source: { file: deb }, present: true })
+  assert.match(args.source?.sha256 ?? '', /^[0-9a-f]{64}$/)
+  await writeFile(deb, 'package replaced mid-run')
+  const c = step.check(args, 'pm=deb\n', ctx)
+  if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+  const calls: string[] = []
+  const conn = {
+    exec: async (cmd: string) => (calls.push(cmd), { code: 0, stdout: '', stderr: '' }),
+    put: async (path: string) => void calls.push(`put ${path}`),
+  } as unknown as Connection
+  await assert.rejects(step.apply(args, c.change, conn, ctx), /istio-sidecar\.deb changed during the run/)
+  assert.deepEqual(calls, [])
 })
