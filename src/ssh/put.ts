@@ -5,11 +5,16 @@ import { Secret } from '../secret.js'
 import type { SshConnection } from './connection.js'
 import { SshError } from './errors.js'
 import { shQuote } from './exec.js'
+import { Limiter } from './limit.js'
 import type { GetOptions, PutOptions } from './types.js'
 
 const CHUNK = 32 * 1024
 // Writes in flight per upload: enough to fill the pipe on a high-latency link.
 const WINDOW = 32
+// Writes in flight across every upload of the process (8 MiB): a fleet's VMs share it, so pushing a large package to
+// a hundred VMs at once does not hold a window's worth of copied and encrypted chunks per VM (measured: +110 MiB RSS
+// for a 30 MiB package to 50 VMs without it).
+const ALL_UPLOADS = new Limiter(256)
 const STAGE_DIR = '.meshvm/stage'
 
 class SftpSessionClosed extends Error {}
@@ -51,7 +56,9 @@ async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<vo
         const offset = next
         next += CHUNK
         const length = Math.min(CHUNK, data.length - offset)
-        await request<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined)))
+        await ALL_UPLOADS.run(() =>
+          request<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined))),
+        )
       }
     }
     await Promise.race([Promise.all(Array.from({ length: WINDOW }, writer)), sessionEnd(sftp)])

@@ -27,7 +27,8 @@ export function createCgroups(paths: string[]): void {
 
 /** Pids in a cgroup and every cgroup below it (nspawn and the guest's systemd make sub-cgroups). */
 export function cgroupPids(path: string): number[] {
-  // the guest's systemd removes its sub-cgroups while it shuts down: one gone between listing and reading is empty
+  // the guest's systemd removes its sub-cgroups while it shuts down: one gone (ENOENT) or going (ENODEV) between
+  // listing and reading is empty
   const own = ifPresent(() => readFileSync(join(path, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number)
   return own.concat(subdirs(path).flatMap((d) => cgroupPids(join(path, d))))
 }
@@ -36,7 +37,7 @@ function ifPresent<T>(read: () => T, absent: T): T {
   try {
     return read()
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return absent
+    if (['ENOENT', 'ENODEV'].includes((e as NodeJS.ErrnoException).code ?? '')) return absent
     throw e
   }
 }
