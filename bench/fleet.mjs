@@ -122,7 +122,8 @@ function ansibleOutcome(r, stdout) {
 const contender = {
   meshvm: {
     rerun: true,
-    command: (label) => [process.execPath, ['bin/meshvm.js', 'onboard', '-i', lab.inventory, '--kubeconfig',
+    // run as the installed `meshvm` runs: the executable itself, with the node flags of its #! line
+    command: (label) => [join(repo, 'bin/meshvm.js'), ['onboard', '-i', lab.inventory, '--kubeconfig',
       lab.kubeconfig, '--forks', forks, '--output', 'plain', '--report', join(out, `${label}.report.json`)]],
     env: {},
     outcome: (r, label) => meshvmOutcome(r, join(out, `${label}.report.json`)),
