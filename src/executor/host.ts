@@ -149,6 +149,7 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     vm,
     bundle,
     now: o.now(),
+    diff: o.diff,
     writesOf: (name) => {
       const s = steps.find((x) => x.name === name)
       return s ? (handlerOf(s).writes?.(s.args) ?? []) : []

@@ -15,14 +15,14 @@ export const chown: Handler<Args, { paths: string[] }> = {
   },
   reads(a) {
     const notOwned = a.group ? `\\( ! -user ${q(a.user)} -o ! -group ${q(a.group)} \\)` : `! -user ${q(a.user)}`
-    // -user on an unknown user makes find fail: report that the user is missing instead of drift
+    // -user on an unknown user makes find fail: report that the user is missing instead of drift. One find over all
+    // the paths (%H: the path a file was found under), awk keeps the first few of each and names the paths with drift.
     return [
       `id -u ${q(a.user)} >/dev/null 2>&1 || echo nouser=1`,
-      `for p in ${a.paths.map(q).join(' ')}; do`,
-      `  [ -e "$p" ] || { echo "missing=$p"; continue; }`,
-      `  n=$(find "$p" ${notOwned} 2>/dev/null | head -n ${SHOWN} | sed 's/^/drift=/')`,
-      `  [ -n "$n" ] && echo "$n" && echo "top=$p"`,
-      'done',
+      'set --',
+      `for p in ${a.paths.map(q).join(' ')}; do if [ -e "$p" ]; then set -- "$@" "$p"; else echo "missing=$p"; fi; done`,
+      `[ $# -gt 0 ] && find "$@" ${notOwned} -printf '%H\\t%p\\n' 2>/dev/null |`,
+      `  awk -F '\\t' 'n[$1]++ < ${SHOWN} { print "drift=" $2 } { top[$1] = 1 } END { for (p in top) print "top=" p }'`,
     ].join('\n')
   },
   check(a, factsText) {
@@ -36,7 +36,8 @@ export const chown: Handler<Args, { paths: string[] }> = {
     const drift = facts.all('drift')
     if (drift.length === 0) return ok(`everything under ${existing.join(' ')} owned by ${owner(a)}${note}`)
     const before = drift.join('\n') + (drift.length >= SHOWN ? '\n…' : '')
-    return change(`chown -R ${owner(a)} ${facts.all('top').join(' ')}`, { paths: facts.all('top') }, {
+    const tops = existing.filter((p) => facts.all('top').includes(p)) // in the playbook's order
+    return change(`chown -R ${owner(a)} ${tops.join(' ')}`, { paths: tops }, {
       before: `not owned by ${owner(a)}:\n${before}`,
       after: `owned by ${owner(a)}`,
     })

@@ -21,10 +21,17 @@ function newerInput(facts: Facts): string | undefined {
   const precise = facts.get('precise') === '1'
   const unit = (us: number) => (precise ? us : Math.floor(us / 1e6))
   for (const line of facts.all('mtime')) {
-    const [us, ...path] = line.split(' ')
-    if (unit(Number(us)) > unit(start)) return path.join(' ')
+    const [date = '', time = '', zone = '', ...path] = line.split(' ')
+    if (unit(statTimeUs(date, time, zone)) > unit(start)) return path.join(' ')
   }
   return undefined
+}
+
+/** GNU stat's %y ("2026-11-25 22:01:01.123456789 +0100") as epoch microseconds. */
+export function statTimeUs(date: string, time: string, zone: string): number {
+  const [hms, fraction = ''] = time.split('.')
+  const ms = Date.parse(`${date}T${hms}${zone.slice(0, 3)}:${zone.slice(3)}`)
+  return ms * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6))
 }
 
 export const systemd: Handler<Args, { actions: Action[] }> = {
@@ -45,7 +52,8 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
       `nl='
 '; ts=\${out#*ActiveEnterTimestamp=}; [ "$ts" = "$out" ] && ts=; ts=\${ts%%"$nl"*}`,
       `[ -n "$ts" ] && s=$(date -d "$ts" +%s%6N 2>/dev/null) && echo "start=$s"`,
-      `for p in ${inputs(a, ctx).map(q).join(' ')}; do [ -e "$p" ] && echo "mtime=$(date -r "$p" +%s%6N) $p"; done`,
+      // one stat for all inputs; %y is "2026-11-25 22:01:01.123456789 +0000" (GNU stat, the VM's own zone)
+      inputs(a, ctx).length ? `stat -L -c 'mtime=%y %n' -- ${inputs(a, ctx).map(q).join(' ')} 2>/dev/null` : '',
     ].join('\n'),
   check(a, factsText) {
     const facts = new Facts(factsText)

@@ -58,6 +58,8 @@ export interface StepContext {
   now: number
   /** Paths written by named steps, to resolve `restartOnChange` entries that name a step. */
   writesOf: (stepName: string) => string[]
+  /** The run shows diffs (--diff): facts needed only for a diff's "before" are read only then. */
+  diff?: boolean
 }
 
 /** A pending change: a one-line summary, an optional before/after diff, and the handler's own apply plan. */

@@ -43,12 +43,15 @@ export const upload: Handler<Args, Plan> = {
   reads(a, ctx) {
     const p = q(a.dest)
     const secret = isSecret(a, ctx)
+    // printf then the command: one process per fact, no subshell (a fleet reads these on every VM at every run)
     const body = secret
       ? a.tokenMinValidity === undefined
         ? ''
-        : `; echo "jwt=$(cut -d. -f2 < ${p} | head -c 4096)"`
-      : `; [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ] && echo "text=$(base64 -w0 < ${p})"`
-    return `${statSnippet(a.dest)}; if [ -f ${p} ]; then echo "sha=$(sha256sum < ${p} | cut -c1-64)"${body}; fi`
+        : `; printf jwt=; cut -d. -f2 < ${p} | head -c 4096; echo`
+      : ctx.diff
+        ? `; [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ] && echo "text=$(base64 -w0 < ${p})"`
+        : ''
+    return `${statSnippet(a.dest)}; if [ -f ${p} ]; then printf sha=; sha256sum < ${p}${body}; fi`
   },
   check(a, factsText, ctx) {
     const want = wantedContent(a, ctx)
@@ -58,7 +61,8 @@ export const upload: Handler<Args, Plan> = {
     if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.dest} is a ${have.type}, not a file`)
     const mode = a.mode ?? (have.type === 'absent' ? 0o644 : have.mode)
     const secret = want instanceof Secret
-    if (have.type === 'absent' || facts.get('sha') !== sha256(want)) {
+    // sha256sum prints "<hash>  -"
+    if (have.type === 'absent' || facts.get('sha')?.slice(0, 64) !== sha256(want)) {
       const kept = secret ? keptToken(a, want, facts.get('jwt'), ctx.now) : undefined
       if (!kept) {
         const before = have.type === 'absent' ? '' : Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')

@@ -101,8 +101,9 @@ test('wait-for-log finds a line written while it waits, asking systemd for the s
     assert.equal((await readFile(join(dir, 'systemctl-calls'), 'utf8')).length, 2)
   }))
 
-test('systemd restarts only when an input is newer than the last start', () =>
-  withBin(async (dir, env) => {
+test('systemd restarts only when an input is newer than the last start (stat in another time zone)', () =>
+  withBin(async (dir, bin) => {
+    const env = { ...bin, TZ: 'Asia/Kolkata' } // stat prints +0530; systemd's start is in UTC
     const input = join(dir, 'cluster.env')
     await writeFile(input, 'A=1\n')
     const args: StepArgs['systemd'] = { unit: 'istio', state: 'running', enabled: true, restartOnChange: [input], assert: false }
@@ -157,4 +158,22 @@ test('a package file that changed after the run took its checksum fails the step
   } as unknown as Connection
   await assert.rejects(step.apply(args, c.change, conn, ctx), /istio-sidecar\.deb changed during the run/)
   assert.deepEqual(calls, [])
+})
+
+test('chown names only the paths with files owned by someone else, and a few files of each', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mv-chown-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim()
+  const [clean, drifting, missing] = ['clean', 'drifting dir', 'missing'].map((d) => join(dir, d))
+  await mkdir(clean)
+  await mkdir(drifting)
+  for (let i = 0; i < 8; i++) await writeFile(join(drifting, `f${i}`), '')
+  const args: StepArgs['chown'] = { user: me, paths: [clean, drifting, missing] }
+  assert.equal(check('chown', args, process.env).outcome, 'ok')
+  if (process.getuid?.() !== 0) return t.skip('needs root to give files away')
+  for (let i = 0; i < 8; i++) spawnSync('chown', ['nobody', join(drifting, `f${i}`)])
+  const c = check('chown', args, process.env)
+  if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+  assert.deepEqual(c.change.data, { paths: [drifting] })
+  assert.equal(c.change.diff?.before.split('\n').length, 1 + 5 + 1, c.change.diff?.before) // header, 5 files, …
 })
