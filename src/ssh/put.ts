@@ -9,11 +9,10 @@ import { Limiter } from './limit.js'
 import type { GetOptions, PutOptions } from './types.js'
 
 const CHUNK = 32 * 1024
-// Writes in flight per upload: enough to fill the pipe on a high-latency link.
+// Writes in flight per upload (1 MiB): enough to fill the pipe on a high-latency link.
 const WINDOW = 32
-// Writes in flight across every upload of the process (8 MiB): a fleet's VMs share it, so pushing a large package to
-// a hundred VMs at once does not hold a window's worth of copied and encrypted chunks per VM (measured: +110 MiB RSS
-// for a 30 MiB package to 50 VMs without it).
+// Writes in flight across every upload of the process (8 MiB), shared by a fleet's VMs: a large package pushed to a
+// hundred VMs at once does not hold a window of copied and encrypted chunks per VM.
 const ALL_UPLOADS = new Limiter(256)
 const STAGE_DIR = '.meshvm/stage'
 
