@@ -47,6 +47,8 @@ export interface RequestRecord {
   query: string
   user?: string
   status?: number
+  /** The client's port: requests on one kept-alive connection share it. */
+  remotePort?: number
 }
 
 /** A running emulator. */
@@ -107,7 +109,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator')
     const method = req.method ?? 'GET'
-    const record: RequestRecord = { method, path: url.pathname, query: url.search }
+    const record: RequestRecord = { method, path: url.pathname, query: url.search, remotePort: req.socket.remotePort }
     requests.push(record)
     if (opts.maxRequestLog !== undefined && requests.length > opts.maxRequestLog) requests.splice(0, requests.length - opts.maxRequestLog)
     try {
