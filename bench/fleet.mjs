@@ -4,11 +4,11 @@
 //   node bench/fleet.mjs [--vms 50] [--reps 3] [--payload-mib 30] [--forks N] [--only meshvm,ansible,raw]
 //                        [--dir DIR] [--keep] [--json FILE]
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { removeParentCgroup, runInCgroup, stopCurrent } from './controller.mjs'
-import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, repo, run, running } from './measure.mjs'
+import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, repo, run, stopOnSignals } from './measure.mjs'
 import { medianOf, printTable, summarize } from './fleet-table.mjs'
 
 const { values: o } = parseArgs({
@@ -40,14 +40,7 @@ if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error('--vms: a whole nu
 if (contenders.includes('ansible') && spawnSync('ansible-playbook', ['--version']).status !== 0)
   throw new Error("ansible-playbook not found: run bench/fleet.sh, which installs Debian's ansible package")
 
-let interrupted = false
-for (const sig of ['SIGINT', 'SIGTERM'])
-  process.on(sig, () => {
-    interrupted = true
-    log(`${sig}: stopping the running contender, then lab down`)
-    running.child?.kill('SIGTERM')
-    void stopCurrent()
-  })
+const interrupted = stopOnSignals(log, stopCurrent)
 
 const lab = {
   inventory: join(dir, 'inventory.yaml'),
@@ -56,6 +49,7 @@ const lab = {
   knownHosts: join(dir, 'known_hosts'),
 }
 const bundles = join(out, 'bundles')
+let deb // the lab's sidecar package, known after lab up
 
 async function meshvmCli(args, what) {
   const r = await run(process.execPath, ['bin/meshvm.js', ...args], { timeoutMs: 10 * 60_000 })
@@ -69,7 +63,7 @@ const ansibleCfg = join(out, 'ansible', 'ansible.cfg')
 const ansibleHosts = join(out, 'ansible', 'hosts.yml')
 const rawHosts = join(out, 'raw-hosts.txt')
 
-function writeContenderFiles(hosts, deb) {
+function writeContenderFiles(hosts) {
   mkdirSync(join(out, 'ansible', 'cp'), { recursive: true })
   writeFileSync(
     ansibleCfg,
@@ -138,17 +132,15 @@ const contender = {
   raw: {
     rerun: false,
     needsBundles: true,
-    command: () => ['bash', [join(repo, 'bench/raw/onboard.sh'), rawHosts, rawDeb(), lab.key, lab.knownHosts, 'admin']],
+    command: () => ['bash', [join(repo, 'bench/raw/onboard.sh'), rawHosts, deb, lab.key, lab.knownHosts, 'admin']],
     env: {},
     outcome: (r) => (r.code === 0 ? { changed: undefined } : { problem: `exit ${r.code}: ${r.stderr.slice(-1000)}` }),
   },
 }
 
-let deb
-const rawDeb = () => deb
 
 async function measure(name, phase, rep) {
-  if (interrupted) throw new Error('interrupted')
+  if (interrupted()) throw new Error('interrupted')
   const c = contender[name]
   const label = `${name}-${phase}-${rep + 1}`
   const [cmd, args] = c.command(label)
@@ -183,8 +175,8 @@ try {
   state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
   deb = join(dir, /file: (\S+)/.exec(readFileSync(lab.inventory, 'utf8'))[1])
-  results.debMiB = Math.round(readFileSync(deb).length / 2 ** 20)
-  writeContenderFiles(state.hosts, deb)
+  results.debMiB = Math.round(statSync(deb).size / 2 ** 20)
+  writeContenderFiles(state.hosts)
 
   for (let rep = 0; rep < reps; rep++) {
     const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length])

@@ -136,3 +136,19 @@ export async function labDown(dir, log) {
   log(`the lab is still up: node bin/meshvm.js lab down --dir ${dir}`)
   return undefined
 }
+
+/**
+ * On SIGINT/SIGTERM: logs, ends the running child (by PID) and calls `stop` (e.g. for a contender's cgroup); the
+ * bench checks `interrupted()` before its next step and then takes the lab down.
+ */
+export function stopOnSignals(log, stop = () => {}) {
+  let interrupted = false
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.on(sig, () => {
+      interrupted = true
+      log(`${sig}: stopping the current step, then lab down`)
+      running.child?.kill('SIGTERM')
+      void stop()
+    })
+  return () => interrupted
+}

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, exist
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { formatTop, topSelfTime } from './cpu-profile.mjs'
-import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, run, runMeshvm, running } from './measure.mjs'
+import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, run, runMeshvm, stopOnSignals } from './measure.mjs'
 import { hostPhases, perVmFloor } from './phases.mjs'
 
 const { values: o } = parseArgs({
@@ -27,20 +27,14 @@ mkdirSync(out, { recursive: true })
 const RUN_TIMEOUT_MS = 20 * 60_000
 const log = (s) => console.error(`bench: ${s}`)
 
-let interrupted = false
-for (const sig of ['SIGINT', 'SIGTERM'])
-  process.on(sig, () => {
-    interrupted = true
-    log(`${sig}: stopping the current step, then lab down`)
-    running.child?.kill('SIGTERM')
-  })
+const interrupted = stopOnSignals(log)
 
 const sec = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`)
 const msec = (ms) => (ms === undefined ? '-' : `${Math.round(ms)} ms`)
 const cpuSec = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}`)
 
 async function meshvm(label, args, check) {
-  if (interrupted) throw new Error('interrupted')
+  if (interrupted()) throw new Error('interrupted')
   const nodeFlags = o['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(out, `prof-${label}`)] : []
   const counters = { cgroup: labCgroup(state), clusterPid: state.clusterPid }
   const before = cpuSnapshot(counters)

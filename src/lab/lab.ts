@@ -139,7 +139,7 @@ export async function labStatus(dir: string): Promise<LabStatus> {
  * and keeps what it holds. For benchmarks and tests that need never-onboarded VMs without a new lab.
  */
 export async function labReset(dir: string, log: (line: string) => void): Promise<number> {
-  return resetHosts(resolve(dir), log)
+  return resetHosts(dir, log)
 }
 
 /** Stops the cluster first (it listens on the bridge), then the hosts; removes what the lab made but the key. */

@@ -28,7 +28,7 @@ function newerInput(facts: Facts): string | undefined {
 }
 
 /** GNU stat's %y ("2026-11-25 22:01:01.123456789 +0100") as epoch microseconds. */
-export function statTimeUs(date: string, time: string, zone: string): number {
+function statTimeUs(date: string, time: string, zone: string): number {
   const [hms, fraction = ''] = time.split('.')
   const ms = Date.parse(`${date}T${hms}${zone.slice(0, 3)}:${zone.slice(3)}`)
   return ms * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6))
@@ -49,8 +49,7 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
       `if out=$(systemctl show --timestamp=us+utc $p -- "$u" 2>/dev/null); then echo precise=1`,
       `else out=$(systemctl show $p -- "$u" 2>/dev/null); fi`,
       `printf '%s\\n' "$out"`,
-      `nl='
-'; ts=\${out#*ActiveEnterTimestamp=}; [ "$ts" = "$out" ] && ts=; ts=\${ts%%"$nl"*}`,
+      `ts=; while IFS='=' read -r k v; do [ "$k" = ActiveEnterTimestamp ] && ts=$v; done <<EOF\n$out\nEOF`,
       `[ -n "$ts" ] && s=$(date -d "$ts" +%s%6N 2>/dev/null) && echo "start=$s"`,
       // one stat for all inputs; %y is "2026-11-25 22:01:01.123456789 +0000" (GNU stat, the VM's own zone)
       inputs(a, ctx).length ? `stat -L -c 'mtime=%y %n' -- ${inputs(a, ctx).map(q).join(' ')} 2>/dev/null` : '',

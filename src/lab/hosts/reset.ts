@@ -4,7 +4,7 @@ import { ExitError } from '../../errors.js'
 import { mapLimit } from './lab-files.js'
 import { readAuthorizedKeys, readHostKeyPair } from './rootfs.js'
 import { requireRootOnLinux } from './require-root.js'
-import { bootGuest, waitReady } from './start.js'
+import { bootGuest, readyTimeoutMs, waitReady } from './start.js'
 import { readState, type HostState, type LabState } from './state.js'
 import { stopGuest } from './stop.js'
 
@@ -28,6 +28,6 @@ export async function resetHosts(dir: string, log: (line: string) => void = () =
   if (!state) throw new ExitError(`no lab hosts in ${resolve(dir)} (run: meshvm lab up)`)
   log(`resetting ${state.hosts.length} lab host(s) to the fresh base`)
   await mapLimit(state.hosts, 16, (h) => resetHost(state, h))
-  await waitReady(state, 60_000 + state.hosts.length * 1_000)
+  await waitReady(state, readyTimeoutMs(state.hosts.length))
   return state.hosts.length
 }

@@ -108,6 +108,9 @@ function consoleTail(host: HostState): string {
   }
 }
 
+/** How long a boot of `count` hosts may take until each accepts an ssh login. */
+export const readyTimeoutMs = (count: number): number => 60_000 + count * 1_000
+
 export async function waitReady(state: LabState, timeoutMs: number): Promise<void> {
   const target = { keyFile: keyFileOf(state.dir), knownHostsFile: knownHostsFileOf(state.dir) }
   await mapLimit(state.hosts, 32, async (h) => {
@@ -142,12 +145,12 @@ export async function startHosts(o: StartHostsOptions): Promise<LabHosts> {
   requireRootOnLinux()
   const log = o.log ?? (() => {})
   const dir = resolve(o.dir)
-  const readyTimeoutMs = o.readyTimeoutMs ?? 60_000 + o.count * 1_000
+  const readyTimeout = o.readyTimeoutMs ?? readyTimeoutMs(o.count)
   mkdirSync(dir, { recursive: true })
   const previous = readState(dir)
   if (previous?.hosts.length === o.count && previous.hosts.every((h) => pidAlive(h.supervisorPid) && isMounted(h.root))) {
     log(`reusing the ${o.count} running lab hosts in ${dir}`)
-    await waitReady(previous, readyTimeoutMs)
+    await waitReady(previous, readyTimeout)
     return result(previous)
   }
   if (previous) {
@@ -168,7 +171,7 @@ export async function startHosts(o: StartHostsOptions): Promise<LabHosts> {
     const authorized = [labKey, o.clientPublicKey].filter(Boolean).join('\n')
     const hostKeys = await mapLimit(state.hosts, 8, (h) => bootHost(state, h, authorized))
     writeKnownHosts(dir, state.hosts.map((h, i) => ({ address: h.address, hostKey: hostKeys[i] ?? '' })))
-    await waitReady(state, readyTimeoutMs)
+    await waitReady(state, readyTimeout)
   } catch (err) {
     writeState(state)
     await stopHosts(dir)
