@@ -6,7 +6,7 @@ import { factsScript, splitFacts } from '../plan/facts-script.js'
 import { renderPlaybook, templateVars } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
 import { maskSecrets, Secret } from '../secret.js'
-import { SshError } from '../ssh/errors.js'
+import { isUnreachable } from '../ssh/errors.js'
 import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step, StepContext } from '../steps/types.js'
@@ -41,9 +41,6 @@ export interface ControllerStep {
 }
 
 const FACTS_TIMEOUT_MS = 120_000
-
-/** Errors meaning "the VM cannot be talked to" (Ansible's UNREACHABLE), as opposed to a command that failed. */
-export const isConnectionLevel = (e: unknown): e is SshError => e instanceof SshError && e.kind !== 'command'
 
 async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Promise<string[]> {
   const nonce = randomBytes(8).toString('hex')
@@ -124,7 +121,7 @@ async function decide(p: PlannedStep, conn: Connection, ctx: StepContext, o: Hos
     const msg = await handler.apply(p.step.args, c.change, conn, ctx)
     return { status: handler.observes ? 'ok' : 'changed', msg: msg || c.change.summary, ...diff }
   } catch (e) {
-    if (isConnectionLevel(e)) throw e
+    if (isUnreachable(e)) throw e
     return { status: 'failed', msg: (e as Error).message || String(e) }
   }
 }

@@ -7,8 +7,9 @@ import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
-import { isConnectionLevel, runSteps, secretsOf, type ControllerStep, type HostState, type StepRecord } from './host.js'
+import { runSteps, secretsOf, type ControllerStep, type HostState, type StepRecord } from './host.js'
 import { batches, runPool } from './pool.js'
+import { isUnreachable } from '../ssh/errors.js'
 
 export interface RunOptions {
   vms: Vm[]
@@ -53,7 +54,7 @@ export interface RunSummary {
 }
 
 const RETRY_CAP_MS = 30_000
-const retryable = (e: unknown) => isConnectionLevel(e) && (e.kind === 'timeout' || e.kind === 'connection')
+const retryable = (e: unknown) => isUnreachable(e) && (e.kind === 'timeout' || e.kind === 'connection')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostSummary {
@@ -106,10 +107,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
           await sleep(Math.min(RETRY_CAP_MS, (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1)))
           continue
         }
-        summary = isConnectionLevel(e)
+        summary = isUnreachable(e)
           ? summarize(state.records, now() - started, msg)
           : { ...summarize(state.records, now() - started), status: 'failed', msg }
-        if (!isConnectionLevel(e)) summary.tally.failed++
+        if (!isUnreachable(e)) summary.tally.failed++
       }
       await conn?.close().catch(() => {})
       const { status, tally, ms, msg } = summary

@@ -3,16 +3,16 @@ import { maskSecrets, type Secret } from '../secret.js'
 import { SshError } from './errors.js'
 import { checkSudo, runChannel, shQuote, sudoCommand, type RawResult, type SudoMode } from './exec.js'
 import { Limiter } from './limit.js'
-import { get, put } from './put.js'
+import { put, type UploadChannel } from './put.js'
 import type { Hop } from './resolve.js'
-import type { Connection, ExecOptions, ExecResult, GetOptions, PutOptions } from './types.js'
+import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js'
 
 // One below sshd's default MaxSessions (10): the SFTP session takes the last channel.
 const MAX_CHANNELS = 9
 const CLOSE_WAIT_MS = 2000
 
 /** A live connection to one VM (through its jump hosts); implements Connection. */
-export class SshConnection implements Connection {
+export class SshConnection implements Connection, UploadChannel {
   readonly isRoot: boolean
   readonly where: string
   readonly #channels = new Limiter(MAX_CHANNELS)
@@ -117,10 +117,6 @@ export class SshConnection implements Connection {
 
   async put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void> {
     await put(this, path, content, options).catch((err: unknown) => Promise.reject(this.#masked(err)))
-  }
-
-  async get(path: string, options: GetOptions = {}): Promise<Buffer | undefined> {
-    return get(this, path, options).catch((err: unknown) => Promise.reject(this.#masked(err)))
   }
 
   async close(): Promise<void> {

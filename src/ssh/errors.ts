@@ -14,7 +14,7 @@ export class SshError extends ExitError {
 }
 
 /** As Ansible's UNREACHABLE: the VM could not be reached or logged into (auth, host key, timeout, connection). */
-export function isUnreachable(err: unknown): boolean {
+export function isUnreachable(err: unknown): err is SshError {
   return err instanceof SshError && err.kind !== 'command'
 }
 

@@ -2,11 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { posix } from 'node:path'
 import type { SFTPWrapper } from 'ssh2'
 import { Secret } from '../secret.js'
-import type { SshConnection } from './connection.js'
 import { SshError } from './errors.js'
-import { shQuote } from './exec.js'
+import { shQuote, type RawResult } from './exec.js'
 import { Limiter } from './limit.js'
-import type { GetOptions, PutOptions } from './types.js'
+import type { ExecOptions, PutOptions } from './types.js'
+
+/** What an upload needs of the connection it goes over. */
+export interface UploadChannel {
+  readonly where: string
+  readonly isRoot: boolean
+  readonly alive: boolean
+  sftp(): Promise<SFTPWrapper>
+  execRaw(script: string, options: ExecOptions): Promise<RawResult>
+}
 
 const CHUNK = 32 * 1024
 // Writes in flight per upload (1 MiB): enough to fill the pipe on a high-latency link.
@@ -93,7 +101,7 @@ function toBuffer(content: string | Buffer | Secret): Buffer {
  * logged in as root, else via the private staging dir and `mv` under sudo), then owner, mode, and one rename.
  * Leftover temp files of an interrupted earlier write to the same path are removed in the same round trip.
  */
-export async function put(conn: SshConnection, path: string, content: string | Buffer | Secret, options: PutOptions) {
+export async function put(conn: UploadChannel, path: string, content: string | Buffer | Secret, options: PutOptions) {
   if (!path.startsWith('/')) {
     throw new SshError('command', conn.where, `${conn.where}: put needs an absolute path: ${path}`)
   }
@@ -123,13 +131,4 @@ export async function put(conn: SshConnection, path: string, content: string | B
   if (r.code !== 0) {
     throw new SshError('command', conn.where, `${conn.where}: writing ${path} failed: ${r.stderr.toString().trim()}`)
   }
-}
-
-/** Reads a remote file; undefined when it does not exist. */
-export async function get(conn: SshConnection, path: string, options: GetOptions): Promise<Buffer | undefined> {
-  const r = await conn.execRaw(`cat -- ${shQuote(path)}`, options)
-  if (r.code === 0) return r.stdout
-  const stderr = r.stderr.toString().trim()
-  if (/No such file or directory/.test(stderr)) return undefined
-  throw new SshError('command', conn.where, `${conn.where}: reading ${path} failed: ${stderr}`)
 }

@@ -67,13 +67,19 @@ function parseJump(spec: string): Explicit {
   return { user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined }
 }
 
-/** The hops to the target: its ProxyJump hosts in order (each resolved through ssh_config too), then the target. */
+/**
+ * The hops to the target: its ProxyJump hosts in order (each resolved through ssh_config too), then the target.
+ * This is where every SSH default is decided: what the inventory said beats ssh_config, which beats OpenSSH's
+ * fallbacks (port 22, the local user); a `defaulted` port or user counts as not said, as `ssh` without `-p`/`-l`.
+ */
 export function resolveHops(
-  target: Explicit & { proxyJump?: string },
+  target: Explicit & Pick<Partial<SshTarget>, 'proxyJump' | 'defaulted'>,
   lines: SshConfigLine[],
   options: ResolveOptions,
 ): Hop[] {
   const jumpSpec = target.proxyJump || lookupSshConfig(lines, target.host).proxyJump
   const jumps = jumpSpec && jumpSpec !== 'none' ? jumpSpec.split(',').map(parseJump) : []
-  return [...jumps.map((j) => resolveHop(lines, j, options)), resolveHop(lines, target, options)]
+  const said = (field: 'user' | 'port') => !target.defaulted?.includes(field)
+  const explicit = { ...target, port: said('port') ? target.port : undefined, user: said('user') ? target.user : undefined }
+  return [...jumps.map((j) => resolveHop(lines, j, options)), resolveHop(lines, explicit, options)]
 }

@@ -21,18 +21,11 @@ export interface PutOptions {
   group?: string
 }
 
-export interface GetOptions {
-  /** Read as root (via sudo when the login user is not root). */
-  sudo?: boolean
-}
-
 /** One SSH connection to one VM for a whole run. Writes are atomic (temp file in the same directory, then rename). */
 export interface Connection {
   readonly host: string
   exec(command: string, options?: ExecOptions): Promise<ExecResult>
   /** Atomic write of `content` to absolute `path` as root. */
   put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void>
-  /** Content of remote file `path`, or undefined when it does not exist. */
-  get(path: string, options?: GetOptions): Promise<Buffer | undefined>
   close(): Promise<void>
 }

@@ -9,7 +9,7 @@ import { connect } from '../../src/ssh/connect.js'
 import { SshError, isUnreachable } from '../../src/ssh/errors.js'
 import { Secret } from '../../src/secret.js'
 import { keygen, startSshd, type Sshd } from '../support/sshd.js'
-import { targetOf, trustingOptions } from './helpers.js'
+import { targetOf, trustingOptions, readRemote } from './helpers.js'
 
 function sshErrorOf(kind: string, pattern: RegExp) {
   return (err: unknown) => {
@@ -102,7 +102,7 @@ describe('authentication and connection errors', () => {
     const conn = await connect(targetOf(sshd), trustingOptions(sshd, { secrets: [token] }))
     const dir = join(sshd.dir, token.reveal())
     mkdirSync(dir)
-    await assert.rejects(conn.get(dir), (err: Error) => {
+    await assert.rejects(readRemote(conn, dir), (err: Error) => {
       assert.match(err.message, /reading .*\*\*\* failed: cat: .*\*\*\*: Is a directory/)
       assert.equal(err.message.includes(token.reveal()), false)
       return true

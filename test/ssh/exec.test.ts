@@ -7,7 +7,7 @@ import { shQuote } from '../../src/ssh/exec.js'
 import type { Connection } from '../../src/ssh/types.js'
 import { Secret } from '../../src/secret.js'
 import { startSshd, type Sshd } from '../support/sshd.js'
-import { targetOf, trustingOptions } from './helpers.js'
+import { targetOf, trustingOptions, readRemote } from './helpers.js'
 
 describe('exec over one connection', () => {
   let sshd: Sshd
@@ -64,8 +64,8 @@ describe('exec over one connection', () => {
   })
 
   it('reads remote files and reports missing ones as undefined', async () => {
-    assert.equal((await conn.get('/etc/hostname'))?.length! > 0, true)
-    assert.equal(await conn.get(`${sshd.dir}/does-not-exist`), undefined)
+    assert.equal((await readRemote(conn, '/etc/hostname'))?.length! > 0, true)
+    assert.equal(await readRemote(conn, `${sshd.dir}/does-not-exist`), undefined)
   })
 
   it('fails commands after the connection is gone with a connection error', async () => {

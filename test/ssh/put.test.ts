@@ -9,7 +9,7 @@ import { SshError } from '../../src/ssh/errors.js'
 import type { Connection } from '../../src/ssh/types.js'
 import { Secret } from '../../src/secret.js'
 import { startSshd, type Sshd } from '../support/sshd.js'
-import { targetOf, trustingOptions } from './helpers.js'
+import { targetOf, trustingOptions, readRemote } from './helpers.js'
 
 const tempFiles = (dir: string) => readdirSync(dir).filter((f) => f.includes('.meshvm-'))
 
@@ -48,7 +48,7 @@ describe('atomic put as root', () => {
     const binary = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 256))
     await conn.put(path, binary, { mode: 0o644 })
     assert.ok(readFileSync(path).equals(binary))
-    assert.deepEqual(await conn.get(path), binary)
+    assert.deepEqual(await readRemote(conn, path), binary)
   })
 
   it('fails clearly when the target directory does not exist', async () => {

@@ -6,7 +6,7 @@ import { connect } from '../../src/ssh/connect.js'
 import { SshError } from '../../src/ssh/errors.js'
 import { Secret } from '../../src/secret.js'
 import { createUser, startSshd, type Sshd } from '../support/sshd.js'
-import { targetOf, trustingOptions } from './helpers.js'
+import { targetOf, trustingOptions, readRemote } from './helpers.js'
 
 function commandError(pattern: RegExp) {
   return (err: unknown) => {
@@ -55,8 +55,8 @@ describe('sudo for a non-root login user', () => {
     const stage = `/home/${users.nopasswd.name}/.meshvm/stage`
     assert.equal(statSync(stage).mode & 0o777, 0o700)
     assert.deepEqual(readdirSync(stage), [])
-    assert.equal((await conn.get(path, { sudo: true }))?.toString(), 'token-value')
-    await assert.rejects(conn.get(path), commandError(/reading .*root-only failed: .*Permission denied/))
+    assert.equal((await readRemote(conn, path, { sudo: true }))?.toString(), 'token-value')
+    await assert.rejects(readRemote(conn, path), commandError(/reading .*root-only failed: .*Permission denied/))
     await conn.close()
   })
 
