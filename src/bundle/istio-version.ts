@@ -1,4 +1,5 @@
-// Which istioctl release's output to reproduce; the differences are those of docs/istio-vm-spec.md §5.
+// Which istioctl release's output to reproduce: istio/istio istioctl/pkg/workload/workload.go from 1.10 (istioctl/cmd/workload.go) to today,
+// checked against the golden files in test/fixtures/conformance/.
 import { InputError } from '../errors.js'
 import type { IstioVersion } from './types.js'
 
@@ -22,12 +23,21 @@ export interface VersionBehaviour {
 
 const OLDEST: IstioVersion = { major: 1, minor: 10 }
 const VERSION = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?$/
+const VERSION_PREFIX = /^v?(\d+)\.(\d+)/
 
-/** Parses `1.10`, `1.10.0`, `v1.24.2`, `1.25.0-beta.1`. */
+const versionOf = (m: RegExpExecArray): IstioVersion => ({ major: Number(m[1]), minor: Number(m[2]) })
+
+/** The version a tag or label starts with (`1.24.2`, `v1.24.2-distroless` → 1.24); undefined when none. */
+export function istioVersionIn(text: string | undefined): IstioVersion | undefined {
+  const m = VERSION_PREFIX.exec(text ?? '')
+  return m ? versionOf(m) : undefined
+}
+
+/** A version the user asked for: `1.10`, `1.10.0`, `v1.24.2`, `1.25.0-beta.1`; anything else, or older than 1.10, is an InputError. */
 export function parseIstioVersion(text: string): IstioVersion {
   const m = VERSION.exec(text.trim())
   if (!m) throw new InputError(`not an istio version: '${text}' (expected e.g. 1.24.2)`)
-  const version = { major: Number(m[1]), minor: Number(m[2]) }
+  const version = versionOf(m)
   if (!atLeast(version, OLDEST.minor)) throw new InputError(`istio ${text} is not supported (oldest: 1.10)`)
   return version
 }

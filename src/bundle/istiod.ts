@@ -1,7 +1,7 @@
 // Names derived from the control-plane revision (istioctl's IstiodHost / IstiodAddr).
-import { revisioned } from '../istio/revision.js'
+import { revisioned } from './revision.js'
 
-export { isRevisioned } from '../istio/revision.js'
+export { isRevisioned } from './revision.js'
 
 /** `istiod[-REV].<istioNamespace>.svc` */
 export function istiodHost(istioNamespace: string, revision: string): string {

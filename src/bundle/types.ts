@@ -16,14 +16,42 @@ export interface WorkloadGroupObject {
   }
 }
 
-/** Which istioctl's output to reproduce: 1.10 (legacy) and 1.12+ differ (see docs/istio-vm-spec.md §5). */
+/** Which istioctl's output to reproduce: releases differ in small ways (see VersionBehaviour in istio-version.ts). */
 export interface IstioVersion {
   major: number
   minor: number
 }
 
+/**
+ * The flags of `istioctl x workload entry configure` that shape a VM's files (istio/istio
+ * istioctl/pkg/workload/workload.go), declared once: the inventory's VM fields, the cluster reads and the bundle
+ * input pick from here.
+ */
+export interface WorkloadEntryFlags {
+  /** `-r`; '' or undefined: the default revision tag decides (istioctl 1.28+). */
+  revision?: string
+  /** `-i`, default istio-system. */
+  istioNamespace: string
+  /** `--clusterID`; undefined: read from the injector ConfigMap, as istioctl does when the flag is not passed. */
+  clusterId?: string
+  /** `--ingressIP`: used when it is an IP; otherwise the ingress Service is looked up. */
+  ingressIP?: string
+  /** `--ingressService`: `<svc>` or `<svc>.<ns>`. */
+  ingressService: string
+  internalIP?: string
+  externalIP?: string
+  autoregister: boolean
+  /** `--capture-dns`. */
+  captureDns: boolean
+  /** `--tokenDuration`, seconds. */
+  tokenDuration: number
+}
+
+/** The flags that reach the bundle as they are (the others go through the cluster's facts). */
+export type VmFlags = Pick<WorkloadEntryFlags, 'istioNamespace' | 'internalIP' | 'externalIP' | 'autoregister' | 'captureDns'>
+
 /** Everything a bundle is computed from: cluster facts + the VM's flags. The bundle is a pure function of this. */
-export interface BundleInput {
+export interface BundleInput extends VmFlags {
   workloadGroup: WorkloadGroupObject
   /** `data.mesh` of the mesh ConfigMap (`istio` or `istio-<rev>`). */
   meshConfig: string
@@ -32,13 +60,8 @@ export interface BundleInput {
   clusterId: string
   /** '' or 'default' means not revisioned. */
   revision: string
-  istioNamespace: string
   /** The ingress address already resolved (flag IP, or the Service's LB IP / externalIP); '' when none was found. */
   ingressIP: string
-  internalIP?: string
-  externalIP?: string
-  autoregister: boolean
-  captureDns: boolean
   istioVersion: IstioVersion
 }
 

@@ -1,31 +1,18 @@
 import { isIP } from 'node:net'
-import type { IstioVersion } from '../bundle/types.js'
+import type { IstioVersion, WorkloadEntryFlags } from '../bundle/types.js'
 import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
-import {
-  detectIstioVersion,
-  isRevisioned,
-  resolveRevision,
-  revisioned,
-  type IstioVersionSource,
-} from './istio-install.js'
+import { isRevisioned, revisioned } from '../bundle/revision.js'
+import { detectIstioVersion, resolveRevision, type IstioVersionSource } from './istio-install.js'
 
 /** The flags istioctl reads the cluster with. */
-export interface FactsOptions {
-  /** '' or undefined: the default revision tag decides (istioctl 1.28+). */
-  revision?: string
-  istioNamespace: string
-  /** Undefined: read from the injector ConfigMap, as istioctl does when --clusterID is not passed. */
-  clusterId?: string
-  /** Used when it is an IP; otherwise the ingress Service is looked up. */
-  ingressIP?: string
-  /** `<svc>` or `<svc>.<ns>`. */
-  ingressService: string
+export interface FactsOptions
+  extends Pick<WorkloadEntryFlags, 'revision' | 'istioNamespace' | 'clusterId' | 'ingressIP' | 'ingressService'> {
   /** Error text for a missing mesh ConfigMap: istioctl's (`workload entry configure`) or ours (default). */
   wording?: 'istioctl' | 'meshvm'
 }
 
-/** What the cluster says about the mesh a VM joins (docs/istio-vm-spec.md §2). */
+/** What the cluster says about the mesh a VM joins: what istioctl/pkg/workload/workload.go reads for `configure`. */
 export interface ClusterFacts {
   /** Resolved: `default` or a revision name. */
   revision: string

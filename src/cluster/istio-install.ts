@@ -1,16 +1,14 @@
+import { istioVersionIn } from '../bundle/istio-version.js'
+import { revisioned } from '../bundle/revision.js'
 import type { IstioVersion } from '../bundle/types.js'
 import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
 
-/** Assumed when the cluster does not say which Istio it runs: the newest studied (docs/istio-vm-spec.md §0). */
+/** Assumed when the cluster does not say which Istio it runs: the newest release meshvm reproduces. */
 export const DEFAULT_ISTIO_VERSION: IstioVersion = { major: 1, minor: 31 }
 
 /** Where the Istio version came from. */
 export type IstioVersionSource = 'deployment' | 'injector' | 'configmap' | 'default'
-
-import { revisioned } from '../istio/revision.js'
-
-export { isRevisioned, revisioned } from '../istio/revision.js'
 
 // Lookups whose absence or refusal only means "no information here".
 async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -36,12 +34,6 @@ export async function resolveRevision(client: ClusterClient, revision: string | 
     ),
   )
   return webhook?.metadata?.labels?.['istio.io/rev'] || 'default'
-}
-
-/** `1.24.2`, `v1.24.2-distroless` → {1, 24}. */
-export function parseIstioVersion(text: string | undefined): IstioVersion | undefined {
-  const m = /^v?(\d+)\.(\d+)/.exec(text ?? '')
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined
 }
 
 // `docker.io/istio/pilot:1.24.2` → `1.24.2`; digests and untagged images have none.
@@ -71,13 +63,13 @@ export async function detectIstioVersion(
   )
   const containers = deployment?.spec?.template?.spec?.containers ?? []
   const pilot = containers.find((c) => c.name === 'discovery') ?? containers[0]
-  const fromImage = parseIstioVersion(imageTag(pilot?.image))
+  const fromImage = istioVersionIn(imageTag(pilot?.image))
   if (fromImage) return { version: fromImage, source: 'deployment' }
   const global = a.injectorValues?.global as { tag?: unknown } | undefined
-  const fromInjector = parseIstioVersion(typeof global?.tag === 'string' ? global.tag : undefined)
+  const fromInjector = istioVersionIn(typeof global?.tag === 'string' ? global.tag : undefined)
   if (fromInjector) return { version: fromInjector, source: 'injector' }
   const labels = a.meshLabels ?? {}
-  const fromLabel = parseIstioVersion(labels['operator.istio.io/version'] ?? labels['app.kubernetes.io/version'])
+  const fromLabel = istioVersionIn(labels['operator.istio.io/version'] ?? labels['app.kubernetes.io/version'])
   if (fromLabel) return { version: fromLabel, source: 'configmap' }
   return { version: DEFAULT_ISTIO_VERSION, source: 'default' }
 }

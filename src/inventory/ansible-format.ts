@@ -2,7 +2,7 @@ import { isScalar, type Node } from 'yaml'
 import { didYouMean, hint } from './did-you-mean.js'
 import { checkField, FIELDS, isField, spotOf, type FieldName, type Setting } from './fields.js'
 import { expandHostRange } from './host-range.js'
-import type { Problems } from './problems.js'
+import type { Problems } from '../problems.js'
 import type { VmSource } from './resolve.js'
 import { describe, entries, plain, reportDuplicateKeys, type Entry } from './yaml-nodes.js'
 
@@ -61,11 +61,11 @@ export function readAnsibleFormat(root: Node | null, problems: Problems): VmSour
             host.vars.push(vars)
           }
         }
-      } else problems.add(part.keyNode, part.path, `unknown key${hint(part.key, ['hosts', 'vars', 'children'])}`)
+      } else problems.addField(part.keyNode, part.path, `unknown key${hint(part.key, ['hosts', 'vars', 'children'])}`)
     }
   }
   for (const e of entries(root, '', problems)) readGroup(e, e.key === 'all' ? undefined : 'all')
-  if (hosts.size === 0) problems.add(root ?? 0, 'all', 'no hosts: list them under all: hosts: or a group')
+  if (hosts.size === 0) problems.addField(root ?? 0, 'all', 'no hosts: list them under all: hosts: or a group')
 
   const depth = groupDepths(groups, problems)
   groups.forEach((_, name) => depth(name))
@@ -102,7 +102,7 @@ function groupDepths(groups: Map<string, Group>, problems: Problems): (name: str
     if (memo.has(name)) return memo.get(name)!
     if (path.includes(name)) {
       const at = groups.get(name)?.at
-      problems.add(at?.node, at?.path ?? name, `group is its own ancestor (${[...path, name].join(' > ')})`)
+      problems.addField(at?.node, at?.path ?? name, `group is its own ancestor (${[...path, name].join(' > ')})`)
       return 0
     }
     const parents = [...(groups.get(name)?.parents ?? [])]
@@ -124,13 +124,13 @@ function readVars(entry: Entry, problems: Problems, onVm: boolean): Setting[] {
     if (field) add(field, e)
     else if (e.key === 'ansible_become') settings.push(...become(e, problems))
     else if (e.key === 'ansible_become_method') {
-      if (!isScalar(e.value) || e.value.value !== 'sudo') problems.add(spotOf(e).at, e.path, 'only sudo is supported')
+      if (!isScalar(e.value) || e.value.value !== 'sudo') problems.addField(spotOf(e).at, e.path, 'only sudo is supported')
     } else if (e.key === 'ansible_ssh_common_args' || e.key === 'ansible_ssh_extra_args') {
       settings.push(...proxyJumpFromArgs(e, problems))
     } else {
       // a playbook variable, unless it is one slip away from a meshvm key (`namspace`, `ingress_ip`)
       const slip = didYouMean(e.key, Object.keys(FIELDS), e.key.length >= 5 ? 1 : 0)
-      if (slip && !e.key.startsWith('ansible_')) problems.add(e.keyNode, e.path, `unknown key (did you mean ${slip}?)`)
+      if (slip && !e.key.startsWith('ansible_')) problems.addField(e.keyNode, e.path, `unknown key (did you mean ${slip}?)`)
       else {
         settings.push({ field: 'vars', value: { [e.key]: plain(e.value) }, spot: spotOf(e) })
       }
@@ -143,7 +143,7 @@ function become(e: Entry, problems: Problems): Setting[] {
   const v = isScalar(e.value) ? e.value.value : undefined
   const on = typeof v === 'string' ? { yes: true, true: true, no: false, false: false }[v.toLowerCase()] : v
   if (typeof on === 'boolean') return [{ field: 'become', value: on ? 'sudo' : 'none', spot: spotOf(e) }]
-  problems.add(spotOf(e).at, e.path, `expected true or false, got ${describe(e.value)}`)
+  problems.addField(spotOf(e).at, e.path, `expected true or false, got ${describe(e.value)}`)
   return []
 }
 
@@ -153,6 +153,6 @@ function proxyJumpFromArgs(e: Entry, problems: Problems): Setting[] {
   const m = /(?:-o\s*["']?ProxyJump[=\s]\s*|-J\s*)([^\s"']+)["']?/i.exec(args)
   if (m && args.replace(m[0], '').trim() === '') return [{ field: 'proxyJump', value: m[1], spot: spotOf(e) }]
   const problem = 'only -o ProxyJump=… or -J … is understood here; put other ssh options in ~/.ssh/config'
-  problems.add(spotOf(e).at, e.path, problem)
+  problems.addField(spotOf(e).at, e.path, problem)
   return []
 }

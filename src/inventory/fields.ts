@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
 import { hint } from './did-you-mean.js'
-import type { Problems } from './problems.js'
+import type { Problems } from '../problems.js'
 import { childPath, describe, entries, isEmpty, plain, type Entry } from './yaml-nodes.js'
 
 /** A value in the inventory: its node (null when empty), where to point at it, and its field path. */
@@ -18,7 +18,7 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 
 /** Reports `expected <what>` and yields undefined, the marker of an invalid value. */
 function expected(spot: Spot, problems: Problems, what: string): undefined {
-  problems.add(spot.at, spot.path, `expected ${what}, got ${describe(spot.node)}`)
+  problems.addField(spot.at, spot.path, `expected ${what}, got ${describe(spot.node)}`)
 }
 
 const valueOf = (spot: Spot): unknown => (isScalar(spot.node) ? spot.node.value : undefined)
@@ -34,7 +34,7 @@ const kubernetesName =
     const v = text(spot, problems)
     if (typeof v !== 'string' || pattern.test(v)) return v
     const problem = `${JSON.stringify(v)} is not a valid Kubernetes name (lowercase letters, digits, '-')`
-    problems.add(spot.at, spot.path, problem)
+    problems.addField(spot.at, spot.path, problem)
   }
 
 const integer =
@@ -44,7 +44,7 @@ const integer =
     if (typeof v !== 'number' || !Number.isInteger(v)) return expected(spot, problems, 'an integer')
     if (v >= min && v <= max) return v
     const problem = max === Infinity ? `${v} is below the minimum of ${min}` : `${v} is out of range ${min}-${max}`
-    problems.add(spot.at, spot.path, `${problem}${why}`)
+    problems.addField(spot.at, spot.path, `${problem}${why}`)
   }
 
 const port = integer(1, 65535)
@@ -95,7 +95,7 @@ const PACKAGE_KEYS: Record<string, Check> = {
   sha256: (spot, problems) => {
     const v = text(spot, problems)
     if (typeof v !== 'string' || /^[0-9a-f]{64}$/i.test(v)) return v
-    problems.add(spot.at, spot.path, 'expected 64 hexadecimal digits')
+    problems.addField(spot.at, spot.path, 'expected 64 hexadecimal digits')
   },
   version: text,
 }
@@ -107,22 +107,22 @@ const packageSource: Check = (spot, problems) => {
   for (const e of entries(spot.node, spot.path, problems)) {
     const check = PACKAGE_KEYS[e.key]
     const v = check ? check(spotOf(e), problems) : undefined
-    if (!check) problems.add(e.keyNode, e.path, `unknown key${hint(e.key, Object.keys(PACKAGE_KEYS))}`)
+    if (!check) problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, Object.keys(PACKAGE_KEYS))}`)
     if (typeof v === 'string') out[e.key] = v
     else valid = false
   }
   if ((out.url === undefined) === (out.file === undefined)) {
-    problems.add(spot.at, spot.path, 'set exactly one of url (downloaded by the VM) or file (pushed from here)')
+    problems.addField(spot.at, spot.path, 'set exactly one of url (downloaded by the VM) or file (pushed from here)')
     valid = false
   } else if (out.url !== undefined && out.sha256 === undefined) {
-    problems.add(spot.at, spot.path, 'url needs sha256 (the download is checked against it)')
+    problems.addField(spot.at, spot.path, 'url needs sha256 (the download is checked against it)')
     valid = false
   }
   return valid ? out : undefined
 }
 
 const password: Check = (spot, problems) =>
-  problems.add(spot.at, spot.path, 'passwords do not belong in an inventory: meshvm asks for them at run time')
+  problems.addField(spot.at, spot.path, 'passwords do not belong in an inventory: meshvm asks for them at run time')
 
 /** The `groups:` list of a VM in the meshvm format. */
 export const checkGroupList: Check = (spot, problems) => {
@@ -186,7 +186,7 @@ export const spotOf = (e: Entry): Spot => ({
 export function checkField(field: FieldName, spot: Spot, problems: Problems, onVm: boolean): Setting | undefined {
   const def: { check: Check; vmOnly?: true } = FIELDS[field]
   if (def.vmOnly && !onVm) {
-    problems.add(spot.at, spot.path, 'can only be set on a single VM')
+    problems.addField(spot.at, spot.path, 'can only be set on a single VM')
     return undefined
   }
   const value = def.check(spot, problems)

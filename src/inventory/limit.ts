@@ -1,5 +1,6 @@
 import { writeFileAtomic } from '../local-file.js'
 import { InputError } from '../errors.js'
+import { globRegExp } from '../glob.js'
 import { hint } from './did-you-mean.js'
 import { readUserFile } from './read-text.js'
 import type { Vm } from './types.js'
@@ -32,7 +33,8 @@ const listedNames = (text: string): string[] =>
 export function applyLimit(vms: Vm[], terms: string[]): Vm[] {
   const problems: string[] = []
   const matcher = (term: string) => {
-    const test = globTest(term)
+    const glob = globRegExp(term)
+    const test = (name: string) => glob.test(name)
     const matches = (vm: Vm) => term === 'all' || test(vm.name) || vm.groups.some(test)
     if (!/[*?]/.test(term) && !vms.some(matches)) {
       const known = new Set([...vms.map((vm) => vm.name), ...vms.flatMap((vm) => vm.groups)])
@@ -48,12 +50,6 @@ export function applyLimit(vms: Vm[], terms: string[]): Vm[] {
   if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${terms.join(',')}: selects no VM`)
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return selected
-}
-
-function globTest(glob: string): (name: string) => boolean {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  const re = new RegExp(`^${source}$`)
-  return (name) => re.test(name)
 }
 
 /** Writes VM names one a line, for a later `--limit @path`; replaces the file whole (temp file, then rename). */

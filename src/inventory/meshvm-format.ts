@@ -1,7 +1,7 @@
 import { isSeq, type Node } from 'yaml'
 import { hint } from './did-you-mean.js'
 import { checkField, checkGroupList, FIELDS, isField, spotOf, type Setting } from './fields.js'
-import type { Problems } from './problems.js'
+import type { Problems } from '../problems.js'
 import type { VmSource } from './resolve.js'
 import { childPath, entries, reportDuplicateKeys, type Entry } from './yaml-nodes.js'
 
@@ -22,9 +22,9 @@ export function readMeshvmFormat(root: Node | null, problems: Problems): VmSourc
       for (const g of entries(e.value, e.path, problems)) groups.set(g.key, readLayer(g, problems, false))
     }
     else if (e.key === 'vms') vms = entries(e.value, e.path, problems)
-    else problems.add(e.keyNode, e.path, `unknown key${hint(e.key, TOP_KEYS)}`)
+    else problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, TOP_KEYS)}`)
   }
-  if (!vms?.length) problems.add(root ?? 0, 'vms', 'no VMs: list them under vms:')
+  if (!vms?.length) problems.addField(root ?? 0, 'vms', 'no VMs: list them under vms:')
   return (vms ?? []).map((vm) => {
     const names: string[] = []
     const own = readLayer(vm, problems, true, (e) => names.push(...groupNames(e, groups, problems)))
@@ -46,7 +46,7 @@ function readLayer(entry: Entry, problems: Problems, onVm: boolean, onGroups?: (
     else if (isField(e.key)) {
       const setting = checkField(e.key, spotOf(e), problems, onVm)
       if (setting) settings.push(setting)
-    } else problems.add(e.keyNode, e.path, `unknown key${hint(e.key, known)}`)
+    } else problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, known)}`)
   }
   return settings
 }
@@ -58,7 +58,7 @@ function groupNames(entry: Entry, groups: Map<string, Setting[]>, problems: Prob
   names.forEach((name, i) => {
     if (!groups.has(name)) {
       const problem = `unknown group ${JSON.stringify(name)}${hint(name, groups.keys())}`
-      problems.add(items[i], childPath(entry.path, i), problem)
+      problems.addField(items[i], childPath(entry.path, i), problem)
     }
   })
   return names.filter((n) => groups.has(n))

@@ -2,7 +2,8 @@ import { dirname } from 'node:path'
 import { isMap, LineCounter, parseDocument } from 'yaml'
 import { readAnsibleFormat } from './ansible-format.js'
 import { looksLikeMeshvmFormat, readMeshvmFormat } from './meshvm-format.js'
-import { Problems } from './problems.js'
+import { Problems } from '../problems.js'
+import { throwIfAny } from './problems.js'
 import { resolveVms } from './resolve.js'
 import type { Inventory } from './types.js'
 
@@ -14,14 +15,14 @@ export function parseInventory(text: string, file: string): Inventory {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false })
   const problems = new Problems(file, lines)
-  for (const error of doc.errors) problems.add(error.pos[0], '', `YAML: ${error.message.split('\n')[0]}`)
-  problems.throwIfAny()
+  for (const error of doc.errors) problems.add(error.pos[0], `YAML: ${error.message.split('\n')[0]}`)
+  throwIfAny(problems)
 
   const root = doc.contents
   const topKeys = isMap(root) ? root.items.map((pair) => String((pair.key as { value?: unknown })?.value)) : []
   const meshvm = looksLikeMeshvmFormat(topKeys) || !isMap(root)
   const sources = meshvm ? readMeshvmFormat(root, problems) : readAnsibleFormat(root, problems)
   const vms = resolveVms(sources, problems, dirname(file))
-  problems.throwIfAny()
+  throwIfAny(problems)
   return { file, vms }
 }

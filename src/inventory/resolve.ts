@@ -3,7 +3,7 @@ import { homedir, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Node } from 'yaml'
 import { FIELDS, type FieldName, type Setting } from './fields.js'
-import type { Problems } from './problems.js'
+import type { Problems } from '../problems.js'
 import type { PackageSource, Vm, WorkloadGroupSpec } from './types.js'
 import { childPath } from './yaml-nodes.js'
 
@@ -41,7 +41,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const required = (field: FieldName, what: string): string => {
     const value = get<string>(field)
     if (value === undefined) {
-      problems.add(source.nameNode, childPath(source.path, field), `missing (${what}; set it on the VM or inherit it)`)
+      problems.addField(source.nameNode, childPath(source.path, field), `missing (${what}; set it on the VM or inherit it)`)
     }
     return value ?? ''
   }
@@ -50,7 +50,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const external = merged.get('externalIP')
   if (internal && external) {
     const line = problems.lines.linePos(internal.spot.at.range?.[0] ?? 0).line
-    problems.add(external.spot.at, external.spot.path, `cannot be combined with internalIP (set on line ${line})`)
+    problems.addField(external.spot.at, external.spot.path, `cannot be combined with internalIP (set on line ${line})`)
   }
   const user = get<string>('user')
   const port = get<number>('port')
@@ -117,7 +117,7 @@ function reportWorkloadGroupConflicts(sources: VmSource[], vms: Vm[], problems: 
       (f) => canonical(vm.workloadGroup[f]) !== canonical(first.workloadGroup[f]),
     )
     if (fields.length === 0) return
-    problems.add(
+    problems.addField(
       sources[i].nameNode,
       sources[i].path,
       `WorkloadGroup ${key} differs from ${first.name}'s in ${fields.join(', ')} (one app, one WorkloadGroup)`,

@@ -1,3 +1,4 @@
+import type { WorkloadEntryFlags } from '../bundle/types.js'
 import type { Secret } from '../secret.js'
 
 /** How to reach a VM over SSH (OpenSSH semantics; ~/.ssh/config fills what the inventory leaves out). */
@@ -40,22 +41,12 @@ export interface PackageSource {
 }
 
 /** One VM, with defaults, groups and host keys merged (host wins, then groups in order, then defaults). */
-export interface Vm {
+export interface Vm extends WorkloadEntryFlags {
   name: string
   groups: string[]
   ssh: SshTarget
   workloadGroup: WorkloadGroupSpec
   revision: string
-  istioNamespace: string
-  /** Undefined: detect from the injector ConfigMap, as istioctl does. */
-  clusterId?: string
-  ingressIP?: string
-  ingressService: string
-  internalIP?: string
-  externalIP?: string
-  autoregister: boolean
-  captureDns: boolean
-  tokenDuration: number
   package?: PackageSource
   /** Escalation for non-root users. */
   become: { method: 'sudo' | 'none'; password?: Secret }

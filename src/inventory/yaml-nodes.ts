@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml'
-import type { Problems } from './problems.js'
+import type { Problems } from '../problems.js'
 
 export interface Entry {
   key: string
@@ -31,7 +31,7 @@ export const isEmpty = (node: Node | null): boolean => node === null || (isScala
 export function entries(node: Node | null, path: string, problems: Problems): Entry[] {
   if (isEmpty(node)) return []
   if (!isMap(node)) {
-    problems.add(node ?? undefined, path, `expected a map, got ${describe(node)}`)
+    problems.addField(node ?? undefined, path, `expected a map, got ${describe(node)}`)
     return []
   }
   return (node.items as Array<Pair<Node, Node | null>>).map((pair) => {
@@ -60,7 +60,7 @@ export function reportDuplicateKeys(
     const first = seen.get(key)
     if (first) {
       const { line } = problems.lines.linePos(first.range?.[0] ?? 0)
-      problems.add(pair.key, childPath(path, key), `duplicate ${what(path)} (first defined on line ${line})`)
+      problems.addField(pair.key, childPath(path, key), `duplicate ${what(path)} (first defined on line ${line})`)
     } else seen.set(key, pair.key)
     reportDuplicateKeys(pair.value, childPath(path, key), problems, what)
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml'
 import { InputError } from '../errors.js'
+import { Problems } from '../problems.js'
 import { handlers, stepKinds } from '../steps/index.js'
 import type { StepKind } from '../steps/types.js'
 import { coerce } from './coerce.js'
@@ -10,22 +11,6 @@ import type { Playbook, PlaybookStep } from './types.js'
 const TOP_KEYS = ['name', 'vars', 'steps']
 
 const keyOf = (pair: Pair<unknown, unknown>): string => (isScalar(pair.key) ? String(pair.key.value) : '')
-
-/** Collects every problem of one file with its position, then throws them all as one InputError. */
-export class Problems {
-  readonly list: string[] = []
-  constructor(
-    readonly file: string,
-    private readonly lines: LineCounter,
-  ) {}
-  at(node: Node | null | undefined): string {
-    const { line, col } = this.lines.linePos(node?.range?.[0] ?? 0)
-    return `${this.file}:${line}:${col}`
-  }
-  add(node: Node | null | undefined, msg: string): void {
-    this.list.push(`${this.at(node)}: ${msg}`)
-  }
-}
 
 export function throwIfAny(file: string, list: string[]): void {
   if (list.length === 0) return
@@ -76,10 +61,10 @@ function loadStep(node: YAMLMap, p: Problems, earlier: Set<string>): PlaybookSte
   }
   const at = p.at(kinds[0].pair.key as Node)
   for (const [key, rule] of Object.entries(spec))
-    if (rule.required && !(key in args)) p.list.push(`${at}: ${kind} needs '${key}'`)
+    if (rule.required && !(key in args)) p.push(`${at}: ${kind} needs '${key}'`)
   const given = oneOf?.keys.filter((k) => k in args) ?? []
   if (oneOf && (given.length > 1 || (oneOf.required && given.length === 0)))
-    p.list.push(`${at}: ${kind} takes ${oneOf.required ? 'exactly' : 'at most'} one of ${oneOf.keys.join(', ')}`)
+    p.push(`${at}: ${kind} takes ${oneOf.required ? 'exactly' : 'at most'} one of ${oneOf.keys.join(', ')}`)
   return name ? { name, kind, args, at, argAt } : undefined
 }
 
@@ -90,7 +75,7 @@ export function parsePlaybook(text: string, file: string): Playbook {
   const p = new Problems(file, lines)
   for (const e of doc.errors) {
     const { line, col } = e.linePos?.[0] ?? { line: 0, col: 0 }
-    p.list.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`)
+    p.push(`${file}:${line}:${col}: ${e.message.split('\n')[0]}`)
   }
   throwIfAny(file, p.list)
   const root = doc.contents
@@ -114,7 +99,10 @@ export function parsePlaybook(text: string, file: string): Playbook {
     }
     const step = loadStep(item, p, names)
     if (step && names.has(step.name)) p.add(item, `two steps are named '${step.name}'`)
-    if (step) names.add(step.name), steps.push(step)
+    if (step) {
+      names.add(step.name)
+      steps.push(step)
+    }
   }
   throwIfAny(file, p.list)
   const vars = isMap(varsNode) ? (varsNode.toJSON() as Record<string, unknown>) : {}

@@ -1,7 +1,5 @@
-/** Quotes `s` for POSIX sh. */
-export function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`
-}
+/** Quotes `s` as one POSIX shell word (the ssh door's own quoting, under a short name). */
+export { shQuote as q } from '../ssh/exec.js'
 
 /** `key=value` lines of a facts snippet's output; repeated keys keep every value in order. */
 export class Facts {
