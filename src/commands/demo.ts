@@ -17,7 +17,10 @@ const help = commandHelp('meshvm demo [--vms N] [--dir DIR]   (root, Linux)', fl
 /** The main job end to end on the local lab: lab up, onboard with live progress, verify, then where things are. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseArgs(argv, flags)
-  if (f.help) return ctx.stdout.write(help), ExitCode.ok
+  if (f.help) {
+    ctx.stdout.write(help)
+    return ExitCode.ok
+  }
   const dir = (f.dir as string | undefined) ?? 'lab'
   const say = (s: string) => ctx.stdout.write(`\n== ${s}\n`)
   say(`meshvm lab up --vms ${(f.vms as number | undefined) ?? 3}`)

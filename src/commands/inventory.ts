@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { stringify } from 'yaml'
 import { ExitCode, InputError } from '../errors.js'
 import { readInventory } from '../inventory/read.js'
-import { inventoryFromVagrantDir } from '../inventory/vagrant-run.js'
+import { vagrantInventoryText } from '../inventory/vagrant-run.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import type { CommandContext } from './context.js'
 import { commandHelp } from './help.js'
@@ -22,15 +22,13 @@ const help = commandHelp('meshvm inventory show -i INVENTORY | from-vagrant [--d
   'meshvm inventory from-vagrant --dir . -o inventory/vagrant.yaml --app web --namespace web-vms',
 ])
 
-/** The Vagrant machines as a meshvm inventory (used by `inventory from-vagrant` and `onboard --vagrant`). */
-export function vagrantInventoryText(dir: string, app = 'vagrant-vm', namespace = 'vm-apps'): Promise<string> {
-  return inventoryFromVagrantDir(dir, { app, namespace })
-}
-
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseArgs(argv, flags)
   const action = positionals[0]
-  if (f.help || !action) return ctx.stdout.write(help), f.help ? ExitCode.ok : ExitCode.input
+  if (f.help || !action) {
+    ctx.stdout.write(help)
+    return f.help ? ExitCode.ok : ExitCode.input
+  }
   if (action === 'show') {
     if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY')
     const { vms } = await readInventory(String(f.inventory), { limit: f.limit as string | undefined })

@@ -23,7 +23,10 @@ const help = commandHelp('meshvm lab up|status|reset|down [flags]   (root, Linux
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseArgs(argv, flags)
   const action = positionals[0]
-  if (f.help || !action) return ctx.stdout.write(help), f.help ? ExitCode.ok : ExitCode.input
+  if (f.help || !action) {
+    ctx.stdout.write(help)
+    return f.help ? ExitCode.ok : ExitCode.input
+  }
   const dir = (f.dir as string | undefined) ?? ctx.env.MESHVM_LAB_DIR ?? 'lab'
   const show = (p: string) => (relative(ctx.cwd, p).startsWith('..') ? p : relative(ctx.cwd, p) || '.')
   if (action === 'up') {
@@ -49,7 +52,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   if (action === 'status') {
     const s = await labStatus(dir)
-    if (f.json) return ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`), ExitCode.ok
+    if (f.json) {
+      ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`)
+      return ExitCode.ok
+    }
     const lines = [`cluster: ${s.cluster.running ? `running (pid ${s.cluster.pid})` : 'stopped'}`]
     for (const h of s.hosts) lines.push(`${h.name.padEnd(6)} ${h.address.padEnd(15)} ${h.running ? 'running' : 'stopped'}  ssh ${h.sshReachable ? 'ok' : 'unreachable'}`)
     if (s.hosts.length === 0) lines.push('no hosts (run: meshvm lab up)')

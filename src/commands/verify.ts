@@ -1,11 +1,11 @@
 import { ExitCode } from '../errors.js'
+import { runWithClusterStep } from '../fleet/runs.js'
+import { entryPresent } from '../fleet/workload-entry.js'
 import { parseArgs } from './args.js'
+import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { fleetFlags, fleetVms, runWithClusterStep } from './fleet.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
 import { commandHelp } from './help.js'
-import { entryPresent } from './workload-entry-steps.js'
-
-const PLAYBOOK = new URL('../../../playbooks/verify.yaml', import.meta.url).pathname
 
 const help = commandHelp('meshvm verify -i INVENTORY [flags]', fleetFlags, [
   'meshvm verify -i inventory/example.yaml',
@@ -15,6 +15,11 @@ const help = commandHelp('meshvm verify -i INVENTORY [flags]', fleetFlags, [
 /** Proves each VM is in the mesh: istio active, pilot-agent and envoy as istio-proxy, XDS connected, entry present. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseArgs(argv, fleetFlags)
-  if (f.help) return ctx.stdout.write(help), ExitCode.ok
-  return runWithClusterStep(f, ctx, await fleetVms(f, ctx), PLAYBOOK, entryPresent)
+  if (f.help) {
+    ctx.stdout.write(help)
+    return ExitCode.ok
+  }
+  const options = { ...fleetOptions(f, ctx), cluster: clusterOptions(f, ctx.env) }
+  const vms = await fleetVms(f, ctx)
+  return runWithClusterStep(options, ctx, vms, 'verify', entryPresent, await becomePassword(f, ctx))
 }

@@ -5,12 +5,12 @@ import type { WorkloadGroupObject } from '../bundle/types.js'
 import { parseWorkloadGroupFile } from '../bundle/workload-group.js'
 import { connectCluster, getWorkloadGroup, mintToken, readClusterFacts } from '../cluster/index.js'
 import { ExitCode, InputError } from '../errors.js'
+import { bundleInput } from '../fleet/vm-bundles.js'
+import { writeBundleDir } from '../fleet/write-bundle.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import { clusterFlags, clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 import { commandHelp } from './help.js'
-import { bundleInput } from './vm-bundles.js'
-import { writeBundleDir } from './write-bundle.js'
 
 const flags: Record<string, FlagSpec> = {
   file: { type: 'string', short: 'f', help: 'WorkloadGroup YAML; without it --name and --namespace name a group in the cluster' },

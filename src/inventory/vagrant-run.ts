@@ -51,3 +51,8 @@ async function vagrant(dir: string, args: string[], options: VagrantOptions): Pr
     throw new ExitError(`vagrant ${args.join(' ')} in ${dir} failed (are the machines up?): ${detail}`)
   }
 }
+
+/** The Vagrant machines as a meshvm inventory of one app (`inventory from-vagrant` and `onboard --vagrant`). */
+export function vagrantInventoryText(dir: string, app = 'vagrant-vm', namespace = 'vm-apps'): Promise<string> {
+  return inventoryFromVagrantDir(dir, { app, namespace })
+}

@@ -1,6 +1,8 @@
 import inquirer from 'inquirer'
 
-export async function confirm(message: string): Promise<boolean> {
-  const { ok } = await inquirer.prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message, default: false }])
+/** A yes/no question on the command's terminal; no is the default. */
+export async function confirm(message: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<boolean> {
+  const prompt = inquirer.createPromptModule({ input, output })
+  const { ok } = await prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message, default: false }])
   return ok
 }

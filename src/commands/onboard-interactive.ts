@@ -10,22 +10,23 @@ import {
   listWorkloadGroups,
   type ClusterClient,
 } from '../cluster/index.js'
-import type { FlagValues } from '../commands/args.js'
-import { clusterOptions } from '../commands/cluster-flags.js'
-import type { CommandContext } from '../commands/context.js'
-import { becomePassword } from '../commands/fleet.js'
-import { onboardVms } from '../commands/onboard.js'
 import { ExitCode, InputError } from '../errors.js'
+import { checkLogin } from '../fleet/login.js'
+import { onboardVms, type OnboardOptions } from '../fleet/onboard.js'
 import { parseInventory } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
+import { askOn, isPromptCancel, type Ask } from '../prompts/ask.js'
+import { askTrustHostKey } from '../prompts/host-key.js'
+import { inventoryText, type WizardAnswers } from '../prompts/wizard-answers.js'
+import { askMeshSide, askSshTarget, askWorkload, type ClusterChoices, type SshAuth } from '../prompts/wizard-questions.js'
+import { failureHint } from '../report/failure-hints.js'
+import { failureLines, planLines } from '../report/plan-view.js'
 import type { Secret } from '../secret.js'
 import { SshError } from '../ssh/errors.js'
-import { askOn, isPromptCancel, type Ask } from './ask.js'
-import { failureHint } from './failure-hints.js'
-import { loginOnce } from './host-key.js'
-import { failureLines, planLines } from './plan-view.js'
-import { inventoryText, type WizardAnswers } from './wizard-answers.js'
-import { askMeshSide, askSshTarget, askWorkload, type ClusterChoices, type SshAuth } from './wizard-questions.js'
+import type { FlagValues } from './args.js'
+import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
+import type { CommandContext } from './context.js'
+import { becomePassword, fleetOptions } from './fleet-flags.js'
 
 /** Exit code of a run cancelled with Ctrl-C, as a shell reports SIGINT. */
 const CANCELLED = 130
@@ -71,7 +72,13 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, st
   const text = inventoryText(answers, rerun)
   const vm = withAuth(parseInventory(text, join(ctx.cwd, 'interactive.yaml')).vms[0], ssh.auth)
   const become = await becomePassword(f, ctx)
-  const code = await checkAndApply(runFlags, ctx, ask, say, vm, become, state)
+  const options: OnboardOptions = {
+    ...fleetOptions(runFlags, ctx),
+    cluster: clusterOptions(runFlags, ctx.env),
+    istioVersion: istioVersionFlag(runFlags),
+    playbookFile: runFlags.playbook as string | undefined,
+  }
+  const code = await checkAndApply(options, ctx, ask, say, vm, become, state)
   await offerSave(ask, say, ctx.cwd, text, answers.app, rerun)
   return code
 }
@@ -97,7 +104,7 @@ function rerunCommand(f: FlagValues, cwd: string): string {
 }
 
 async function checkAndApply(
-  f: FlagValues,
+  o: OnboardOptions,
   ctx: CommandContext,
   ask: Ask,
   say: Say,
@@ -105,10 +112,9 @@ async function checkAndApply(
   become: Secret | undefined,
   state: { applied: boolean },
 ): Promise<number> {
-  const sshOptions = { knownHostsFile: vm.ssh.knownHostsFile, sshConfigFile: f['ssh-config'] as string | undefined }
   say(`Connecting to ${vm.ssh.user}@${vm.ssh.host}…`)
   try {
-    await loginOnce(ask, vm.ssh, { ...sshOptions, acceptNewHostKeys: f['accept-new-host-keys'] === true })
+    await checkLogin(vm, o, (where, key) => askTrustHostKey(ask, where, key))
   } catch (e) {
     if (!(e instanceof SshError)) throw e
     const hint = failureHint(undefined, e.message)
@@ -118,7 +124,7 @@ async function checkAndApply(
   say('Checking what onboarding would change (check mode)…')
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() })
   const quietCtx = { ...ctx, stdout: quiet, stderr: quiet }
-  const plan = await onboardVms({ ...f, check: true, output: 'plain' }, quietCtx, [vm], become)
+  const plan = await onboardVms({ ...o, check: true, output: 'plain' }, quietCtx, [vm], become)
   const planned = plan.summary.hosts[vm.name]
   if (planned.status === 'failed' || planned.status === 'unreachable') {
     for (const l of failureLines(vm.name, planned)) say(l)
@@ -132,7 +138,7 @@ async function checkAndApply(
     return ExitCode.input
   }
   state.applied = true
-  const run = await onboardVms(f, ctx, [vm], become)
+  const run = await onboardVms(o, ctx, [vm], become)
   const done = run.summary.hosts[vm.name]
   if (done.status === 'failed' || done.status === 'unreachable') for (const l of failureLines(vm.name, done)) say(l)
   else say(`✓ ${vm.name} is in the mesh.`)

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { StepStatus } from '../../src/executor/events.js'
 import type { HostSummary } from '../../src/executor/run.js'
-import { failureHint } from '../../src/prompts/failure-hints.js'
-import { failureLines, planLines } from '../../src/prompts/plan-view.js'
+import { failureHint } from '../../src/report/failure-hints.js'
+import { failureLines, planLines } from '../../src/report/plan-view.js'
 
 const tally = { ok: 1, changed: 1, failed: 0, skipped: 1, unreachable: 0 }
 const step = (index: number, kind: string, name: string, status: StepStatus, msg: string) => ({

@@ -1,5 +1,5 @@
 import { makeBundle } from '../bundle/make-bundle.js'
-import type { Bundle, BundleInput, IstioVersion, WorkloadGroupObject } from '../bundle/types.js'
+import type { Bundle, BundleInput, IstioVersion, VmFlags, WorkloadGroupObject } from '../bundle/types.js'
 import {
   ensureWorkloadGroup,
   mintToken,
@@ -8,6 +8,7 @@ import {
   type ClusterClient,
   type ClusterFacts,
   type EnsuredObject,
+  type FactsOptions,
 } from '../cluster/index.js'
 import { waitForRootCert } from '../cluster/root-cert-wait.js'
 import type { Vm } from '../inventory/types.js'
@@ -47,13 +48,8 @@ export class VmBundles {
   }
 
   facts(vm: Vm): Promise<ClusterFacts> {
-    const options = {
-      revision: vm.revision,
-      istioNamespace: vm.istioNamespace,
-      clusterId: vm.clusterId,
-      ingressIP: vm.ingressIP,
-      ingressService: vm.ingressService,
-    }
+    const { revision, istioNamespace, clusterId, ingressIP, ingressService } = vm
+    const options: FactsOptions = { revision, istioNamespace, clusterId, ingressIP, ingressService }
     const key = JSON.stringify([groupKey(vm), options])
     let facts = this.#facts.get(key)
     if (!facts) {
@@ -77,9 +73,6 @@ export class VmBundles {
   }
 }
 
-/** The VM-side flags of `workload entry configure`. */
-export type VmFlags = Pick<Vm, 'istioNamespace' | 'internalIP' | 'externalIP' | 'autoregister' | 'captureDns'>
-
 export function bundleInput(
   workloadGroup: WorkloadGroupObject,
   facts: ClusterFacts,
@@ -87,6 +80,7 @@ export function bundleInput(
   token: Secret,
   istioVersion?: IstioVersion,
 ): BundleInput {
+  const { istioNamespace, internalIP, externalIP, autoregister, captureDns } = flags
   return {
     workloadGroup,
     meshConfig: facts.meshConfig,
@@ -94,12 +88,12 @@ export function bundleInput(
     token,
     clusterId: facts.clusterId,
     revision: facts.revision,
-    istioNamespace: flags.istioNamespace,
+    istioNamespace,
     ingressIP: facts.ingressIP,
-    internalIP: flags.internalIP,
-    externalIP: flags.externalIP,
-    autoregister: flags.autoregister,
-    captureDns: flags.captureDns,
+    internalIP,
+    externalIP,
+    autoregister,
+    captureDns,
     istioVersion: istioVersion ?? facts.istioVersion,
   }
 }

@@ -3,7 +3,10 @@ import { deleteWorkloadEntry, getWorkloadEntry, type ClusterClient } from '../cl
 import type { ControllerStep } from '../executor/host.js'
 import type { Vm } from '../inventory/types.js'
 
-/** The name istiod gives an auto-registered entry: `<group>-<ip with ':' as '-'>[-<network>]` (spec §7). */
+/**
+ * The name istiod gives an auto-registered entry: `<group>-<ip with ':' as '-'>[-<network>]`, cut from the front to
+ * 253 characters (istio/istio pilot/pkg/autoregistration/controller.go).
+ */
 export function workloadEntryName(vm: Vm): string | undefined {
   const ip = vm.internalIP ?? vm.externalIP
   if (!ip) return undefined

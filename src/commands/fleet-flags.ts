@@ -1,0 +1,68 @@
+import { InputError } from '../errors.js'
+import type { FleetOptions } from '../fleet/run.js'
+import { failedListFile } from '../fleet/state.js'
+import { readInventory } from '../inventory/read.js'
+import type { Vm } from '../inventory/types.js'
+import { askSecret } from '../prompts/secret.js'
+import { pickOutputMode } from '../report/index.js'
+import { Secret } from '../secret.js'
+import type { FlagSpec, FlagValues } from './args.js'
+import { clusterFlags } from './cluster-flags.js'
+import type { CommandContext } from './context.js'
+
+/** Flags of every fleet command (onboard, verify, offboard, run), named as Ansible's where Ansible has one. */
+export const fleetFlags: Record<string, FlagSpec> = {
+  inventory: { type: 'string', short: 'i', help: 'inventory file (meshvm or Ansible YAML)' },
+  limit: { type: 'string', short: 'l', help: 'VMs or groups: names, globs, !exclusions, @file; @failed = the last run\'s failed and unreachable VMs' },
+  forks: { type: 'number', short: 'f', help: 'VMs at a time (default 50)' },
+  serial: { type: 'string', help: 'rolling batches: a count or P% of the fleet; a batch finishes before the next starts' },
+  'max-fail': { type: 'string', help: 'stop starting VMs once more than P% of a batch failed or was unreachable' },
+  retries: { type: 'number', help: 'retries of connection-level failures, with exponential backoff (default 0)' },
+  check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },
+  diff: { type: 'boolean', short: 'D', help: 'show before/after of each change' },
+  yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
+  output: { type: 'string', help: 'tty (live tree) | plain (timestamped lines) | json (one event per line); default: tty on a terminal' },
+  report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
+  verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
+  'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused' },
+  'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask once for the sudo password of the VMs (or set $MESHVM_BECOME_PASSWORD)' },
+  'ssh-config': { type: 'string', help: 'ssh_config file (default ~/.ssh/config; "none" for none)' },
+  ...clusterFlags,
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+}
+
+function percent(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(String(value).replace(/%$/, ''))
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InputError(`--${flag}: expected a percentage 0-100, got "${value}"`)
+  return n
+}
+
+/** The fleet flags as the fleet layer takes them; a bad value is an InputError before anything runs. */
+export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
+  return {
+    forks: (f.forks as number | undefined) ?? 50,
+    serial: f.serial as string | undefined,
+    maxFailPercent: percent('max-fail', f['max-fail']),
+    retries: (f.retries as number | undefined) ?? 0,
+    check: f.check === true,
+    diff: f.diff === true,
+    verbose: f.verbose === true,
+    output: pickOutputMode(f.output as string | undefined, ctx.stdout.isTTY === true),
+    reportFile: f.report as string | undefined,
+    acceptNewHostKeys: f['accept-new-host-keys'] === true,
+    sshConfigFile: f['ssh-config'] as string | undefined,
+  }
+}
+
+export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]> {
+  if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
+  const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
+  return (await readInventory(String(f.inventory), { limit })).vms
+}
+
+/** The become password: asked once with -K, or taken from $MESHVM_BECOME_PASSWORD (for CI); never from a file. */
+export async function becomePassword(f: FlagValues, ctx: CommandContext): Promise<Secret | undefined> {
+  if (f['ask-become-pass']) return askSecret('BECOME (sudo) password', ctx.stdin, ctx.stdout)
+  return ctx.env.MESHVM_BECOME_PASSWORD ? new Secret(ctx.env.MESHVM_BECOME_PASSWORD) : undefined
+}

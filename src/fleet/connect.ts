@@ -1,0 +1,21 @@
+import type { Vm } from '../inventory/types.js'
+import type { Secret } from '../secret.js'
+import { connect } from '../ssh/connect.js'
+import type { Connection } from '../ssh/types.js'
+
+/** The SSH choices of a run that are not the inventory's. */
+export interface SshChoices {
+  acceptNewHostKeys: boolean
+  /** Default ~/.ssh/config; "none" for none. */
+  sshConfigFile?: string
+}
+
+/** The one way a run (and the wizard's login check) connects to a VM. */
+export function connectVm(vm: Vm, o: SshChoices, become?: Secret): Promise<Connection> {
+  return connect(vm.ssh, {
+    knownHostsFile: vm.ssh.knownHostsFile,
+    acceptNewHostKeys: o.acceptNewHostKeys,
+    sshConfigFile: o.sshConfigFile,
+    becomePassword: vm.become.password ?? become,
+  })
+}

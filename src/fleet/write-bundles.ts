@@ -1,0 +1,42 @@
+import { join } from 'node:path'
+import type { IstioVersion } from '../bundle/types.js'
+import { connectCluster, type ConnectOptions } from '../cluster/index.js'
+import { ExitCode, ExitError } from '../errors.js'
+import type { Vm } from '../inventory/types.js'
+import type { FleetIo } from './run.js'
+import { VmBundles } from './vm-bundles.js'
+import { writeBundleDir } from './write-bundle.js'
+
+export interface WriteBundlesOptions {
+  cluster: ConnectOptions
+  istioVersion?: IstioVersion
+  /** Report what the cluster would get; change and write nothing. */
+  dryRun: boolean
+  /** Each VM gets `<dir>/<vm name>/`. */
+  dir: string
+}
+
+/** Ensures the cluster objects, then writes every VM's five onboarding files with a freshly minted token. */
+export async function writeBundles(vms: Vm[], o: WriteBundlesOptions, io: FleetIo): Promise<number> {
+  const bundles = new VmBundles(connectCluster(o.cluster), o.istioVersion)
+  for (const obj of await bundles.ensureGroups(vms, o.dryRun)) {
+    const name = `${obj.namespace ? `${obj.namespace}/` : ''}${obj.name}`
+    io.stdout.write(`${obj.result.padEnd(12)} ${obj.kind} ${name}: ${obj.reason}\n`)
+  }
+  if (o.dryRun) return ExitCode.ok
+  let failed = 0
+  for (const vm of vms) {
+    try {
+      const bundle = await bundles.forVm(vm)
+      for (const w of bundle.warnings) io.stderr.write(`${vm.name}: warning: ${w}\n`)
+      const dir = join(o.dir, vm.name)
+      await writeBundleDir(dir, bundle.files)
+      io.stdout.write(`wrote ${dir}/ (${bundle.files.map((b) => b.name).join(', ')})\n`)
+    } catch (err) {
+      if (!(err instanceof ExitError)) throw err
+      failed++
+      io.stderr.write(`${vm.name}: failed: ${err.message}\n`)
+    }
+  }
+  return failed > 0 ? ExitCode.failed : ExitCode.ok
+}
