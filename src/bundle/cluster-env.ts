@@ -1,4 +1,4 @@
-// cluster.env (spec §2.6): every proxyMetadata entry plus the workload's overrides, one shell-quoted KEY=value per
+// cluster.env (createClusterEnv in istio/istio istioctl/pkg/workload/workload.go): every proxyMetadata entry plus the workload's overrides, one shell-quoted KEY=value per
 // line, lines in byte order.
 import { compareUtf8 } from './go-format.js'
 import { istiodAddress, isRevisioned } from './istiod.js'

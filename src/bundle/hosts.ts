@@ -1,4 +1,4 @@
-// The `hosts` file (spec §2.9): one line pointing istiod's name at the ingress address, or nothing.
+// The `hosts` file (createHosts in istio/istio istioctl/pkg/workload/workload.go): one line pointing istiod's name at the ingress address, or nothing.
 import { isIP, isIPv4 } from 'node:net'
 import type { VersionBehaviour } from './istio-version.js'
 

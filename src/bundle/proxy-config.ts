@@ -1,4 +1,4 @@
-// The ProxyConfig a VM gets (spec §2.5 steps 1-7): the mesh's defaultConfig, the revision's discovery address,
+// The ProxyConfig a VM gets (createMeshConfig in istio/istio istioctl/pkg/workload/workload.go): the mesh's defaultConfig, the revision's discovery address,
 // `proxy.istio.io/config` annotations layered on top, and the group's probe as readinessProbe.
 import { InputError } from '../errors.js'
 import { istiodAddress, isRevisioned } from './istiod.js'

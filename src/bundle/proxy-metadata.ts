@@ -1,4 +1,4 @@
-// The proxyMetadata keys istioctl sets for the workload (spec §2.5 steps 6 and 8). They end up in both mesh.yaml and
+// The proxyMetadata keys istioctl sets for the workload (createMeshConfig in istio/istio istioctl/pkg/workload/workload.go). They end up in both mesh.yaml and
 // cluster.env.
 import { compareUtf8, goJsonString, goJsonStringMap } from './go-format.js'
 import type { VersionBehaviour } from './istio-version.js'

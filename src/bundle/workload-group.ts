@@ -1,4 +1,5 @@
-// A WorkloadGroup read from a `-f` file, with the defaults istioctl applies on that path only (spec §2.2).
+// A WorkloadGroup read from a `-f` file, with the defaults istioctl applies on that path only
+// (istio/istio istioctl/pkg/workload/workload.go; 1.10: istioctl/cmd/workload.go).
 import { InputError } from '../errors.js'
 import { isJsonMap } from './proto-json.js'
 import type { WorkloadGroupObject } from './types.js'

@@ -1,4 +1,4 @@
-// mesh.yaml's defaultConfig: mesh config, annotations and probe layered as istioctl does (spec §2.5).
+// mesh.yaml's defaultConfig: mesh config, annotations and probe layered as istioctl does (createMeshConfig in istio/istio istioctl/pkg/workload/workload.go).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { makeBundle } from '../../src/bundle/make-bundle.js'

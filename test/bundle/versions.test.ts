@@ -1,4 +1,4 @@
-// docs/istio-vm-spec.md §5: what the output looks like for each istioctl release.
+// What the output looks like for each istioctl release (src/bundle/istio-version.ts says what changed when).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseIstioVersion } from '../../src/bundle/istio-version.js'

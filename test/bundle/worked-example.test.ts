@@ -1,4 +1,4 @@
-// docs/istio-vm-spec.md §3.1: a hand-derived example (not upstream data), with and without ports.
+// A hand-derived example (not upstream data), with and without ports, worked out from istio/istio istioctl/pkg/workload/workload.go.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { makeBundle } from '../../src/bundle/make-bundle.js'
@@ -85,8 +85,8 @@ SERVICE_ACCOUNT='vm-sa'
 TRUST_DOMAIN='cluster.local'
 `
 
-describe('spec §3.1 worked example', () => {
-  it('without ports: mesh.yaml, cluster.env and hosts as derived in the spec', () => {
+describe('hand-derived worked example', () => {
+  it('without ports: mesh.yaml, cluster.env and hosts as derived by hand', () => {
     const bundle = makeBundle(input(''))
     assert.equal(fileText(bundle, 'mesh.yaml'), meshYaml(''))
     assert.equal(fileText(bundle, 'cluster.env'), clusterEnv('*', ''))

@@ -1,4 +1,5 @@
-// What a fresh Istio install leaves in a cluster, as far as VM onboarding reads it (docs/istio-vm-spec.md §2, §6.1):
+// What a fresh Istio install leaves in a cluster, as far as VM onboarding reads it (istio/istio istioctl/pkg/workload/workload.go; istio.io's
+// virtual-machine install guide):
 // the istio-system namespace, the mesh and injector ConfigMaps, the root cert, the east-west gateway and istiod.
 import { stringify } from 'yaml'
 

@@ -1,4 +1,4 @@
-// WorkloadEntry auto-registration as istiod's autoregistration controller does it (spec §7): one entry per connected
+// WorkloadEntry auto-registration as istiod's controller does it (istio/istio pilot/pkg/autoregistration/controller.go): one entry per connected
 // proxy of a WorkloadGroup, created from the group's template, stamped with connect / disconnect times.
 import type { KubeObject } from '../kube-api/store.js'
 import { kubeRequest, type KubeAccess } from './kube-client.js'

@@ -1,6 +1,6 @@
 // README — the lab's `istio-sidecar` .deb is a LAB STAND-IN, NOT ISTIO.
 // The real package cannot be downloaded here, so the lab builds one with the real package's layout, metadata and
-// postinst (tools/packaging in Istio; see the spec §6.2): /usr/local/bin/{pilot-agent,envoy,istio-start.sh},
+// postinst (istio/istio tools/packaging/packaging.mk and tools/packaging/postinst.sh): /usr/local/bin/{pilot-agent,envoy,istio-start.sh},
 // /lib/systemd/system/istio.service, /var/lib/istio/envoy/{sidecar.env,envoy_bootstrap_tmpl.json} as conffiles.
 // istio-start.sh and istio.service behave as upstream's; pilot-agent and envoy are small bash stand-ins (files/) that
 // do what meshvm can observe of the real ones at start-up against the lab istiod (src/lab/istiod), and proxy nothing.
