@@ -6,12 +6,12 @@ import { unifiedDiff } from './diff-lines.js'
 import { ndjsonListener } from './json.js'
 import { listrListener } from './listr.js'
 import { plainListener } from './plain.js'
-import { formatRecap } from './summary.js'
+import { formatRecap } from './recap.js'
 import { lineOut, stepLabel, type LineOut } from './text.js'
 
 export { failedHosts, ReportCollector, type HostReport, type RunReport, type StepReport } from './collector.js'
 export { writeReport } from './json.js'
-export { formatRecap } from './summary.js'
+export { formatRecap } from './recap.js'
 
 /** How progress is shown: live listr2 tree, timestamped lines, or one JSON event per line. */
 export type OutputMode = 'tty' | 'plain' | 'json'

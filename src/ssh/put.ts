@@ -4,7 +4,7 @@ import type { SFTPWrapper } from 'ssh2'
 import { Secret } from '../secret.js'
 import { SshError } from './errors.js'
 import { shQuote, type RawResult } from './exec.js'
-import { Limiter } from './limit.js'
+import { Limiter } from './limiter.js'
 import type { ExecOptions, PutOptions } from './types.js'
 
 /** What an upload needs of the connection it goes over. */
