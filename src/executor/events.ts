@@ -1,21 +1,9 @@
 /** What the executor tells the world. Reporters (src/report/) subscribe; nothing reads results back from a UI. */
 
-export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped'
+import type { StepResult } from '../steps/handler.js'
+
+export type { StepDiff, StepResult, StepStatus } from '../steps/handler.js'
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable'
-
-export interface StepDiff {
-  path?: string
-  before: string
-  after: string
-}
-
-export interface StepResult {
-  status: StepStatus
-  /** Why: every ok has a reason, every failure a message. Secrets already masked. */
-  msg: string
-  diff?: StepDiff
-  ms: number
-}
 
 export interface Tally {
   ok: number

@@ -1,4 +1,4 @@
-import type { StepDiff } from '../executor/events.js'
+import type { StepDiff } from './handler.js'
 import { Facts, octal, q } from './shell.js'
 
 /** Owner, group and mode a step wants; unset means "leave as is". */

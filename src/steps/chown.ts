@@ -1,18 +1,21 @@
 import { Facts, orThrow, q } from './shell.js'
-import { change, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['chown']
+const spec = {
+  paths: { type: 'strings', required: true },
+  user: { type: 'string', required: true },
+  group: { type: 'string' },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 
 const SHOWN = 5
 const owner = (a: Args) => `${a.user}${a.group ? ':' + a.group : ''}`
 
 /** `chown -R user[:group]` over existing paths; a check finds any file under them owned by someone else. */
 export const chown: Handler<Args, { paths: string[] }> = {
-  spec: {
-    paths: { type: 'strings', required: true },
-    user: { type: 'string', required: true },
-    group: { type: 'string' },
-  },
+  spec,
   reads(a) {
     const notOwned = a.group ? `\\( ! -user ${q(a.user)} -o ! -group ${q(a.group)} \\)` : `! -user ${q(a.user)}`
     // -user on an unknown user makes find fail: report that the user is missing instead of drift. One find over all

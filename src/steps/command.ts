@@ -1,17 +1,20 @@
 import { Facts, orThrow, q } from './shell.js'
-import { change, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['command']
+const spec = {
+  cmd: { type: 'string', required: true },
+  creates: { type: 'string' },
+  removes: { type: 'string' },
+  onlyIf: { type: 'string' },
+  unless: { type: 'string' },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 
 /** Runs `cmd` unless a guard says it is done: `creates` exists, `removes` is gone, `onlyIf` fails, `unless` succeeds. */
 export const command: Handler<Args, null> = {
-  spec: {
-    cmd: { type: 'string', required: true },
-    creates: { type: 'string' },
-    removes: { type: 'string' },
-    onlyIf: { type: 'string' },
-    unless: { type: 'string' },
-  },
+  spec,
   reads: (a) =>
     [
       a.creates ? `[ -e ${q(a.creates)} ] && echo creates=1` : '',

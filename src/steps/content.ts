@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { BundleFileName } from '../bundle/types.js'
 import { Secret } from '../secret.js'
-import type { StepContext } from './types.js'
+import type { StepContext } from './handler.js'
 
 /** The text a step writes: literal `content`, or a bundle file (the istio-token is a Secret). */
 export function wantedContent(

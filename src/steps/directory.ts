@@ -1,8 +1,9 @@
 import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
 import { Facts, orThrow, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf } from './args.js'
+import { change, fail, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['directory']
+export type Args = ArgsOf<typeof pathSpec>
 type Plan = { create: boolean; remove: boolean }
 
 /** Refuses to remove paths whose loss would wreck the system, whatever a playbook says. */

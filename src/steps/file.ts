@@ -1,9 +1,10 @@
 import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
 import { assertRemovable } from './directory.js'
 import { Facts, orThrow, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf } from './args.js'
+import { change, fail, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['file']
+export type Args = ArgsOf<typeof pathSpec>
 
 /** An existing file's owner/mode, or its removal (`present: false`); content comes from `upload`. */
 export const file: Handler<Args, { remove: boolean }> = {

@@ -2,9 +2,18 @@ import { Secret } from '../secret.js'
 import { parseStat, statSnippet } from './attrs.js'
 import { wantedContent } from './content.js'
 import { Facts, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, fail, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['hosts-block']
+const spec = {
+  path: { type: 'string', default: '/etc/hosts' },
+  id: { type: 'string', default: 'hosts' },
+  content: { type: 'string' },
+  bundle: { type: 'bundle', default: 'hosts' },
+  present: { type: 'boolean', default: true },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 type Plan = { text: string; mode: number; owner: string; group: string }
 
 const begin = (id: string) => `# BEGIN meshvm ${id}`
@@ -36,13 +45,7 @@ export function withBlock(text: string, id: string, body: string | null): string
 }
 
 export const hostsBlock: Handler<Args, Plan> = {
-  spec: {
-    path: { type: 'string', default: '/etc/hosts' },
-    id: { type: 'string', default: 'hosts' },
-    content: { type: 'string' },
-    bundle: { type: 'bundle', default: 'hosts' },
-    present: { type: 'boolean', default: true },
-  },
+  spec,
   oneOf: { keys: ['content', 'bundle'], required: false },
   reads: (a) => `${statSnippet(a.path)}; [ -f ${q(a.path)} ] && echo "text=$(base64 -w0 < ${q(a.path)})"`,
   check(a, factsText, ctx) {

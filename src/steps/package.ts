@@ -3,9 +3,16 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Facts, orThrow, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, fail, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['package']
+const spec = {
+  name: { type: 'string', required: true },
+  source: { type: 'source' },
+  present: { type: 'boolean', default: true },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 type Plan = { install: boolean; format: 'deb' | 'rpm' }
 
 const RECORDS = '/var/lib/meshvm/packages'
@@ -59,11 +66,7 @@ function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
 }
 
 export const packageStep: Handler<Args, Plan> = {
-  spec: {
-    name: { type: 'string', required: true },
-    source: { type: 'source' },
-    present: { type: 'boolean', default: true },
-  },
+  spec,
   async resolve(a) {
     const file = a.source?.file
     return file && !a.source?.sha256 ? { ...a, source: { ...a.source, sha256: await fileSha256(file) } } : a

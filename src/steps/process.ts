@@ -1,14 +1,17 @@
 import { Facts, q } from './shell.js'
-import { fail, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { fail, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['process']
+const spec = {
+  comm: { type: 'string', required: true },
+  user: { type: 'string', required: true },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 
 /** Asserts that processes named `comm` run, all as `user` (checks only; never changes anything). */
 export const processStep: Handler<Args, never> = {
-  spec: {
-    comm: { type: 'string', required: true },
-    user: { type: 'string', required: true },
-  },
+  spec,
   reads: (a) => `ps -C ${q(a.comm)} -o user:64= 2>/dev/null | sed 's/^ *//; s/^/user=/'`,
   check(a, factsText) {
     const users = new Facts(factsText).all('user').map((u) => u.trim())

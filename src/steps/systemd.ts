@@ -1,7 +1,18 @@
 import { Facts, orThrow, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs, type StepContext } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, fail, ok, type Handler, type StepContext } from './handler.js'
 
-type Args = StepArgs['systemd']
+const spec = {
+  unit: { type: 'string', required: true },
+  state: { type: ['running', 'stopped'] },
+  enabled: { type: 'boolean' },
+  /** Paths, or names of earlier steps (their written paths): restart when any is newer than the unit's last start. */
+  restartOnChange: { type: 'strings', default: [] },
+  /** Only check; a mismatch fails instead of changing anything. */
+  assert: { type: 'boolean', default: false },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 type Action = 'enable' | 'disable' | 'start' | 'restart' | 'stop'
 
 const RUNNING = ['active', 'activating', 'reloading']
@@ -35,13 +46,7 @@ function statTimeUs(date: string, time: string, zone: string): number {
 }
 
 export const systemd: Handler<Args, { actions: Action[] }> = {
-  spec: {
-    unit: { type: 'string', required: true },
-    state: { type: ['running', 'stopped'] },
-    enabled: { type: 'boolean' },
-    restartOnChange: { type: 'strings', default: [] },
-    assert: { type: 'boolean', default: false },
-  },
+  spec,
   // one systemctl call (it is the costly part of the VM's facts); --timestamp needs systemd >= 247
   reads: (a, ctx) =>
     [

@@ -1,12 +1,25 @@
-import type { StepDiff } from '../executor/events.js'
+import type { StepDiff } from './handler.js'
 import { readFile } from 'node:fs/promises'
 import { Secret } from '../secret.js'
 import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
 import { jwtClaims, jwtPayload, sha256, wantedContent } from './content.js'
 import { Facts, orThrow, q } from './shell.js'
-import { change, fail, ok, type Handler, type StepArgs, type StepContext } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, fail, ok, type Handler, type StepContext } from './handler.js'
 
-type Args = StepArgs['upload']
+const spec = {
+  dest: { type: 'string', required: true },
+  content: { type: 'string' },
+  bundle: { type: 'bundle' },
+  src: { type: 'string' },
+  owner: { type: 'string' },
+  group: { type: 'string' },
+  mode: { type: 'mode' },
+  /** Keep a JWT already on the VM (same iss/sub/aud) while it stays valid this many more seconds. */
+  tokenMinValidity: { type: 'number' },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 type Plan = { write: boolean; mode: number }
 
 const MAX_DIFF_BYTES = 65536
@@ -26,16 +39,7 @@ function keptToken(a: Args, want: Secret, havePayload: string | undefined, now: 
 }
 
 export const upload: Handler<Args, Plan> = {
-  spec: {
-    dest: { type: 'string', required: true },
-    content: { type: 'string' },
-    bundle: { type: 'bundle' },
-    src: { type: 'string' },
-    owner: { type: 'string' },
-    group: { type: 'string' },
-    mode: { type: 'mode' },
-    tokenMinValidity: { type: 'number' },
-  },
+  spec,
   oneOf: { keys: ['content', 'bundle', 'src'], required: true },
   async resolve(a) {
     return a.src === undefined ? a : { ...a, content: await readFile(a.src, 'utf8') }

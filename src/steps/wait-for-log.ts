@@ -1,7 +1,17 @@
 import { Facts, q } from './shell.js'
-import { change, ok, type Handler, type StepArgs } from './types.js'
+import type { ArgsOf, ArgSpec } from './args.js'
+import { change, ok, type Handler } from './handler.js'
 
-type Args = StepArgs['wait-for-log']
+const spec = {
+  file: { type: 'string', required: true },
+  pattern: { type: 'string', required: true },
+  since: { type: ['unit-start', 'any'], default: 'unit-start' },
+  unit: { type: 'string', default: 'istio' },
+  timeout: { type: 'number', default: 120 },
+  hintFiles: { type: 'strings', default: [] },
+} as const satisfies ArgSpec
+
+export type Args = ArgsOf<typeof spec>
 
 const TAIL = 15
 
@@ -37,14 +47,7 @@ function seenFunctions(a: Args): string {
 const where = (a: Args) => `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
 
 export const waitForLog: Handler<Args, null> = {
-  spec: {
-    file: { type: 'string', required: true },
-    pattern: { type: 'string', required: true },
-    since: { type: ['unit-start', 'any'], default: 'unit-start' },
-    unit: { type: 'string', default: 'istio' },
-    timeout: { type: 'number', default: 120 },
-    hintFiles: { type: 'strings', default: [] },
-  },
+  spec,
   observes: true,
   reads: (a) => `${seenFunctions(a)}\nif since && seen; then echo seen=1; else echo seen=0; fi`,
   check(a, factsText) {

@@ -1,0 +1,80 @@
+import type { BundleFile } from '../bundle/types.js'
+import type { Vm } from '../inventory/types.js'
+import type { Connection } from '../ssh/types.js'
+import type { ArgSpec, OneOf } from './args.js'
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped'
+
+/** What a change does to one thing, as text before and after (a file's content, a unit's state, an object's spec). */
+export interface StepDiff {
+  path?: string
+  before: string
+  after: string
+}
+
+/** What one step came to. */
+export interface StepResult {
+  status: StepStatus
+  /** Why: every ok has a reason, every failure a message. Secrets already masked. */
+  msg: string
+  diff?: StepDiff
+  ms: number
+}
+
+/** What the handlers may read besides remote facts: the VM, its bundle, the clock (for token validity). */
+export interface StepContext {
+  vm: Vm
+  bundle: BundleFile[]
+  /** Epoch ms at planning time. */
+  now: number
+  /** Paths written by named steps, to resolve `restartOnChange` entries that name a step. */
+  writesOf: (stepName: string) => string[]
+  /** The run shows diffs (--diff): facts needed only for a diff's "before" are read only then. */
+  diff?: boolean
+}
+
+/** A pending change: a one-line summary, an optional before/after diff, and the handler's own apply plan. */
+export interface Change<D = unknown> {
+  summary: string
+  diff?: StepDiff
+  data: D
+}
+
+/** The pure decision of a step's check. */
+export type Check<D = unknown> =
+  | { outcome: 'ok'; reason: string }
+  | { outcome: 'change'; change: Change<D> }
+  | { outcome: 'skip'; reason: string }
+  | { outcome: 'fail'; msg: string }
+
+/** One step kind: facts to read, a pure check, and the only I/O in apply. Method syntax keeps `D` bivariant. */
+export interface Handler<A, D = unknown> {
+  /** Accepted playbook keys, for the loader; the step's argument type is derived from it (ArgsOf). */
+  spec: ArgSpec
+  oneOf?: OneOf
+  /** Shell snippet (run as root) whose stdout holds the facts `check` needs. */
+  reads(args: A, ctx: StepContext): string
+  check(args: A, facts: string, ctx: StepContext): Check<D>
+  /** Returns an optional message for the result. */
+  apply(args: A, change: Change<D>, conn: Connection, ctx: StepContext): Promise<string | void>
+  /** Paths this step writes (for `restartOnChange: [<step name>]`, and to know whose facts a change makes stale). */
+  writes?(args: A): string[]
+  /** Its change may also alter what lies below the paths it writes (chown -R, rm -rf). */
+  writesBelow?(args: A): boolean
+  /** It changes more than `writes` says (a package install); after it, every later step's facts are stale. */
+  writesBroadly?: boolean
+  /** Paths whose state `check` reads; a step without it has stale facts after any change. */
+  touches?(args: A, ctx: StepContext): string[]
+  /** Controller-side preparation once per run (e.g. hash a local package file). */
+  resolve?(args: A): Promise<A>
+  /** Apply only observes (waits); success is `ok`, not `changed`, and `--check` skips it. */
+  observes?: boolean
+}
+
+export const ok = (reason: string): Check<never> => ({ outcome: 'ok', reason })
+export const skip = (reason: string): Check<never> => ({ outcome: 'skip', reason })
+export const fail = (msg: string): Check<never> => ({ outcome: 'fail', msg })
+export const change = <D>(summary: string, data: D, diff?: StepDiff): Check<D> => ({
+  outcome: 'change',
+  change: diff ? { summary, data, diff } : { summary, data },
+})
