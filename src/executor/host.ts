@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { BundleFile } from '../bundle/types.js'
 import type { Vm } from '../inventory/types.js'
 import { planSteps, type PlannedStep } from '../plan/plan.js'
+import { decide } from '../plan/decide.js'
 import { factsScript, splitFacts } from '../plan/facts-script.js'
+import { StaleFacts } from '../plan/stale-facts.js'
 import { renderPlaybook, templateVars } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
 import { maskSecrets, Secret } from '../secret.js'
@@ -56,45 +58,6 @@ async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Pro
   }
 }
 
-interface Written {
-  path: string
-  below: boolean
-}
-
-// A write at `w` changes what a read of `t` sees when `t` is `w` or holds it (a listing, a recursive owner check), or
-// lies below it and the write reached below (chown -R, rm -rf). Creating a directory leaves the facts of paths inside
-// it as they were: absent.
-const affected = (t: string, w: Written) => t === w.path || w.path.startsWith(`${t}/`) || (w.below && t.startsWith(`${w.path}/`))
-
-/**
- * What the changes since the last facts read wrote. A later step's facts are re-read (one round trip, for all the
- * remaining steps) only when they may be stale: the step reads a path a change affected, or cannot say what it reads,
- * or a change wrote more than it can say (a package install).
- */
-class StaleFacts {
-  #written: Written[] = []
-  #everything = false
-
-  add(step: Step) {
-    const handler = handlerOf(step)
-    const writes = handler.writes?.(step.args as never)
-    if (!writes || handler.writesBroadly) this.#everything = true
-    else this.#written.push(...writes.map((path) => ({ path, below: handler.writesBelow?.(step.args as never) ?? false })))
-  }
-
-  affects(step: Step, ctx: StepContext): boolean {
-    if (!this.#everything && this.#written.length === 0) return false
-    const touches = handlerOf(step).touches?.(step.args as never, ctx)
-    if (this.#everything || !touches) return true
-    return touches.some((t) => this.#written.some((w) => affected(t, w)))
-  }
-
-  clear() {
-    this.#written = []
-    this.#everything = false
-  }
-}
-
 /** Filled while a VM runs, so the caller still has the results and the secrets to mask when it fails. */
 export interface HostState {
   records: StepRecord[]
@@ -106,20 +69,13 @@ export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
   return all.filter((s): s is Secret => s instanceof Secret)
 }
 
-async function decide(p: PlannedStep, conn: Connection, ctx: StepContext, o: HostRun): Promise<Omit<StepResult, 'ms'>> {
-  const c = p.check
-  if (c.outcome === 'ok') return { status: 'ok', msg: c.reason }
-  if (c.outcome === 'skip') return { status: 'skipped', msg: c.reason }
-  if (c.outcome === 'fail') return { status: 'failed', msg: c.msg }
+async function runStep(p: PlannedStep, conn: Connection, ctx: StepContext, o: HostRun): Promise<Omit<StepResult, 'ms'>> {
   const handler = handlerOf(p.step)
-  const diff = o.diff && c.change.diff ? { diff: c.change.diff } : {}
-  if (o.check)
-    return handler.observes
-      ? { status: 'skipped', msg: `check mode: would ${c.change.summary}` }
-      : { status: 'changed', msg: `would ${c.change.summary}`, ...diff }
+  const d = decide(p.check, { check: o.check, diff: o.diff, observes: handler.observes })
+  if (!d.apply) return d.result
   try {
-    const msg = await handler.apply(p.step.args, c.change, conn, ctx)
-    return { status: handler.observes ? 'ok' : 'changed', msg: msg || c.change.summary, ...diff }
+    const msg = await handler.apply(p.step.args, d.change, conn, ctx)
+    return { status: d.status, msg: msg || d.change.summary, ...(d.diff ? { diff: d.diff } : {}) }
   } catch (e) {
     if (isUnreachable(e)) throw e
     return { status: 'failed', msg: (e as Error).message || String(e) }
@@ -159,7 +115,7 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     const { kind, name } = steps[i]
     o.emit({ type: 'step-start', at: o.now(), host: vm.name, index: i, kind, name, total })
     const started = o.now()
-    const result = masked({ ...(await decide(plan[i], conn, ctx, o)), ms: o.now() - started }, secrets)
+    const result = masked({ ...(await runStep(plan[i], conn, ctx, o)), ms: o.now() - started }, secrets)
     records.push({ index: i, kind, name, result })
     o.emit({ type: 'step-end', at: o.now(), host: vm.name, index: i, kind, name, result })
     if (result.status === 'failed') return
