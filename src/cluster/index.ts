@@ -5,7 +5,17 @@ export { listContexts, loadKubeConfig, type ContextInfo, type KubeconfigOptions 
 export { readClusterFacts, type ClusterFacts, type FactsOptions } from './facts.js'
 export { DEFAULT_ISTIO_VERSION, type IstioVersionSource } from './istio-install.js'
 export { mintToken, ISTIO_CA_AUDIENCE } from './token.js'
-export { ensureWorkloadGroup, workloadGroupSpec, type EnsuredObject, type EnsureResult } from './ensure.js'
+export {
+  createNamespace,
+  createServiceAccount,
+  namespaceExists,
+  readWorkloadGroupBody,
+  serviceAccountExists,
+  workloadGroupSpec,
+  writeWorkloadGroup,
+  type WorkloadGroupBody,
+} from './group-objects.js'
+export { waitForRootCert } from './root-cert-wait.js'
 export {
   deleteWorkloadEntry,
   getWorkloadEntry,

@@ -4,7 +4,7 @@ import { failedListFile } from '../fleet/state.js'
 import { readInventory } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { askSecret } from '../prompts/secret.js'
-import { pickOutputMode } from '../report/index.js'
+import { outputHelp, pickOutputMode } from '../report/index.js'
 import { Secret } from '../secret.js'
 import type { FlagSpec, FlagValues } from './args.js'
 import { clusterFlags } from './cluster-flags.js'
@@ -21,7 +21,7 @@ export const fleetFlags: Record<string, FlagSpec> = {
   check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },
   diff: { type: 'boolean', short: 'D', help: 'show before/after of each change' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
-  output: { type: 'string', help: 'tty (live tree) | plain (timestamped lines) | json (one event per line); default: tty on a terminal' },
+  output: { type: 'string', help: `${outputHelp}; default: tty on a terminal` },
   report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
   verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
   'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused' },

@@ -1,6 +1,5 @@
 import { ExitCode, InputError } from '../errors.js'
 import { runWithClusterStep } from '../fleet/runs.js'
-import { entryRemoved } from '../fleet/workload-entry.js'
 import { parseArgs } from './args.js'
 import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
@@ -27,5 +26,5 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const question = `Remove Istio from ${vms.length} VM(s): ${vms.map((v) => v.name).join(', ')}?`
     if (!(await confirm(question, ctx.stdin, ctx.stdout))) return ExitCode.ok
   }
-  return runWithClusterStep(options, ctx, vms, 'offboard', entryRemoved, await becomePassword(f, ctx))
+  return runWithClusterStep(options, ctx, vms, 'offboard', await becomePassword(f, ctx))
 }

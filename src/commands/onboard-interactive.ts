@@ -125,13 +125,14 @@ async function checkAndApply(
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() })
   const quietCtx = { ...ctx, stdout: quiet, stderr: quiet }
   const plan = await onboardVms({ ...o, check: true, output: 'plain' }, quietCtx, [vm], become)
-  const planned = plan.summary.hosts[vm.name]
+  const planned = plan.outcome.hosts[vm.name]
   if (planned.status === 'failed' || planned.status === 'unreachable') {
     for (const l of failureLines(vm.name, planned)) say(l)
     return plan.code
   }
   for (const l of planLines(plan.cluster, planned)) say(l)
-  const changes = planned.tally.changed + plan.cluster.filter((o) => o.result !== 'unchanged').length
+  // the group's objects are among the VM's steps, so its tally counts their changes too
+  const changes = planned.tally.changed
   if (changes === 0) return ExitCode.ok
   if (!(await ask.confirm(`Apply these changes to ${vm.name}?`))) {
     say('not applied: nothing changed')
@@ -139,7 +140,7 @@ async function checkAndApply(
   }
   state.applied = true
   const run = await onboardVms(o, ctx, [vm], become)
-  const done = run.summary.hosts[vm.name]
+  const done = run.outcome.hosts[vm.name]
   if (done.status === 'failed' || done.status === 'unreachable') for (const l of failureLines(vm.name, done)) say(l)
   else say(`✓ ${vm.name} is in the mesh.`)
   return run.code

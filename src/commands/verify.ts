@@ -1,6 +1,5 @@
 import { ExitCode } from '../errors.js'
 import { runWithClusterStep } from '../fleet/runs.js'
-import { entryPresent } from '../fleet/workload-entry.js'
 import { parseArgs } from './args.js'
 import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
@@ -21,5 +20,5 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   const options = { ...fleetOptions(f, ctx), cluster: clusterOptions(f, ctx.env) }
   const vms = await fleetVms(f, ctx)
-  return runWithClusterStep(options, ctx, vms, 'verify', entryPresent, await becomePassword(f, ctx))
+  return runWithClusterStep(options, ctx, vms, 'verify', await becomePassword(f, ctx))
 }

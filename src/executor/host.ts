@@ -12,14 +12,11 @@ import { isUnreachable } from '../ssh/errors.js'
 import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step, StepContext } from '../steps/types.js'
+import type { ClusterClient } from '../cluster/index.js'
+import type { ClusterStep } from '../steps/cluster-steps.js'
+import { runClusterStep } from './cluster-step.js'
 import type { RunListener, StepResult } from './events.js'
-
-export interface StepRecord {
-  index: number
-  kind: string
-  name: string
-  result: StepResult
-}
+import type { StepRecord } from './outcome.js'
 
 /** What one VM's steps need from the run. */
 export interface HostRun {
@@ -31,15 +28,21 @@ export interface HostRun {
   now: () => number
   /** Controller-side step resolution, shared by all VMs of the run. */
   resolve: (step: Step) => Promise<Step>
-  /** Steps on the controller's side (the cluster) after the VM's own, e.g. its WorkloadEntry. */
-  controllerSteps: ControllerStep[]
+  /** Cluster steps after the VM's own (its WorkloadEntry), through the cluster door. */
+  cluster?: ClusterSteps
 }
 
-/** A step meshvm runs against the cluster for a VM, after the playbook's remote steps succeeded. */
-export interface ControllerStep {
+/** The cluster work of a run: steps per VM, run after the VM's own steps succeeded. */
+export interface ClusterSteps {
+  client: ClusterClient
+  after: (vm: Vm) => ClusterStep[]
+}
+
+/** A step already decided before the run (its group's cluster objects), reported as one of the VM's steps. */
+export interface DecidedStep {
   kind: string
   name: string
-  run: (vm: Vm, check: boolean) => Promise<Omit<StepResult, 'ms'>>
+  result: StepResult
 }
 
 const FACTS_TIMEOUT_MS = 120_000
@@ -62,6 +65,27 @@ async function readFacts(conn: Connection, steps: Step[], ctx: StepContext): Pro
 export interface HostState {
   records: StepRecord[]
   secrets: Secret[]
+  /** Steps of the VM in all (decided before, playbook, cluster after), for `[i/total]`. */
+  total: number
+}
+
+/** Runs one step of the VM as the events tell it: start, the result (masked), end; the record is kept. */
+export async function reportStep(
+  vm: Vm,
+  o: Pick<HostRun, 'emit' | 'now'>,
+  state: HostState,
+  step: { kind: string; name: string },
+  run: () => Promise<Omit<StepResult, 'ms'> & { ms?: number }>,
+): Promise<StepResult> {
+  const { kind, name } = step
+  const index = state.records.length
+  o.emit({ type: 'step-start', at: o.now(), host: vm.name, index, kind, name, total: state.total })
+  const started = o.now()
+  // a step decided before the run keeps the time it took then
+  const result = masked({ ms: o.now() - started, ...(await run()) }, state.secrets)
+  state.records.push({ index, kind, name, result })
+  o.emit({ type: 'step-end', at: o.now(), host: vm.name, index, kind, name, result })
+  return result
 }
 
 export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
@@ -95,7 +119,7 @@ function masked(r: StepResult, secrets: Secret[]): StepResult {
  */
 export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: HostState): Promise<void> {
   const { bundle, vars } = await o.prepare(vm, conn)
-  const { records, secrets } = state
+  const { secrets } = state
   secrets.push(...secretsOf(vm, bundle))
   const steps = await Promise.all(renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars)).map(o.resolve))
   const ctx: StepContext = {
@@ -110,14 +134,8 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   }
   let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
   const stale = new StaleFacts()
-  const total = steps.length + o.controllerSteps.length
   for (let i = 0; i < steps.length; i++) {
-    const { kind, name } = steps[i]
-    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index: i, kind, name, total })
-    const started = o.now()
-    const result = masked({ ...(await runStep(plan[i], conn, ctx, o)), ms: o.now() - started }, secrets)
-    records.push({ index: i, kind, name, result })
-    o.emit({ type: 'step-end', at: o.now(), host: vm.name, index: i, kind, name, result })
+    const result = await reportStep(vm, o, state, steps[i], () => runStep(plan[i], conn, ctx, o))
     if (result.status === 'failed') return
     if (result.status === 'changed' && !o.check) stale.add(steps[i])
     const next = steps[i + 1]
@@ -131,15 +149,10 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
       stale.clear()
     }
   }
-  for (const [j, c] of o.controllerSteps.entries()) {
-    const index = steps.length + j
-    o.emit({ type: 'step-start', at: o.now(), host: vm.name, index, kind: c.kind, name: c.name, total })
-    const started = o.now()
-    const outcome = await c.run(vm, o.check).catch((e: Error) => ({ status: 'failed' as const, msg: e.message }))
-    const result = masked({ ...outcome, ms: o.now() - started }, secrets)
-    records.push({ index, kind: c.kind, name: c.name, result })
-    o.emit({ type: 'step-end', at: o.now(), host: vm.name, index, kind: c.kind, name: c.name, result })
-    if (result.status === 'failed') return
+  const cluster = o.cluster
+  for (const step of cluster?.after(vm) ?? []) {
+    const run = async () => (await runClusterStep(step, cluster!.client, o)).result
+    if ((await reportStep(vm, o, state, step, run)).status === 'failed') return
   }
 }
 

@@ -7,7 +7,8 @@ import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
-import { runSteps, secretsOf, type ControllerStep, type HostState, type StepRecord } from './host.js'
+import { reportStep, runSteps, secretsOf, type ClusterSteps, type DecidedStep, type HostState } from './host.js'
+import { RunFold, type RunOutcome, type StepRecord } from './outcome.js'
 import { batches, runPool } from './pool.js'
 import { isUnreachable } from '../ssh/errors.js'
 
@@ -32,39 +33,34 @@ export interface RunOptions {
   diff?: boolean
   listeners?: RunListener[]
   now?: () => number
-  /** Cluster-side steps run for each VM after its playbook succeeded. */
-  controllerSteps?: ControllerStep[]
+  /** Cluster steps run for each VM after its playbook succeeded (its WorkloadEntry). */
+  cluster?: ClusterSteps
+  /** Cluster work decided before the run (a group's objects), reported as the first steps of the VM it was done for. */
+  decided?: (vm: Vm) => DecidedStep[]
+  /** The fold the outcome is read from, when the caller shares it (with its reporter); default a fresh one. */
+  fold?: RunFold
 }
 
-/** One VM's outcome; `not-run` when `--max-fail` stopped the run before it started. */
-export interface HostSummary {
-  status: HostStatus | 'not-run'
+/** What a VM came to, as its host-end event tells it. */
+interface HostEnd {
+  status: HostStatus
   tally: Tally
-  steps: StepRecord[]
   ms: number
   msg?: string
-}
-
-export interface RunSummary {
-  hosts: Record<string, HostSummary>
-  failed: string[]
-  unreachable: string[]
-  notRun: string[]
-  ms: number
 }
 
 const RETRY_CAP_MS = 30_000
 const retryable = (e: unknown) => isUnreachable(e) && (e.kind === 'timeout' || e.kind === 'connection')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostSummary {
+function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostEnd {
   const tally = emptyTally()
   for (const r of records) tally[r.result.status]++
   if (unreachableMsg !== undefined)
-    return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, steps: records, ms, msg: unreachableMsg }
+    return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, ms, msg: unreachableMsg }
   const failed = records.find((r) => r.result.status === 'failed')
   const status = failed ? 'failed' : tally.changed ? 'changed' : 'ok'
-  return { status, tally, steps: records, ms, ...(failed ? { msg: `${failed.name}: ${failed.result.msg}` } : {}) }
+  return { status, tally, ms, ...(failed ? { msg: `${failed.name}: ${failed.result.msg}` } : {}) }
 }
 
 /**
@@ -72,10 +68,14 @@ function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): 
  * `maxFailPercent` stops starting new VMs, connection-level failures retried then reported unreachable. One VM's
  * failure never stops the others. Throws InputError before anything runs when the playbook does not render for some VM.
  */
-export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
+export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   validatePlaybook(o.playbook, o.vms)
   const now = o.now ?? Date.now
-  const emit = (e: RunEvent) => o.listeners?.forEach((l) => l(e))
+  const fold = o.fold ?? new RunFold()
+  const emit = (e: RunEvent) => {
+    fold.listener(e)
+    o.listeners?.forEach((l) => l(e))
+  }
   const resolved = new Map<string, Promise<Step>>()
   const resolve = (step: Step): Promise<Step> => {
     const key = JSON.stringify(step)
@@ -85,17 +85,19 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
     return resolved.get(key)!
   }
-  const controllerSteps = o.controllerSteps ?? []
-  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve, controllerSteps }
+  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve, cluster: o.cluster }
 
-  async function runHost(vm: Vm): Promise<HostSummary> {
+  async function runHost(vm: Vm): Promise<HostEnd> {
     const started = now()
     emit({ type: 'host-start', at: started, host: vm.name })
     for (let attempt = 1; ; attempt++) {
-      const state: HostState = { records: [], secrets: secretsOf(vm, []) }
+      const decided = o.decided?.(vm) ?? []
+      const total = decided.length + o.playbook.steps.length + (o.cluster?.after(vm).length ?? 0)
+      const state: HostState = { records: [], secrets: secretsOf(vm, []), total }
       let conn: Connection | undefined
-      let summary: HostSummary
+      let summary: HostEnd
       try {
+        for (const d of decided) await reportStep(vm, hostRun, state, d, async () => d.result)
         conn = await o.connect(vm)
         await runSteps(vm, conn, hostRun, state)
         summary = summarize(state.records, now() - started)
@@ -114,7 +116,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       }
       await conn?.close().catch(() => {})
       const { status, tally, ms, msg } = summary
-      const end = { type: 'host-end', at: now(), host: vm.name, status: status as HostStatus, tally, ms } as const
+      const end = { type: 'host-end', at: now(), host: vm.name, status, tally, ms } as const
       emit(msg ? { ...end, msg } : end)
       return summary
     }
@@ -122,7 +124,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
 
   const started = now()
   emit({ type: 'run-start', at: started, playbook: o.playbook.name, hosts: o.vms.map((v) => v.name), check: !!o.check })
-  const hosts: Record<string, HostSummary> = {}
+  const tallies: Record<string, Tally> = {}
   let stop = false
   for (const batch of batches(o.vms, o.serial)) {
     if (stop) break
@@ -131,19 +133,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       batch,
       o.forks ?? 50,
       async (vm) => {
-        const s = (hosts[vm.name] = await runHost(vm))
+        const s = await runHost(vm)
+        tallies[vm.name] = s.tally
         if (s.status === 'failed' || s.status === 'unreachable') bad++
         if (o.maxFailPercent !== undefined && (bad * 100) / batch.length > o.maxFailPercent) stop = true
       },
       () => stop,
     )
   }
-  const notStarted: HostSummary = { status: 'not-run', tally: emptyTally(), steps: [], ms: 0, msg: 'not started: --max-fail' }
-  for (const vm of o.vms) hosts[vm.name] ??= notStarted
-  const ran = Object.entries(hosts).filter(([, h]) => h.status !== 'not-run')
-  const tallies = Object.fromEntries(ran.map(([name, h]) => [name, h.tally]))
-  emit({ type: 'run-end', at: now(), ms: now() - started, hosts: tallies })
-  const named = (st: string) => o.vms.map((v) => v.name).filter((n) => hosts[n].status === st)
-  const ms = now() - started
-  return { hosts, failed: named('failed'), unreachable: named('unreachable'), notRun: named('not-run'), ms }
+  const ran = Object.fromEntries(o.vms.filter((vm) => tallies[vm.name]).map((vm) => [vm.name, tallies[vm.name]]))
+  emit({ type: 'run-end', at: now(), ms: now() - started, hosts: ran })
+  return fold.outcome()
 }

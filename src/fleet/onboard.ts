@@ -1,11 +1,13 @@
 import type { IstioVersion } from '../bundle/types.js'
-import { connectCluster, type ConnectOptions, type EnsuredObject } from '../cluster/index.js'
+import { connectCluster, type ConnectOptions } from '../cluster/index.js'
 import type { Vm } from '../inventory/types.js'
 import type { Secret } from '../secret.js'
+import { objectName } from '../report/cluster-objects.js'
+import { ensureGroupObjects } from './group-objects.js'
 import { builtInPlaybook } from './playbooks.js'
 import { runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { VmBundles } from './vm-bundles.js'
-import { awaitRegistration } from './workload-entry.js'
+import { workloadEntryStep } from './workload-entry.js'
 
 export interface OnboardOptions extends FleetOptions {
   cluster: ConnectOptions
@@ -17,21 +19,19 @@ export interface OnboardOptions extends FleetOptions {
 /** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the wizard). */
 export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(o.cluster)
-  const bundles = new VmBundles(client, o.istioVersion)
-  const cluster: EnsuredObject[] = await bundles.ensureGroups(vms, o.check)
-  for (const obj of cluster) {
-    const name = `${obj.namespace ? `${obj.namespace}/` : ''}${obj.name}`
-    if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${obj.kind} ${name}\n`)
-  }
+  const groups = await ensureGroupObjects(client, vms, o)
+  for (const obj of groups.objects) if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
+  const bundles = new VmBundles(client, o.istioVersion, groups.missing)
   await warnUnreachableIstiod(bundles, vms, io)
   const run = await runFleet(o, io, {
     playbookFile: o.playbookFile ?? builtInPlaybook('onboard'),
     vms,
     prepare: async (vm) => ({ bundle: (await bundles.forVm(vm)).files }),
-    controllerSteps: [awaitRegistration(client)],
+    cluster: { client, after: (vm) => [workloadEntryStep(vm, 'registered')] },
+    decided: groups.decided,
     become,
   })
-  return { ...run, cluster }
+  return { ...run, cluster: groups.objects }
 }
 
 /** Said before the run, not in the middle of the live tree: VMs that will get no hosts line for istiod. */

@@ -2,12 +2,13 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { BundleFile } from '../bundle/types.js'
 import { ExitCode } from '../errors.js'
-import type { ControllerStep } from '../executor/host.js'
-import { runPlaybook, type RunSummary } from '../executor/run.js'
+import type { ClusterSteps, DecidedStep } from '../executor/host.js'
+import { RunFold, type RunOutcome } from '../executor/outcome.js'
+import { runPlaybook } from '../executor/run.js'
 import { writeFailedList } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
-import { createReporter, failedHosts, ReportCollector, writeReport, type OutputMode } from '../report/index.js'
+import { createReporter, failedHosts, reportOf, writeReport, type OutputMode } from '../report/index.js'
 import type { Secret } from '../secret.js'
 import { connectVm, type SshChoices } from './connect.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
@@ -37,22 +38,28 @@ export interface FleetRun {
   playbookFile: string
   vms: Vm[]
   prepare: (vm: Vm) => Promise<{ bundle: BundleFile[] }>
-  controllerSteps?: ControllerStep[]
+  /** Cluster steps after each VM's own (its WorkloadEntry). */
+  cluster?: ClusterSteps
+  /** Cluster work done before the run (its group's objects), reported among the VM's steps. */
+  decided?: (vm: Vm) => DecidedStep[]
   /** The sudo password (-K): used for sudo, masked everywhere. */
   become?: Secret
 }
 
-const exitCodeOf = (s: RunSummary) =>
-  s.failed.length > 0 ? ExitCode.failed : s.unreachable.length > 0 ? ExitCode.unreachable : ExitCode.ok
+const exitCodeOf = (o: RunOutcome) =>
+  o.failed.length > 0 ? ExitCode.failed : o.unreachable.length > 0 ? ExitCode.unreachable : ExitCode.ok
 
-/** Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code. */
-export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; summary: RunSummary }> {
+/**
+ * Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code and
+ * the outcome. One fold of the run's events feeds all of them: exit code, report file, failed list, recap, wizard.
+ */
+export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; outcome: RunOutcome }> {
   const playbook = await loadPlaybook(run.playbookFile)
   const become = run.become
   const secrets = become ? [become] : []
-  const reporter = createReporter(o.output, { stream: io.stdout, verbose: o.verbose, diff: o.diff, check: o.check, secrets })
-  const collector = new ReportCollector()
-  const summary = await runPlaybook({
+  const fold = new RunFold()
+  const reporter = createReporter(o.output, { stream: io.stdout, verbose: o.verbose, diff: o.diff, check: o.check, secrets, fold })
+  const outcome = await runPlaybook({
     vms: run.vms,
     playbook,
     connect: (vm) => connectVm(vm, o, become),
@@ -63,11 +70,13 @@ export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Pro
     retries: o.retries,
     check: o.check,
     diff: o.diff,
-    listeners: [reporter.listener, collector.listener],
-    controllerSteps: run.controllerSteps,
+    listeners: [reporter.listener],
+    cluster: run.cluster,
+    decided: run.decided,
+    fold,
   })
   await reporter.done()
-  const report = collector.report()
+  const report = reportOf(outcome)
   const reportFile = o.reportFile ?? lastRunReport(io.cwd)
   await mkdir(dirname(reportFile), { recursive: true })
   await writeReport(reportFile, report, secrets)
@@ -77,5 +86,5 @@ export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Pro
     await writeFailedList(failedListFile(io.cwd), resume)
     io.stderr.write(`${resume.length} VM(s) not done; resume them with: --limit @failed   (report: ${reportFile})\n`)
   } else await rm(failedListFile(io.cwd), { force: true })
-  return { code: exitCodeOf(summary), summary }
+  return { code: exitCodeOf(outcome), outcome }
 }

@@ -1,12 +1,13 @@
 import type { IstioVersion } from '../bundle/types.js'
-import { connectCluster, type ClusterClient, type ConnectOptions } from '../cluster/index.js'
-import type { ControllerStep } from '../executor/host.js'
+import { connectCluster, type ConnectOptions } from '../cluster/index.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
 import type { Secret } from '../secret.js'
 import { builtInPlaybook } from './playbooks.js'
 import { runFleet, type FleetIo, type FleetOptions } from './run.js'
+import { ensureGroupObjects } from './group-objects.js'
 import { VmBundles } from './vm-bundles.js'
+import { workloadEntryStep } from './workload-entry.js'
 
 /** A playbook that needs no bundle, plus one cluster-side step per VM (verify, offboard). */
 export async function runWithClusterStep(
@@ -14,15 +15,15 @@ export async function runWithClusterStep(
   io: FleetIo,
   vms: Vm[],
   playbook: 'verify' | 'offboard',
-  clusterStep: (client: ClusterClient) => ControllerStep,
   become: Secret | undefined,
 ): Promise<number> {
   const client = connectCluster(o.cluster)
+  const entry = playbook === 'verify' ? 'present' : 'absent'
   const run = await runFleet(o, io, {
     playbookFile: builtInPlaybook(playbook),
     vms,
     prepare: async () => ({ bundle: [] }),
-    controllerSteps: [clusterStep(client)],
+    cluster: { client, after: (vm) => [workloadEntryStep(vm, entry)] },
     become,
   })
   return run.code
@@ -37,12 +38,14 @@ export async function runAnyPlaybook(
   become: Secret | undefined,
 ): Promise<number> {
   const usesBundle = (await loadPlaybook(playbookFile)).steps.some((step) => 'bundle' in step.args)
-  const bundles = usesBundle ? new VmBundles(connectCluster(o.cluster), o.istioVersion) : undefined
-  if (bundles) await bundles.ensureGroups(vms, o.check)
+  const client = usesBundle ? connectCluster(o.cluster) : undefined
+  const groups = client ? await ensureGroupObjects(client, vms, o) : undefined
+  const bundles = client ? new VmBundles(client, o.istioVersion, groups!.missing) : undefined
   const { code } = await runFleet(o, io, {
     playbookFile,
     vms,
     prepare: async (vm) => ({ bundle: bundles ? (await bundles.forVm(vm)).files : [] }),
+    decided: groups?.decided,
     become,
   })
   return code

@@ -1,16 +1,13 @@
 import { makeBundle } from '../bundle/make-bundle.js'
 import type { Bundle, BundleInput, IstioVersion, VmFlags, WorkloadGroupObject } from '../bundle/types.js'
 import {
-  ensureWorkloadGroup,
   mintToken,
   readClusterFacts,
   workloadGroupSpec,
   type ClusterClient,
   type ClusterFacts,
-  type EnsuredObject,
   type FactsOptions,
 } from '../cluster/index.js'
-import { waitForRootCert } from '../cluster/root-cert-wait.js'
 import type { Vm } from '../inventory/types.js'
 import { Secret } from '../secret.js'
 
@@ -23,29 +20,18 @@ export function workloadGroupObject(vm: Vm): WorkloadGroupObject {
 const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.name}`
 
 /**
- * Makes VM bundles from one cluster: ensures each distinct WorkloadGroup once, reads cluster facts once per distinct
- * set of inputs, and mints a fresh token per VM at the moment its bundle is made.
+ * Makes VM bundles from one cluster: reads cluster facts once per distinct set of inputs, and mints a fresh token per
+ * VM at the moment its bundle is made.
  */
 export class VmBundles {
   readonly #facts = new Map<string, Promise<ClusterFacts>>()
-  /** Namespaces and service accounts a dry run found missing (`ns` or `ns/sa`): check mode works around them. */
-  readonly #missing = new Set<string>()
 
   constructor(
     readonly client: ClusterClient,
     readonly istioVersion?: IstioVersion,
+    /** Namespaces and service accounts (`ns`, `ns/sa`) check mode found missing: bundles work around them. */
+    readonly missing: ReadonlySet<string> = new Set(),
   ) {}
-
-  /** Namespace, service account and WorkloadGroup for every distinct group, in inventory order. */
-  async ensureGroups(vms: Vm[], dryRun: boolean): Promise<EnsuredObject[]> {
-    const firstOfGroup = new Map<string, Vm>()
-    for (const vm of vms) if (!firstOfGroup.has(groupKey(vm))) firstOfGroup.set(groupKey(vm), vm)
-    const results: EnsuredObject[] = []
-    for (const vm of firstOfGroup.values()) results.push(...(await ensureWorkloadGroup(this.client, vm.workloadGroup, { dryRun })))
-    for (const o of results) if (o.kind === 'Namespace' && o.result === 'created') await waitForRootCert(this.client, o.name)
-    for (const o of results) if (o.result === 'would-create') this.#missing.add(o.namespace ? `${o.namespace}/${o.name}` : o.name)
-    return results
-  }
 
   facts(vm: Vm): Promise<ClusterFacts> {
     const { revision, istioNamespace, clusterId, ingressIP, ingressService } = vm
@@ -54,7 +40,7 @@ export class VmBundles {
     let facts = this.#facts.get(key)
     if (!facts) {
       // A namespace that does not exist yet (check mode) will get istiod's root cert, the one of the Istio namespace.
-      const certFrom = this.#missing.has(vm.workloadGroup.namespace) ? vm.istioNamespace : vm.workloadGroup.namespace
+      const certFrom = this.missing.has(vm.workloadGroup.namespace) ? vm.istioNamespace : vm.workloadGroup.namespace
       facts = readClusterFacts(this.client, { name: vm.workloadGroup.name, namespace: certFrom }, options)
       this.#facts.set(key, facts)
       facts.catch(() => this.#facts.delete(key))
@@ -66,7 +52,7 @@ export class VmBundles {
     const facts = await this.facts(vm)
     const { namespace, serviceAccount } = vm.workloadGroup
     // check mode, service account not there yet: no token can be minted; the plan shows the token upload regardless
-    const token = this.#missing.has(`${namespace}/${serviceAccount}`) || this.#missing.has(namespace)
+    const token = this.missing.has(`${namespace}/${serviceAccount}`) || this.missing.has(namespace)
       ? new Secret('')
       : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
     return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, this.istioVersion))

@@ -4,6 +4,8 @@ import { connectCluster, type ConnectOptions } from '../cluster/index.js'
 import { ExitCode, ExitError } from '../errors.js'
 import type { Vm } from '../inventory/types.js'
 import type { FleetIo } from './run.js'
+import { objectName } from '../report/cluster-objects.js'
+import { ensureGroupObjects } from './group-objects.js'
 import { VmBundles } from './vm-bundles.js'
 import { writeBundleDir } from './write-bundle.js'
 
@@ -18,11 +20,10 @@ export interface WriteBundlesOptions {
 
 /** Ensures the cluster objects, then writes every VM's five onboarding files with a freshly minted token. */
 export async function writeBundles(vms: Vm[], o: WriteBundlesOptions, io: FleetIo): Promise<number> {
-  const bundles = new VmBundles(connectCluster(o.cluster), o.istioVersion)
-  for (const obj of await bundles.ensureGroups(vms, o.dryRun)) {
-    const name = `${obj.namespace ? `${obj.namespace}/` : ''}${obj.name}`
-    io.stdout.write(`${obj.result.padEnd(12)} ${obj.kind} ${name}: ${obj.reason}\n`)
-  }
+  const client = connectCluster(o.cluster)
+  const groups = await ensureGroupObjects(client, vms, { check: o.dryRun, diff: false })
+  for (const obj of groups.objects) io.stdout.write(`${obj.result.padEnd(12)} ${objectName(obj)}: ${obj.reason}\n`)
+  const bundles = new VmBundles(client, o.istioVersion, groups.missing)
   if (o.dryRun) return ExitCode.ok
   let failed = 0
   for (const vm of vms) {

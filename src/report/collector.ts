@@ -1,5 +1,6 @@
 import { emptyTally } from '../executor/events.js'
 import type { HostStatus, RunEvent, StepDiff, StepStatus, Tally } from '../executor/events.js'
+import { RunFold, type HostOutcome, type RunOutcome } from '../executor/outcome.js'
 
 /** One step's result as the report keeps it. */
 export interface StepReport {
@@ -37,72 +38,31 @@ export interface RunReport {
 
 const tallyKeys = ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const
 
-function newHost(): HostReport {
-  return { status: 'not-run', ...emptyTally(), ms: 0, retries: [], steps: [] }
+const iso = (at: number) => new Date(at).toISOString()
+
+function hostReport(h: HostOutcome): HostReport {
+  const steps = h.steps.map(({ index, kind, name, result }) => ({ index, kind, name, ...result }))
+  return { status: h.status, ...h.tally, ...(h.msg === undefined ? {} : { msg: h.msg }), ms: h.ms, retries: h.retries ?? [], steps }
 }
 
-function setTally(host: HostReport, tally: Tally): void {
-  for (const k of tallyKeys) host[k] = tally[k]
+/** The JSON report of a run outcome (the shape of `--report` and `.meshvm/last-run.json`). */
+export function reportOf(o: RunOutcome): RunReport {
+  const hosts = Object.fromEntries(Object.entries(o.hosts).map(([name, h]) => [name, hostReport(h)]))
+  const totals = emptyTally()
+  for (const h of Object.values(hosts)) for (const k of tallyKeys) totals[k] += h[k]
+  const end = o.end === undefined ? {} : { end: iso(o.end), durationMs: o.ms }
+  return { playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, totals }
 }
 
-/** A RunListener that folds events into a RunReport; the run's outcome is read from here, never from a UI. */
+/** A RunListener over the run's one fold, read as the JSON report; results come from events, never from a UI. */
 export class ReportCollector {
-  #report: RunReport = { playbook: '', check: false, start: '', hosts: {}, totals: emptyTally() }
+  constructor(readonly fold = new RunFold()) {}
 
-  readonly listener = (event: RunEvent): void => {
-    const r = this.#report
-    if (event.type === 'run-start') {
-      const { playbook, check } = event
-      this.#report = { playbook, check, start: iso(event.at), hosts: {}, totals: emptyTally() }
-      for (const h of event.hosts) this.#report.hosts[h] = newHost()
-      return
-    }
-    if (event.type === 'run-end') {
-      r.end = iso(event.at)
-      r.durationMs = event.ms
-      return
-    }
-    const host = (r.hosts[event.host] ??= newHost())
-    switch (event.type) {
-      case 'host-retry':
-        // The final attempt's steps are the ones that count; earlier attempts leave their message.
-        host.retries.push({ attempt: event.attempt, msg: event.msg })
-        host.steps = []
-        setTally(host, emptyTally())
-        break
-      case 'step-end': {
-        const { index, kind, name, result } = event
-        host.steps = host.steps.filter((s) => s.index !== index)
-        host.steps.push({ index, kind, name, ...result })
-        host.steps.sort((a, b) => a.index - b.index)
-        setTally(host, tallySteps(host.steps))
-        break
-      }
-      case 'host-end':
-        host.status = event.status
-        host.ms = event.ms
-        if (event.msg !== undefined) host.msg = event.msg
-        setTally(host, event.tally)
-        break
-    }
-  }
+  readonly listener = (event: RunEvent): void => this.fold.listener(event)
 
-  /** The report so far, with totals summed over hosts. */
   report(): RunReport {
-    const totals = emptyTally()
-    for (const h of Object.values(this.#report.hosts)) for (const k of tallyKeys) totals[k] += h[k]
-    return { ...this.#report, totals }
+    return reportOf(this.fold.outcome())
   }
-}
-
-function tallySteps(steps: StepReport[]): Tally {
-  const t = emptyTally()
-  for (const s of steps) t[s.status]++
-  return t
-}
-
-function iso(at: number): string {
-  return new Date(at).toISOString()
 }
 
 /** Hosts to resume with `--limit @failed`: failed, unreachable, and those the run never finished. */

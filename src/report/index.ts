@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js'
 import type { RunListener } from '../executor/events.js'
+import type { RunFold } from '../executor/outcome.js'
 import type { Secret } from '../secret.js'
 import { ReportCollector, type RunReport } from './collector.js'
 import { unifiedDiff } from './diff-lines.js'
@@ -9,14 +10,58 @@ import { plainListener } from './plain.js'
 import { formatRecap } from './recap.js'
 import { lineOut, stepLabel, type LineOut } from './text.js'
 
-export { failedHosts, ReportCollector, type HostReport, type RunReport, type StepReport } from './collector.js'
+export { failedHosts, ReportCollector, reportOf, type HostReport, type RunReport, type StepReport } from './collector.js'
 export { writeReport } from './json.js'
 export { formatRecap } from './recap.js'
 
-/** How progress is shown: live listr2 tree, timestamped lines, or one JSON event per line. */
-export type OutputMode = 'tty' | 'plain' | 'json'
+/** What every output gets to build its reporter from. */
+interface OutputParts {
+  stream: NodeJS.WritableStream
+  out: LineOut
+  opts: ReporterOptions
+  /** Feeds the run's fold with the events the reporter sees (a no-op when the caller feeds it). */
+  feed: RunListener
+  /** Prints the recap from the run's fold. */
+  recap(color: boolean): void
+  collector: ReportCollector
+}
 
-const modes: readonly OutputMode[] = ['tty', 'plain', 'json']
+/** Every way progress is shown: `--output <name>`, its help, its reporter. A new output is one row here. */
+const outputs = {
+  tty: {
+    help: 'live tree',
+    make: ({ stream, out, opts, feed, recap, collector }: OutputParts): Reporter => {
+      const tree = listrListener({ ...opts, stream })
+      return {
+        listener: both(feed, tree.listener),
+        async done() {
+          await tree.finished()
+          if (opts.diff) printDiffs(out, collector.report())
+          recap(process.env.NO_COLOR === undefined)
+        },
+      }
+    },
+  },
+  plain: {
+    help: 'timestamped lines',
+    make: ({ out, opts, feed, recap }: OutputParts): Reporter => ({
+      listener: both(feed, plainListener(out, opts)),
+      done: async () => recap(false),
+    }),
+  },
+  json: {
+    help: 'one event per line',
+    make: ({ out, opts }: OutputParts): Reporter => ({ listener: ndjsonListener(out, opts.secrets), done: async () => {} }),
+  },
+}
+
+/** How progress is shown: live listr2 tree, timestamped lines, or one JSON event per line. */
+export type OutputMode = keyof typeof outputs
+
+const modes = Object.keys(outputs) as OutputMode[]
+
+/** `tty (live tree) | plain (timestamped lines) | json (one event per line)`, for `--output`'s help. */
+export const outputHelp = modes.map((m) => `${m} (${outputs[m].help})`).join(' | ')
 
 /** `--output` if given, else the tree on a TTY and plain lines anywhere else (CI, pipes). */
 export function pickOutputMode(flag: string | undefined, isTTY = process.stdout.isTTY === true): OutputMode {
@@ -39,6 +84,8 @@ export interface ReporterOptions {
   collapseAfter?: number
   /** Texts masked as *** in every line written, as a guard behind the Secret type. */
   secrets?: readonly Secret[]
+  /** The run's fold, when its owner feeds it (the fleet run shares one with the executor); default: its own. */
+  fold?: RunFold
 }
 
 /** A listener for the executor, and `done()` to await the display's end and print the recap. */
@@ -50,26 +97,14 @@ export interface Reporter {
 export function createReporter(mode: OutputMode, opts: ReporterOptions = {}): Reporter {
   const stream = opts.stream ?? process.stdout
   const out = lineOut(stream, opts.secrets)
-  if (mode === 'json') return { listener: ndjsonListener(out, opts.secrets), done: async () => {} }
-
-  const collector = new ReportCollector()
+  // a fold given by the caller is fed by the caller; without one, the reporter folds the events it sees
+  const collector = new ReportCollector(opts.fold)
+  const feed: RunListener = opts.fold ? () => {} : collector.listener
   const recap = (color: boolean) => {
     const report = collector.report()
     for (const l of formatRecap({ ...report, check: report.check || opts.check === true }, { color })) out(l)
   }
-  if (mode === 'plain') {
-    const plain = plainListener(out, opts)
-    return { listener: both(collector.listener, plain), done: async () => recap(false) }
-  }
-  const tree = listrListener({ ...opts, stream })
-  return {
-    listener: both(collector.listener, tree.listener),
-    async done() {
-      await tree.finished()
-      if (opts.diff) printDiffs(out, collector.report())
-      recap(process.env.NO_COLOR === undefined)
-    },
-  }
+  return outputs[mode].make({ stream, out, opts, feed, recap, collector })
 }
 
 function both(a: RunListener, b: RunListener): RunListener {

@@ -1,22 +1,24 @@
-import type { EnsuredObject } from '../cluster/index.js'
 import type { StepStatus } from '../executor/events.js'
-import type { HostSummary } from '../executor/run.js'
+import type { HostOutcome } from '../executor/outcome.js'
+import { objectName, type EnsuredObject } from './cluster-objects.js'
 import { failureHint } from './failure-hints.js'
 
 const mark: Record<StepStatus, string> = { changed: '~', ok: '=', skipped: '-', failed: '✗' }
 
-const objectName = (o: EnsuredObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`
+
+// The group's objects are steps of the VM's run too; the plan lists them once, under Cluster.
+const GROUP_OBJECT_KINDS = ['namespace', 'service-account', 'workload-group']
 
 /** What check mode found, per step: `~` would change, `=` already right (with its reason), `-` skipped. */
-export function planLines(cluster: EnsuredObject[], host: HostSummary): string[] {
+export function planLines(cluster: EnsuredObject[], host: HostOutcome): string[] {
   const objects = cluster.map((o) =>
     o.result === 'unchanged' ? `  = ${objectName(o)}: exists` : `  ~ ${objectName(o)}: ${o.result.replace('-', ' ')}`,
   )
-  const total = host.steps.length
-  const steps = host.steps.map(
-    (s) => `  ${mark[s.result.status]} [${s.index + 1}/${total}] ${s.name}: ${firstLine(s.result.msg)}`,
+  const vmSteps = host.steps.filter((s) => !GROUP_OBJECT_KINDS.includes(s.kind))
+  const steps = vmSteps.map(
+    (s, i) => `  ${mark[s.result.status]} [${i + 1}/${vmSteps.length}] ${s.name}: ${firstLine(s.result.msg)}`,
   )
-  const count = (status: StepStatus) => host.steps.filter((s) => s.result.status === status).length
+  const count = (status: StepStatus) => vmSteps.filter((s) => s.result.status === status).length
   const changes = count('changed') + cluster.filter((o) => o.result !== 'unchanged').length
   return [
     'Plan (check mode, nothing changed yet):',
@@ -31,7 +33,7 @@ export function planLines(cluster: EnsuredObject[], host: HostSummary): string[]
 }
 
 /** The failing step, its message and a hint; or why the VM could not be reached. */
-export function failureLines(name: string, host: HostSummary): string[] {
+export function failureLines(name: string, host: HostOutcome): string[] {
   const step = host.steps.find((s) => s.result.status === 'failed')
   const msg = step?.result.msg ?? host.msg ?? host.status
   const head = step ? `✗ ${name}: step ${step.index + 1} "${step.name}" failed:` : `✗ ${name}: ${host.status}:`

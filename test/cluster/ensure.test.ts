@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
   deleteWorkloadEntry,
-  ensureWorkloadGroup,
   getWorkloadEntry,
   getWorkloadGroup,
   listWorkloadEntries,
   listWorkloadGroups,
 } from '../../src/cluster/index.js'
 import type { WorkloadGroupSpec } from '../../src/inventory/types.js'
+import { ensureWorkloadGroup } from './ensure-group.js'
 import { startHarness } from './emulator.js'
 
 const GROUP: WorkloadGroupSpec = {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import { describe, it } from 'node:test'
-import { ClusterError, ensureWorkloadGroup, mintToken, readClusterFacts } from '../../src/cluster/index.js'
+import { ClusterError, mintToken, readClusterFacts } from '../../src/cluster/index.js'
+import { ensureWorkloadGroup } from './ensure-group.js'
 import { startHarness } from './emulator.js'
 
 const ISTIO = `apiVersion: v1

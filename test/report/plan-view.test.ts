@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { StepStatus } from '../../src/executor/events.js'
-import type { HostSummary } from '../../src/executor/run.js'
+import type { HostOutcome as HostSummary } from '../../src/executor/outcome.js'
 import { failureHint } from '../../src/report/failure-hints.js'
 import { failureLines, planLines } from '../../src/report/plan-view.js'
 
