@@ -12,7 +12,9 @@ const SAMPLE_MS = 250
 
 /** The cgroup2 mount: /sys/fs/cgroup on a pure cgroup2 machine, /sys/fs/cgroup/unified on a hybrid one. */
 function cgroup2Root() {
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
   const root = mounts.find((m) => m[2] === 'cgroup2')?.[1]
   if (!root) throw new Error('bench: no cgroup2 mount (needed to count the controller processes of each contender)')
   return root
@@ -78,7 +80,10 @@ export async function runInCgroup(parent, label, cmd, args, { env, timeoutMs, st
     const t = performance.now()
     const pids = procsOf(cg)
     peakProcs = Math.max(peakProcs, pids.length)
-    peakPssKiB = Math.max(peakPssKiB, pids.reduce((sum, pid) => sum + pssKiB(pid), 0))
+    peakPssKiB = Math.max(
+      peakPssKiB,
+      pids.reduce((sum, pid) => sum + pssKiB(pid), 0),
+    )
     samplingMs += performance.now() - t
   }
   try {

@@ -35,27 +35,44 @@ const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFi
 /** Prints the summary as a Markdown table (pasted as-is into bench/README.md), then every run. */
 export function printTable(summary, results) {
   const m = results.machine
-  console.log(`### ${results.vms} VMs — ${results.date.slice(0, 10)}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, ` +
-    `Node ${m.node}, load at start ${m.loadavg}`)
-  console.log(`forks ${results.forks}, sidecar .deb ${results.debMiB} MiB, medians of ${results.reps} runs per contender ` +
-    `(order rotated each round), every run on freshly reset VMs; lab reset ${s(results.resetMedianMs)} s (median)\n`)
-  console.log("| contender | N | fresh wall s | re-run wall s | controller CPU s (fresh / re-run) | peak RSS MB (fresh / re-run) | controller procs | VMs' CPU s | machine busy |")
+  console.log(
+    `### ${results.vms} VMs — ${results.date.slice(0, 10)}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, ` +
+      `Node ${m.node}, load at start ${m.loadavg}`,
+  )
+  console.log(
+    `forks ${results.forks}, sidecar .deb ${results.debMiB} MiB, medians of ${results.reps} runs per contender ` +
+      `(order rotated each round), every run on freshly reset VMs; lab reset ${s(results.resetMedianMs)} s (median)\n`,
+  )
+  console.log(
+    "| contender | N | fresh wall s | re-run wall s | controller CPU s (fresh / re-run) | peak RSS MB (fresh / re-run) | controller procs | VMs' CPU s | machine busy |",
+  )
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const r of summary)
-    console.log(`| ${r.contender} | ${results.vms} | ${s(r.freshWallMs)} | ${s(r.rerunWallMs)} | ${s(r.cpuMs)} / ${s(r.rerunCpuMs)} | ` +
-      `${mb(r.peakMiB)} / ${mb(r.rerunPeakMiB)} | ${r.peakProcs ?? '-'} | ${s(r.vmsCpuMs)} | ${r.machineBusyPct?.toFixed(0) ?? '-'} % |`)
+    console.log(
+      `| ${r.contender} | ${results.vms} | ${s(r.freshWallMs)} | ${s(r.rerunWallMs)} | ${s(r.cpuMs)} / ${s(r.rerunCpuMs)} | ` +
+        `${mb(r.peakMiB)} / ${mb(r.rerunPeakMiB)} | ${r.peakProcs ?? '-'} | ${s(r.vmsCpuMs)} | ${r.machineBusyPct?.toFixed(0) ?? '-'} % |`,
+    )
   const by = Object.fromEntries(summary.map((r) => [r.contender, r]))
   const lines = []
   if (by.meshvm && by.ansible) {
-    lines.push(`meshvm/Ansible fresh wall ${ratio(by.meshvm.freshWallMs, by.ansible.freshWallMs)} ` +
-      `(Ansible takes ${ratio(by.ansible.freshWallMs, by.meshvm.freshWallMs)}× as long)`)
-    lines.push(`meshvm/Ansible re-run wall ${ratio(by.meshvm.rerunWallMs, by.ansible.rerunWallMs)} ` +
-      `(${ratio(by.ansible.rerunWallMs, by.meshvm.rerunWallMs)}×)`)
-    lines.push(`meshvm/Ansible controller CPU ${ratio(by.meshvm.cpuMs, by.ansible.cpuMs)}, peak RSS ${ratio(by.meshvm.peakMiB, by.ansible.peakMiB)}`)
+    lines.push(
+      `meshvm/Ansible fresh wall ${ratio(by.meshvm.freshWallMs, by.ansible.freshWallMs)} ` +
+        `(Ansible takes ${ratio(by.ansible.freshWallMs, by.meshvm.freshWallMs)}× as long)`,
+    )
+    lines.push(
+      `meshvm/Ansible re-run wall ${ratio(by.meshvm.rerunWallMs, by.ansible.rerunWallMs)} ` +
+        `(${ratio(by.ansible.rerunWallMs, by.meshvm.rerunWallMs)}×)`,
+    )
+    lines.push(
+      `meshvm/Ansible controller CPU ${ratio(by.meshvm.cpuMs, by.ansible.cpuMs)}, peak RSS ${ratio(by.meshvm.peakMiB, by.ansible.peakMiB)}`,
+    )
   }
-  if (by.meshvm && by.raw) lines.push(`meshvm/raw OpenSSH fresh wall ${ratio(by.meshvm.freshWallMs, by.raw.freshWallMs)}`)
+  if (by.meshvm && by.raw)
+    lines.push(`meshvm/raw OpenSSH fresh wall ${ratio(by.meshvm.freshWallMs, by.raw.freshWallMs)}`)
   console.log(`\n${lines.map((l) => `- ${l}`).join('\n')}\n`)
   console.log('every run (s wall, s controller CPU, MB peak):')
   for (const r of results.runs)
-    console.log(`  round ${r.rep} ${r.contender.padEnd(7)} ${r.phase.padEnd(5)} ${s(r.wallMs).padStart(6)} ${s(r.cpuMs).padStart(6)} ${mb(r.peakPssMiB).padStart(5)}`)
+    console.log(
+      `  round ${r.rep} ${r.contender.padEnd(7)} ${r.phase.padEnd(5)} ${s(r.wallMs).padStart(6)} ${s(r.cpuMs).padStart(6)} ${mb(r.peakPssMiB).padStart(5)}`,
+    )
 }

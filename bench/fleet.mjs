@@ -35,7 +35,8 @@ const RUN_TIMEOUT_MS = 30 * 60_000
 const log = (s) => console.error(`bench: ${new Date().toISOString().slice(11, 19)} ${s}`)
 
 for (const c of contenders)
-  if (!['meshvm', 'ansible', 'raw'].includes(c)) throw new Error(`--only: unknown contender "${c}" (meshvm, ansible, raw)`)
+  if (!['meshvm', 'ansible', 'raw'].includes(c))
+    throw new Error(`--only: unknown contender "${c}" (meshvm, ansible, raw)`)
 if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error('--vms: a whole number from 1 to 200')
 if (contenders.includes('ansible') && spawnSync('ansible-playbook', ['--version']).status !== 0)
   throw new Error("ansible-playbook not found: run bench/fleet.sh, which installs Debian's ansible package")
@@ -86,7 +87,9 @@ function writeContenderFiles(hosts) {
   const inventory = {
     all: {
       vars: { ansible_user: 'admin', ansible_ssh_private_key_file: lab.key, sidecar_deb: deb },
-      hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, bundle_dir: join(bundles, h.name) }])),
+      hosts: Object.fromEntries(
+        hosts.map((h) => [h.name, { ansible_host: h.address, bundle_dir: join(bundles, h.name) }]),
+      ),
     },
   }
   writeFileSync(ansibleHosts, JSON.stringify(inventory, null, 2)) // JSON is YAML
@@ -100,7 +103,9 @@ function meshvmOutcome(r, reportFile) {
   const hosts = Object.entries(report.hosts)
   const bad = hosts.filter(([, h]) => h.failed || h.unreachable).map(([name]) => name)
   if (r.code !== 0 || bad.length || hosts.length !== n)
-    return { problem: `exit ${r.code}, ${hosts.length} VMs in the report, failed or unreachable: ${bad.join(' ') || '-'}` }
+    return {
+      problem: `exit ${r.code}, ${hosts.length} VMs in the report, failed or unreachable: ${bad.join(' ') || '-'}`,
+    }
   return { changed: report.totals.changed }
 }
 
@@ -109,7 +114,9 @@ function ansibleOutcome(r, stdout) {
   const recap = [...stdout.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)]
   const bad = recap.filter((m) => m[4] !== '0' || m[5] !== '0').map((m) => m[1])
   if (r.code !== 0 || bad.length || recap.length !== n)
-    return { problem: `exit ${r.code}, ${recap.length} VMs in the recap, failed or unreachable: ${bad.join(' ') || '-'}` }
+    return {
+      problem: `exit ${r.code}, ${recap.length} VMs in the recap, failed or unreachable: ${bad.join(' ') || '-'}`,
+    }
   return { changed: recap.reduce((sum, m) => sum + Number(m[3]), 0) }
 }
 
@@ -117,8 +124,22 @@ const contender = {
   meshvm: {
     rerun: true,
     // run as the installed `meshvm` runs: the executable itself, with the node flags of its #! line
-    command: (label) => [join(repo, 'bin/meshvm.js'), ['onboard', '-i', lab.inventory, '--kubeconfig',
-      lab.kubeconfig, '--forks', forks, '--output', 'plain', '--report', join(out, `${label}.report.json`)]],
+    command: (label) => [
+      join(repo, 'bin/meshvm.js'),
+      [
+        'onboard',
+        '-i',
+        lab.inventory,
+        '--kubeconfig',
+        lab.kubeconfig,
+        '--forks',
+        forks,
+        '--output',
+        'plain',
+        '--report',
+        join(out, `${label}.report.json`),
+      ],
+    ],
     env: {},
     outcome: (r, label) => meshvmOutcome(r, join(out, `${label}.report.json`)),
   },
@@ -137,7 +158,6 @@ const contender = {
     outcome: (r) => (r.code === 0 ? { changed: undefined } : { problem: `exit ${r.code}: ${r.stderr.slice(-1000)}` }),
   },
 }
-
 
 async function measure(name, phase, rep) {
   if (interrupted()) throw new Error('interrupted')
@@ -159,18 +179,31 @@ async function measure(name, phase, rep) {
   if (phase === 'rerun' && outcome.changed !== 0) throw new Error(`${label}: the re-run changed ${outcome.changed}`)
   const { stderr, ...figures } = r
   const result = { contender: name, phase, rep: rep + 1, ...figures, changed: outcome.changed, cpu }
-  log(`${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
-    `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}`)
+  log(
+    `${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
+      `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}`,
+  )
   return result
 }
 
 let state
-const results = { date: new Date().toISOString(), machine: machineInfo(), vms: n, forks: Number(forks), reps,
-  payloadMiB: Number(o['payload-mib']), runs: [], resetsMs: [] }
+const results = {
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  vms: n,
+  forks: Number(forks),
+  reps,
+  payloadMiB: Number(o['payload-mib']),
+  runs: [],
+  resetsMs: [],
+}
 
 try {
   log(`lab up --vms ${n} --payload-mib ${o['payload-mib']} in ${dir}`)
-  const up = await meshvmCli(['lab', 'up', '--vms', String(n), '--dir', dir, '--payload-mib', o['payload-mib']], 'lab up')
+  const up = await meshvmCli(
+    ['lab', 'up', '--vms', String(n), '--dir', dir, '--payload-mib', o['payload-mib']],
+    'lab up',
+  )
   results.labUpMs = up.wallMs
   state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))

@@ -42,7 +42,10 @@ async function meshvm(label, args, check) {
   const stdoutFile = join(out, `${label}.events.jsonl`)
   const r = await runMeshvm(args, { timeoutMs: RUN_TIMEOUT_MS, nodeFlags, stdoutFile })
   const cpu = cpuDelta(before, cpuSnapshot(counters))
-  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
   const report = existsSync(args[args.indexOf('--report') + 1])
     ? JSON.parse(readFileSync(args[args.indexOf('--report') + 1], 'utf8'))
     : undefined
@@ -110,25 +113,38 @@ results.payloadMiB = Number(o['payload-mib'])
 
 try {
   log(`lab up --vms ${n} --payload-mib ${o['payload-mib']} in ${dir}`)
-  const up = await run(process.execPath, ['bin/meshvm.js', 'lab', 'up', '--vms', String(n), '--dir', dir,
-    '--payload-mib', o['payload-mib']], { timeoutMs: 10 * 60_000 })
+  const up = await run(
+    process.execPath,
+    ['bin/meshvm.js', 'lab', 'up', '--vms', String(n), '--dir', dir, '--payload-mib', o['payload-mib']],
+    { timeoutMs: 10 * 60_000 },
+  )
   if (up.code !== 0) throw new Error(`lab up failed (${up.code}):\n${up.stderr.slice(-2000)}`)
   results.labUpMs = up.wallMs
   state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
 
-  results.fresh = await meshvm('fresh', fleetArgs('onboard', 'fresh.json'), allDone((rep) =>
-    rep.totals.changed === 0 ? 'fresh onboard changed nothing' : undefined))
+  results.fresh = await meshvm(
+    'fresh',
+    fleetArgs('onboard', 'fresh.json'),
+    allDone((rep) => (rep.totals.changed === 0 ? 'fresh onboard changed nothing' : undefined)),
+  )
   results.idleVmsCpuPct = await idleVmsCpuPct()
-  results.noop = await meshvm('noop', fleetArgs('onboard', 'noop.json'), allDone(() => undefined))
+  results.noop = await meshvm(
+    'noop',
+    fleetArgs('onboard', 'noop.json'),
+    allDone(() => undefined),
+  )
   results.floor = await perVmFloor(dir, state.hosts[0])
-  if (!o['no-offboard']) results.offboard = await meshvm('offboard', fleetArgs('offboard', 'offboard.json'),
-    allDone(() => undefined))
+  if (!o['no-offboard'])
+    results.offboard = await meshvm(
+      'offboard',
+      fleetArgs('offboard', 'offboard.json'),
+      allDone(() => undefined),
+    )
 } finally {
   if (o.keep) log(`--keep: lab left running; remove it with: node bin/meshvm.js lab down --dir ${dir}`)
   else if (existsSync(join(dir, 'state.json'))) results.labDownMs = await labDown(dir, log)
 }
-
 
 log(`events, reports and profiles: ${out}`)
 if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n')
@@ -168,9 +184,11 @@ function print(r) {
   for (const t of table) console.log(t.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  '))
   if (r.floor) {
     const f = r.floor
-    console.log(`per-VM floor on ${f.host}, by hand over OpenSSH on an idle lab (ms): ssh round trip ${f.sshMs}, ` +
-      `push .deb ${f.pushMs}, dpkg -i ${f.dpkgMs}, chown -R ${f.chownMs}, systemctl enable --now ${f.startMs}, ` +
-      `first XDS line ${f.xdsMs}; total ${f.sshMs + f.pushMs + f.dpkgMs + f.chownMs + f.startMs + f.xdsMs}`)
+    console.log(
+      `per-VM floor on ${f.host}, by hand over OpenSSH on an idle lab (ms): ssh round trip ${f.sshMs}, ` +
+        `push .deb ${f.pushMs}, dpkg -i ${f.dpkgMs}, chown -R ${f.chownMs}, systemctl enable --now ${f.startMs}, ` +
+        `first XDS line ${f.xdsMs}; total ${f.sshMs + f.pushMs + f.dpkgMs + f.chownMs + f.startMs + f.xdsMs}`,
+    )
     console.log(`  VM CPU: ssh login + \`true\` ${f.sshCpuMs} ms; dpkg + chown + start + XDS ${f.scriptCpuMs} ms`)
   }
   for (const x of runs.filter((x) => x.profile)) console.log(`\ntop self time, ${x.label}:\n${formatTop(x.profile)}`)

@@ -66,9 +66,24 @@ echo "dpkg=$((t1 - t0)) chown=$((t2 - t1)) start=$((t3 - t2)) xds=$((t4 - t3))"
 /** Times the VM's own onboarding work on one (already onboarded) lab VM, which is left onboarded again. */
 export async function perVmFloor(dir, host) {
   const ssh = (cmd, input) =>
-    run('ssh', ['-i', join(dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
-      `admin@${host.address}`, cmd], { input, timeoutMs: 120_000 })
+    run(
+      'ssh',
+      [
+        '-i',
+        join(dir, 'id_ed25519'),
+        '-o',
+        `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=10',
+        `admin@${host.address}`,
+        cmd,
+      ],
+      { input, timeoutMs: 120_000 },
+    )
   const must = async (what, p) => {
     const r = await p
     if (r.code !== 0) throw new Error(`floor: ${what} failed on ${host.name} (${r.code}): ${r.stderr}${r.stdout}`)

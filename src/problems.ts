@@ -44,4 +44,5 @@ export class Problems {
   }
 }
 
-const offsetOf = (where: Node | number | null | undefined) => (typeof where === 'number' ? where : (where?.range?.[0] ?? 0))
+const offsetOf = (where: Node | number | null | undefined) =>
+  typeof where === 'number' ? where : (where?.range?.[0] ?? 0)

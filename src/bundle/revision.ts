@@ -4,4 +4,5 @@
 export const isRevisioned = (revision: string): boolean => revision !== '' && revision !== 'default'
 
 /** `istio` → `istio-<rev>` for a revisioned control plane (ConfigMaps, istiod). */
-export const revisioned = (base: string, revision: string): string => (isRevisioned(revision) ? `${base}-${revision}` : base)
+export const revisioned = (base: string, revision: string): string =>
+  isRevisioned(revision) ? `${base}-${revision}` : base

@@ -48,7 +48,10 @@ export interface WorkloadEntryFlags {
 }
 
 /** The flags that reach the bundle as they are (the others go through the cluster's facts). */
-export type VmFlags = Pick<WorkloadEntryFlags, 'istioNamespace' | 'internalIP' | 'externalIP' | 'autoregister' | 'captureDns'>
+export type VmFlags = Pick<
+  WorkloadEntryFlags,
+  'istioNamespace' | 'internalIP' | 'externalIP' | 'autoregister' | 'captureDns'
+>
 
 /** Everything a bundle is computed from: cluster facts + the VM's flags. The bundle is a pure function of this. */
 export interface BundleInput extends VmFlags {

@@ -3,15 +3,7 @@ import { ExitError } from '../errors.js'
 
 /** What went wrong, as far as a caller needs to branch on it. */
 export type ClusterErrorKind =
-  | 'config'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'invalid'
-  | 'server'
-  | 'timeout'
-  | 'unreachable'
+  'config' | 'unauthorized' | 'forbidden' | 'not-found' | 'conflict' | 'invalid' | 'server' | 'timeout' | 'unreachable'
 
 /** A Kubernetes failure in our own words; `apiMessage` is the API server's Status message (Go's `err.Error()` text). */
 export class ClusterError extends ExitError {

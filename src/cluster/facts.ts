@@ -6,8 +6,10 @@ import { isRevisioned, revisioned } from '../bundle/revision.js'
 import { detectIstioVersion, resolveRevision, type IstioVersionSource } from './istio-install.js'
 
 /** The flags istioctl reads the cluster with. */
-export interface FactsOptions
-  extends Pick<WorkloadEntryFlags, 'revision' | 'istioNamespace' | 'clusterId' | 'ingressIP' | 'ingressService'> {
+export interface FactsOptions extends Pick<
+  WorkloadEntryFlags,
+  'revision' | 'istioNamespace' | 'clusterId' | 'ingressIP' | 'ingressService'
+> {
   /** Error text for a missing mesh ConfigMap: istioctl's (`workload entry configure`) or ours (default). */
   wording?: 'istioctl' | 'meshvm'
 }

@@ -40,12 +40,16 @@ export async function namespaceExists(client: ClusterClient, name: string): Prom
 }
 
 export async function createNamespace(client: ClusterClient, name: string): Promise<void> {
-  await client.call({ verb: 'create', resource: 'namespaces' }, () => client.core.createNamespace({ body: { metadata: { name } } }))
+  await client.call({ verb: 'create', resource: 'namespaces' }, () =>
+    client.core.createNamespace({ body: { metadata: { name } } }),
+  )
 }
 
 export async function serviceAccountExists(client: ClusterClient, namespace: string, name: string): Promise<boolean> {
   const op = { verb: 'get', resource: 'serviceaccounts', namespace, name }
-  return !!(await readOrUndefined(() => client.call(op, () => client.core.readNamespacedServiceAccount({ namespace, name }))))
+  return !!(await readOrUndefined(() =>
+    client.call(op, () => client.core.readNamespacedServiceAccount({ namespace, name })),
+  ))
 }
 
 export async function createServiceAccount(client: ClusterClient, namespace: string, name: string): Promise<void> {
@@ -75,7 +79,12 @@ export async function writeWorkloadGroup(client: ClusterClient, g: WorkloadGroup
   await withIstioVersion(client, async (version) => {
     const ref = { group: ISTIO_GROUP, version, namespace, plural: 'workloadgroups', name }
     if (!current) {
-      const body = { apiVersion: `${ISTIO_GROUP}/${version}`, kind: 'WorkloadGroup', metadata: { name, namespace }, spec }
+      const body = {
+        apiVersion: `${ISTIO_GROUP}/${version}`,
+        kind: 'WorkloadGroup',
+        metadata: { name, namespace },
+        spec,
+      }
       await client.call({ verb: 'create', resource: 'workloadgroups', namespace }, () =>
         client.custom.createNamespacedCustomObject({ ...ref, body }),
       )

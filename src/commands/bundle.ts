@@ -10,7 +10,10 @@ const flags: Record<string, FlagSpec> = {
   inventory: { type: 'string', short: 'i', help: 'inventory file (meshvm or Ansible YAML)' },
   output: { type: 'string', short: 'o', help: 'directory; each VM gets <dir>/<vm-name>/ (0700)' },
   limit: { type: 'string', short: 'l', help: 'VMs or groups: names, globs, !exclusions, @file' },
-  'dry-run': { type: 'boolean', help: 'report what would be created or changed in the cluster; change and write nothing' },
+  'dry-run': {
+    type: 'boolean',
+    help: 'report what would be created or changed in the cluster; change and write nothing',
+  },
   ...clusterFlags,
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 }

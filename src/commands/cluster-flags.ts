@@ -6,7 +6,10 @@ import type { FlagSpec, FlagValues } from './args.js'
 export const clusterFlags: Record<string, FlagSpec> = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
   context: { type: 'string', help: 'kubeconfig context (default: its current context)' },
-  'istio-version': { type: 'string', help: "reproduce this istioctl version's files (default: detected from the cluster)" },
+  'istio-version': {
+    type: 'string',
+    help: "reproduce this istioctl version's files (default: detected from the cluster)",
+  },
 }
 
 export function clusterOptions(f: FlagValues, env: NodeJS.ProcessEnv) {

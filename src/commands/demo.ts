@@ -12,7 +12,10 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 }
 
-const help = commandHelp('meshvm demo [--vms N] [--dir DIR]   (root, Linux)', flags, ['meshvm demo', 'meshvm demo --vms 10'])
+const help = commandHelp('meshvm demo [--vms N] [--dir DIR]   (root, Linux)', flags, [
+  'meshvm demo',
+  'meshvm demo --vms 10',
+])
 
 /** The main job end to end on the local lab: lab up, onboard with live progress, verify, then where things are. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
@@ -26,7 +29,13 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   say(`meshvm lab up --vms ${(f.vms as number | undefined) ?? 3}`)
   const lab = await labUp({ dir, vms: (f.vms as number | undefined) ?? 3, log: (l) => ctx.stdout.write(`lab: ${l}\n`) })
   const show = (p: string) => (relative(ctx.cwd, p).startsWith('..') ? p : relative(ctx.cwd, p))
-  const common = ['-i', lab.inventory, '--kubeconfig', lab.kubeconfig, ...(f.output ? ['--output', String(f.output)] : [])]
+  const common = [
+    '-i',
+    lab.inventory,
+    '--kubeconfig',
+    lab.kubeconfig,
+    ...(f.output ? ['--output', String(f.output)] : []),
+  ]
   say(`meshvm onboard -i ${show(lab.inventory)} --kubeconfig ${show(lab.kubeconfig)}`)
   const onboard = await (await import('./onboard.js')).main(common, ctx)
   say(`meshvm verify -i ${show(lab.inventory)} --kubeconfig ${show(lab.kubeconfig)}`)
@@ -34,7 +43,9 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   ctx.stdout.write(
     [
       '',
-      onboard === 0 && verify === 0 ? `All ${lab.hosts.length} lab VMs are in the mesh.` : 'Some VMs did not make it: see above.',
+      onboard === 0 && verify === 0
+        ? `All ${lab.hosts.length} lab VMs are in the mesh.`
+        : 'Some VMs did not make it: see above.',
       `inventory:  ${show(lab.inventory)}`,
       `kubeconfig: ${show(lab.kubeconfig)}   (e.g. a second run: meshvm onboard -i ${show(lab.inventory)} --kubeconfig ${show(lab.kubeconfig)} → 0 changed)`,
       `ssh:        ssh -i ${show(lab.key)} -o UserKnownHostsFile=${show(lab.knownHosts)} admin@${lab.hosts[0]?.address}`,

@@ -13,9 +13,16 @@ import type { CommandContext } from './context.js'
 /** Flags of every fleet command (onboard, verify, offboard, run), named as Ansible's where Ansible has one. */
 export const fleetFlags: Record<string, FlagSpec> = {
   inventory: { type: 'string', short: 'i', help: 'inventory file (meshvm or Ansible YAML)' },
-  limit: { type: 'string', short: 'l', help: 'VMs or groups: names, globs, !exclusions, @file; @failed = the last run\'s failed and unreachable VMs' },
+  limit: {
+    type: 'string',
+    short: 'l',
+    help: "VMs or groups: names, globs, !exclusions, @file; @failed = the last run's failed and unreachable VMs",
+  },
   forks: { type: 'number', short: 'f', help: 'VMs at a time (default 50)' },
-  serial: { type: 'string', help: 'rolling batches: a count or P% of the fleet; a batch finishes before the next starts' },
+  serial: {
+    type: 'string',
+    help: 'rolling batches: a count or P% of the fleet; a batch finishes before the next starts',
+  },
   'max-fail': { type: 'string', help: 'stop starting VMs once more than P% of a batch failed or was unreachable' },
   retries: { type: 'number', help: 'retries of connection-level failures, with exponential backoff (default 0)' },
   check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },
@@ -24,8 +31,15 @@ export const fleetFlags: Record<string, FlagSpec> = {
   output: { type: 'string', help: `${outputHelp}; default: tty on a terminal` },
   report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
   verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
-  'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused' },
-  'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask once for the sudo password of the VMs (or set $MESHVM_BECOME_PASSWORD)' },
+  'accept-new-host-keys': {
+    type: 'boolean',
+    help: 'record unknown host keys (OpenSSH accept-new); a changed key is still refused',
+  },
+  'ask-become-pass': {
+    type: 'boolean',
+    short: 'K',
+    help: 'ask once for the sudo password of the VMs (or set $MESHVM_BECOME_PASSWORD)',
+  },
   'ssh-config': { type: 'string', help: 'ssh_config file (default ~/.ssh/config; "none" for none)' },
   ...clusterFlags,
   help: { type: 'boolean', short: 'h', help: 'show this help' },
@@ -34,7 +48,8 @@ export const fleetFlags: Record<string, FlagSpec> = {
 function percent(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
   const n = Number(String(value).replace(/%$/, ''))
-  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InputError(`--${flag}: expected a percentage 0-100, got "${value}"`)
+  if (!Number.isFinite(n) || n < 0 || n > 100)
+    throw new InputError(`--${flag}: expected a percentage 0-100, got "${value}"`)
   return n
 }
 
@@ -56,7 +71,8 @@ export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
 }
 
 export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]> {
-  if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
+  if (!f.inventory)
+    throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
   const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
   return (await readInventory(String(f.inventory), { limit })).vms
 }

@@ -37,7 +37,11 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     return ExitCode.ok
   }
   if (action === 'from-vagrant') {
-    const text = await vagrantInventoryText((f.dir as string) ?? '.', f.app as string | undefined, f.namespace as string | undefined)
+    const text = await vagrantInventoryText(
+      (f.dir as string) ?? '.',
+      f.app as string | undefined,
+      f.namespace as string | undefined,
+    )
     if (f.output) {
       await writeFile(String(f.output), text)
       ctx.stderr.write(`wrote ${f.output}\n`)

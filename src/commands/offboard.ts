@@ -6,10 +6,14 @@ import type { CommandContext } from './context.js'
 import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
 import { commandHelp } from './help.js'
 
-const help = commandHelp('meshvm offboard -i INVENTORY [flags]   (asks to confirm unless --yes or --check)', fleetFlags, [
-  'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2 --yes',
-  'meshvm offboard -i inventory/example.yaml --check',
-])
+const help = commandHelp(
+  'meshvm offboard -i INVENTORY [flags]   (asks to confirm unless --yes or --check)',
+  fleetFlags,
+  [
+    'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2 --yes',
+    'meshvm offboard -i inventory/example.yaml --check',
+  ],
+)
 
 /** The reverse of onboard: stops and removes the sidecar and everything onboarding wrote, and the WorkloadEntry. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
@@ -21,7 +25,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const options = { ...fleetOptions(f, ctx), cluster: clusterOptions(f, ctx.env) }
   const vms = await fleetVms(f, ctx)
   if (!f.yes && !f.check) {
-    if (!ctx.stdin.isTTY) throw new InputError(`offboard removes Istio from ${vms.length} VM(s); pass --yes to confirm (or --check to preview)`)
+    if (!ctx.stdin.isTTY)
+      throw new InputError(
+        `offboard removes Istio from ${vms.length} VM(s); pass --yes to confirm (or --check to preview)`,
+      )
     const { confirm } = await import('../prompts/confirm.js')
     const question = `Remove Istio from ${vms.length} VM(s): ${vms.map((v) => v.name).join(', ')}?`
     if (!(await confirm(question, ctx.stdin, ctx.stdout))) return ExitCode.ok

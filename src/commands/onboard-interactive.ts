@@ -18,7 +18,13 @@ import type { Vm } from '../inventory/types.js'
 import { askOn, isPromptCancel, type Ask } from '../prompts/ask.js'
 import { askTrustHostKey } from '../prompts/host-key.js'
 import { inventoryText, type WizardAnswers } from '../prompts/wizard-answers.js'
-import { askMeshSide, askSshTarget, askWorkload, type ClusterChoices, type SshAuth } from '../prompts/wizard-questions.js'
+import {
+  askMeshSide,
+  askSshTarget,
+  askWorkload,
+  type ClusterChoices,
+  type SshAuth,
+} from '../prompts/wizard-questions.js'
 import { failureHint } from '../report/failure-hints.js'
 import { failureLines, planLines } from '../report/plan-view.js'
 import type { Secret } from '../secret.js'

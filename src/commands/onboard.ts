@@ -18,13 +18,17 @@ const flags: Record<string, FlagSpec> = {
   'vagrant-dir': { type: 'string', help: 'directory of the Vagrantfile (default .)' },
 }
 
-const help = commandHelp('meshvm onboard -i INVENTORY [flags]   |   meshvm onboard (interactive, on a terminal)', flags, [
-  'meshvm onboard -i inventory/example.yaml',
-  'meshvm onboard -i inventory/example.yaml --limit web --forks 20 --serial 25% --max-fail 10%',
-  'meshvm onboard -i inventory/example.yaml --check --diff',
-  'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
-  'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
-])
+const help = commandHelp(
+  'meshvm onboard -i INVENTORY [flags]   |   meshvm onboard (interactive, on a terminal)',
+  flags,
+  [
+    'meshvm onboard -i inventory/example.yaml',
+    'meshvm onboard -i inventory/example.yaml --limit web --forks 20 --serial 25% --max-fail 10%',
+    'meshvm onboard -i inventory/example.yaml --check --diff',
+    'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
+    'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
+  ],
+)
 
 /** Ensures the cluster objects, then takes every VM to a running, connected sidecar. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
@@ -42,7 +46,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const { interactiveOnboard } = await import('./onboard-interactive.js')
     return interactiveOnboard(f, ctx)
   }
-  if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY (not a terminal, so no questions can be asked)')
+  if (!f.inventory)
+    throw new InputError('expecting an inventory: -i INVENTORY (not a terminal, so no questions can be asked)')
   const options = {
     ...fleetOptions(f, ctx),
     cluster: clusterOptions(f, ctx.env),

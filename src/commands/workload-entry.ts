@@ -13,13 +13,20 @@ import type { CommandContext } from './context.js'
 import { commandHelp } from './help.js'
 
 const flags: Record<string, FlagSpec> = {
-  file: { type: 'string', short: 'f', help: 'WorkloadGroup YAML; without it --name and --namespace name a group in the cluster' },
+  file: {
+    type: 'string',
+    short: 'f',
+    help: 'WorkloadGroup YAML; without it --name and --namespace name a group in the cluster',
+  },
   name: { type: 'string', help: 'WorkloadGroup name (without -f)' },
   namespace: { type: 'string', short: 'n', help: 'WorkloadGroup namespace (without -f)' },
   output: { type: 'string', short: 'o', help: 'output directory (required)' },
   clusterID: { type: 'string', help: 'ISTIO_META_CLUSTER_ID; read from the injector ConfigMap when not given' },
   tokenDuration: { type: 'number', help: 'token lifetime in seconds (default 3600)' },
-  ingressService: { type: 'string', help: 'Service (<svc> or <svc>.<ns>) giving the address for hosts (default istio-eastwestgateway)' },
+  ingressService: {
+    type: 'string',
+    help: 'Service (<svc> or <svc>.<ns>) giving the address for hosts (default istio-eastwestgateway)',
+  },
   ingressIP: { type: 'string', help: 'address for the hosts line; looked up from --ingressService when not an IP' },
   autoregister: { type: 'boolean', help: 'add ISTIO_META_AUTO_REGISTER_GROUP' },
   'capture-dns': { type: 'boolean', help: 'add ISTIO_META_DNS_CAPTURE="true" (default true)' },
@@ -47,10 +54,13 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   const str = (k: string) => (f[k] as string | undefined) ?? ''
   if (!str('file') && (!str('name') || !str('namespace'))) {
-    throw new InputError('expecting a WorkloadGroup artifact file or the name and namespace of an existing WorkloadGroup')
+    throw new InputError(
+      'expecting a WorkloadGroup artifact file or the name and namespace of an existing WorkloadGroup',
+    )
   }
   if (!str('output')) throw new InputError('expecting an output directory')
-  if (str('internalIP') && str('externalIP')) throw new InputError('the flags --internalIP and --externalIP are mutually exclusive')
+  if (str('internalIP') && str('externalIP'))
+    throw new InputError('the flags --internalIP and --externalIP are mutually exclusive')
   const istioVersion = istioVersionFlag(f)
 
   const client = connectCluster(clusterOptions(f, ctx.env))
@@ -67,7 +77,12 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     wording: 'istioctl',
   })
   const serviceAccount = wg.spec.template?.serviceAccount ?? 'default'
-  const token = await mintToken(client, wg.metadata.namespace, serviceAccount, (f.tokenDuration as number | undefined) ?? 3600)
+  const token = await mintToken(
+    client,
+    wg.metadata.namespace,
+    serviceAccount,
+    (f.tokenDuration as number | undefined) ?? 3600,
+  )
   const vmFlags = {
     istioNamespace,
     internalIP: str('internalIP') || undefined,

@@ -17,7 +17,9 @@ export async function runClusterStep(
   o: { check: boolean; diff: boolean },
 ): Promise<ClusterStepOutcome> {
   const handler = clusterHandlerOf(step)
-  const failed = (e: unknown, what = '') => ({ result: { status: 'failed' as const, msg: `${what}${(e as Error).message || String(e)}` } })
+  const failed = (e: unknown, what = '') => ({
+    result: { status: 'failed' as const, msg: `${what}${(e as Error).message || String(e)}` },
+  })
   let d: Decision
   try {
     const facts = await handler.read(step.args, cluster)

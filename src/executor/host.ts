@@ -93,7 +93,12 @@ export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
   return all.filter((s): s is Secret => s instanceof Secret)
 }
 
-async function runStep(p: PlannedStep, conn: Connection, ctx: StepContext, o: HostRun): Promise<Omit<StepResult, 'ms'>> {
+async function runStep(
+  p: PlannedStep,
+  conn: Connection,
+  ctx: StepContext,
+  o: HostRun,
+): Promise<Omit<StepResult, 'ms'>> {
   const handler = handlerOf(p.step)
   const d = decide(p.check, { check: o.check, diff: o.diff, observes: handler.observes })
   if (!d.apply) return d.result
@@ -155,4 +160,3 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     if ((await reportStep(vm, o, state, step, run)).status === 'failed') return
   }
 }
-

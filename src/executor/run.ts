@@ -82,10 +82,22 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     const resolveArgs = handlerOf(step).resolve
     if (!resolveArgs) return Promise.resolve(step)
     if (!resolved.has(key))
-      resolved.set(key, resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step))
+      resolved.set(
+        key,
+        resolveArgs(step.args as never).then((args) => ({ ...step, args }) as Step),
+      )
     return resolved.get(key)!
   }
-  const hostRun = { playbook: o.playbook, prepare: o.prepare, check: !!o.check, diff: !!o.diff, emit, now, resolve, cluster: o.cluster }
+  const hostRun = {
+    playbook: o.playbook,
+    prepare: o.prepare,
+    check: !!o.check,
+    diff: !!o.diff,
+    emit,
+    now,
+    resolve,
+    cluster: o.cluster,
+  }
 
   async function runHost(vm: Vm): Promise<HostEnd> {
     const started = now()

@@ -18,15 +18,27 @@ export interface GroupObjects {
 const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.name}`
 
 /** The steps that give a group its Namespace, ServiceAccount and WorkloadGroup, with the object each is about. */
-function groupSteps(g: WorkloadGroupSpec): Array<{ step: ClusterStep; object: Omit<EnsuredObject, 'result' | 'reason'> }> {
+function groupSteps(
+  g: WorkloadGroupSpec,
+): Array<{ step: ClusterStep; object: Omit<EnsuredObject, 'result' | 'reason'> }> {
   const { namespace, serviceAccount } = g
   return [
-    { step: { kind: 'namespace', name: `Namespace ${namespace}`, args: { name: namespace } }, object: { kind: 'Namespace', name: namespace } },
     {
-      step: { kind: 'service-account', name: `ServiceAccount ${namespace}/${serviceAccount}`, args: { namespace, name: serviceAccount } },
+      step: { kind: 'namespace', name: `Namespace ${namespace}`, args: { name: namespace } },
+      object: { kind: 'Namespace', name: namespace },
+    },
+    {
+      step: {
+        kind: 'service-account',
+        name: `ServiceAccount ${namespace}/${serviceAccount}`,
+        args: { namespace, name: serviceAccount },
+      },
       object: { kind: 'ServiceAccount', name: serviceAccount, namespace },
     },
-    { step: { kind: 'workload-group', name: `WorkloadGroup ${namespace}/${g.name}`, args: { group: g } }, object: { kind: 'WorkloadGroup', name: g.name, namespace } },
+    {
+      step: { kind: 'workload-group', name: `WorkloadGroup ${namespace}/${g.name}`, args: { group: g } },
+      object: { kind: 'WorkloadGroup', name: g.name, namespace },
+    },
   ]
 }
 
@@ -35,7 +47,11 @@ function groupSteps(g: WorkloadGroupSpec): Array<{ step: ClusterStep; object: Om
  * need them for their tokens), as cluster steps: facts, pure check, apply (none in check mode). A failure stops the
  * command: no VM of the run could get a token.
  */
-export async function ensureGroupObjects(client: ClusterClient, vms: Vm[], o: { check: boolean; diff: boolean }): Promise<GroupObjects> {
+export async function ensureGroupObjects(
+  client: ClusterClient,
+  vms: Vm[],
+  o: { check: boolean; diff: boolean },
+): Promise<GroupObjects> {
   const objects: EnsuredObject[] = []
   const decided = new Map<string, DecidedStep[]>()
   const missing = new Set<string>()

@@ -15,10 +15,14 @@ export async function checkLogin(vm: Vm, o: SshChoices, trust: TrustHostKey): Pr
   try {
     await (await connectVm(vm, o)).close()
   } catch (e) {
-    const unknown = e instanceof SshError && e.kind === 'hostkey' ? /host key for (\S+) is not known \(([^)]*)\)/.exec(e.message) : null
+    const unknown =
+      e instanceof SshError && e.kind === 'hostkey'
+        ? /host key for (\S+) is not known \(([^)]*)\)/.exec(e.message)
+        : null
     if (!unknown) throw e
     const [, where, key] = unknown
-    if (!(await trust(where, key))) throw new ExitError(`${where}: host key not trusted; nothing changed`, ExitCode.unreachable)
+    if (!(await trust(where, key)))
+      throw new ExitError(`${where}: host key not trusted; nothing changed`, ExitCode.unreachable)
     await (await connectVm(vm, { ...o, acceptNewHostKeys: true })).close()
   }
 }

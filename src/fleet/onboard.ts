@@ -20,7 +20,8 @@ export interface OnboardOptions extends FleetOptions {
 export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(o.cluster)
   const groups = await ensureGroupObjects(client, vms, o)
-  for (const obj of groups.objects) if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
+  for (const obj of groups.objects)
+    if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
   const bundles = new VmBundles(client, o.istioVersion, groups.missing)
   await warnUnreachableIstiod(bundles, vms, io)
   const run = await runFleet(o, io, {

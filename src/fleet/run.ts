@@ -53,12 +53,23 @@ const exitCodeOf = (o: RunOutcome) =>
  * Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code and
  * the outcome. One fold of the run's events feeds all of them: exit code, report file, failed list, recap, wizard.
  */
-export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; outcome: RunOutcome }> {
+export async function runFleet(
+  o: FleetOptions,
+  io: FleetIo,
+  run: FleetRun,
+): Promise<{ code: number; outcome: RunOutcome }> {
   const playbook = await loadPlaybook(run.playbookFile)
   const become = run.become
   const secrets = become ? [become] : []
   const fold = new RunFold()
-  const reporter = createReporter(o.output, { stream: io.stdout, verbose: o.verbose, diff: o.diff, check: o.check, secrets, fold })
+  const reporter = createReporter(o.output, {
+    stream: io.stdout,
+    verbose: o.verbose,
+    diff: o.diff,
+    check: o.check,
+    secrets,
+    fold,
+  })
   const outcome = await runPlaybook({
     vms: run.vms,
     playbook,

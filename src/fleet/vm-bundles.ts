@@ -14,7 +14,10 @@ import { Secret } from '../secret.js'
 /** The WorkloadGroup object an inventory group stands for, as the bundle reads it. */
 export function workloadGroupObject(vm: Vm): WorkloadGroupObject {
   const g = vm.workloadGroup
-  return { metadata: { name: g.name, namespace: g.namespace }, spec: workloadGroupSpec(g) as WorkloadGroupObject['spec'] }
+  return {
+    metadata: { name: g.name, namespace: g.namespace },
+    spec: workloadGroupSpec(g) as WorkloadGroupObject['spec'],
+  }
 }
 
 const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.name}`
@@ -52,9 +55,10 @@ export class VmBundles {
     const facts = await this.facts(vm)
     const { namespace, serviceAccount } = vm.workloadGroup
     // check mode, service account not there yet: no token can be minted; the plan shows the token upload regardless
-    const token = this.missing.has(`${namespace}/${serviceAccount}`) || this.missing.has(namespace)
-      ? new Secret('')
-      : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
+    const token =
+      this.missing.has(`${namespace}/${serviceAccount}`) || this.missing.has(namespace)
+        ? new Secret('')
+        : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
     return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, this.istioVersion))
   }
 }

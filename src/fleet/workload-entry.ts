@@ -23,6 +23,11 @@ const names = {
 
 /** The VM's WorkloadEntry step of a fleet command, run after the VM's own steps. */
 export function workloadEntryStep(vm: Vm, state: keyof typeof names): ClusterStep {
-  const args = { namespace: vm.workloadGroup.namespace, name: workloadEntryName(vm), autoregister: vm.autoregister, state }
+  const args = {
+    namespace: vm.workloadGroup.namespace,
+    name: workloadEntryName(vm),
+    autoregister: vm.autoregister,
+    state,
+  }
   return { kind: 'workload-entry', name: names[state], args }
 }

@@ -124,13 +124,15 @@ function readVars(entry: Entry, problems: Problems, onVm: boolean): Setting[] {
     if (field) add(field, e)
     else if (e.key === 'ansible_become') settings.push(...become(e, problems))
     else if (e.key === 'ansible_become_method') {
-      if (!isScalar(e.value) || e.value.value !== 'sudo') problems.addField(spotOf(e).at, e.path, 'only sudo is supported')
+      if (!isScalar(e.value) || e.value.value !== 'sudo')
+        problems.addField(spotOf(e).at, e.path, 'only sudo is supported')
     } else if (e.key === 'ansible_ssh_common_args' || e.key === 'ansible_ssh_extra_args') {
       settings.push(...proxyJumpFromArgs(e, problems))
     } else {
       // a playbook variable, unless it is one slip away from a meshvm key (`namspace`, `ingress_ip`)
       const slip = didYouMean(e.key, Object.keys(FIELDS), e.key.length >= 5 ? 1 : 0)
-      if (slip && !e.key.startsWith('ansible_')) problems.addField(e.keyNode, e.path, `unknown key (did you mean ${slip}?)`)
+      if (slip && !e.key.startsWith('ansible_'))
+        problems.addField(e.keyNode, e.path, `unknown key (did you mean ${slip}?)`)
       else {
         settings.push({ field: 'vars', value: { [e.key]: plain(e.value) }, spot: spotOf(e) })
       }

@@ -20,8 +20,7 @@ export function readMeshvmFormat(root: Node | null, problems: Problems): VmSourc
     if (e.key === 'defaults') defaults = readLayer(e, problems, false)
     else if (e.key === 'groups') {
       for (const g of entries(e.value, e.path, problems)) groups.set(g.key, readLayer(g, problems, false))
-    }
-    else if (e.key === 'vms') vms = entries(e.value, e.path, problems)
+    } else if (e.key === 'vms') vms = entries(e.value, e.path, problems)
     else problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, TOP_KEYS)}`)
   }
   if (!vms?.length) problems.addField(root ?? 0, 'vms', 'no VMs: list them under vms:')

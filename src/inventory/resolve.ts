@@ -41,7 +41,11 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const required = (field: FieldName, what: string): string => {
     const value = get<string>(field)
     if (value === undefined) {
-      problems.addField(source.nameNode, childPath(source.path, field), `missing (${what}; set it on the VM or inherit it)`)
+      problems.addField(
+        source.nameNode,
+        childPath(source.path, field),
+        `missing (${what}; set it on the VM or inherit it)`,
+      )
     }
     return value ?? ''
   }
@@ -99,7 +103,8 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
 const meshAddress = (address: string): string | undefined =>
   isIP(address) === 0 || address.startsWith('127.') || address === '::1' ? undefined : address
 
-const relativeTo = (dir: string, path: string | undefined) => (path === undefined ? undefined : resolve(dir, expandHome(path)!))
+const relativeTo = (dir: string, path: string | undefined) =>
+  path === undefined ? undefined : resolve(dir, expandHome(path)!)
 
 function expandHome(path: string | undefined): string | undefined {
   if (path === '~') return homedir()

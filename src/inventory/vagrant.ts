@@ -77,7 +77,7 @@ export function inventoryFromVagrant(
   )
   const doc = new Document({ defaults, vms })
   doc.commentBefore =
-    ' meshvm inventory written from `vagrant ssh-config`; internalIP is each machine\'s private-network address.\n' +
+    " meshvm inventory written from `vagrant ssh-config`; internalIP is each machine's private-network address.\n" +
     ' Regenerate it after `vagrant up` (ports and keys can change). Keys: see inventory/example.yaml.'
   return doc.toString({ lineWidth: 0 })
 }

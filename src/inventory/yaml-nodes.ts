@@ -51,7 +51,8 @@ export function reportDuplicateKeys(
   what: (path: string) => string,
 ): void {
   if (isSeq(node)) {
-    for (const [i, item] of (node.items as Node[]).entries()) reportDuplicateKeys(item, childPath(path, i), problems, what)
+    for (const [i, item] of (node.items as Node[]).entries())
+      reportDuplicateKeys(item, childPath(path, i), problems, what)
   }
   if (!isMap(node)) return
   const seen = new Map<string, Node>()

@@ -9,7 +9,8 @@ interface Written {
 // A write at `w` changes what a read of `t` sees when `t` is `w` or holds it (a listing, a recursive owner check), or
 // lies below it and the write reached below (chown -R, rm -rf). Creating a directory leaves the facts of paths inside
 // it as they were: absent.
-const affected = (t: string, w: Written) => t === w.path || w.path.startsWith(`${t}/`) || (w.below && t.startsWith(`${w.path}/`))
+const affected = (t: string, w: Written) =>
+  t === w.path || w.path.startsWith(`${t}/`) || (w.below && t.startsWith(`${w.path}/`))
 
 /**
  * What the changes since the last facts read wrote. A later step's facts are re-read (one round trip, for all the
@@ -24,7 +25,8 @@ export class StaleFacts {
     const handler = handlerOf(step)
     const writes = handler.writes?.(step.args as never)
     if (!writes || handler.writesBroadly) this.#everything = true
-    else this.#written.push(...writes.map((path) => ({ path, below: handler.writesBelow?.(step.args as never) ?? false })))
+    else
+      this.#written.push(...writes.map((path) => ({ path, below: handler.writesBelow?.(step.args as never) ?? false })))
   }
 
   affects(step: Step, ctx: StepContext): boolean {

@@ -72,8 +72,10 @@ export const parseLabels = (text: string): Record<string, string> => Object.from
 export const parsePorts = (text: string): Record<string, number> =>
   Object.fromEntries(pairs(text).map(([k, v]) => [k, Number(v)]))
 
-const pairShape = (what: string): Validate => (text) =>
-  items(text).every((p) => p.includes('=')) || `write ${what}, separated by commas`
+const pairShape =
+  (what: string): Validate =>
+  (text) =>
+    items(text).every((p) => p.includes('=')) || `write ${what}, separated by commas`
 
 export const validLabels: Validate = (text) => {
   const shape = pairShape('labels as key=value')(text)

@@ -82,7 +82,7 @@ export async function askWorkload(ask: Ask, cluster: ClusterChoices, contextNs?:
   const template = existing?.template ?? {}
   const sa = template.serviceAccount ?? app
   const serviceAccount = await ask.text('Service account:', { default: sa, validate: validName })
-  const network = await ask.text('Network (empty: the cluster\'s own):', { default: template.network ?? '' })
+  const network = await ask.text("Network (empty: the cluster's own):", { default: template.network ?? '' })
   const labelDefault = joinPairs(existing?.metadata?.labels ?? template.labels ?? { app, version: 'v1' })
   const labels = await ask.text('Labels (key=value,...):', { default: labelDefault, validate: validLabels })
   const ports = await ask.text('Ports (name=port,...):', { default: joinPairs(template.ports), validate: validPorts })
@@ -96,7 +96,7 @@ export async function askMeshSide(ask: Ask, cluster: ClusterChoices, cwd: string
   const question = `Ingress address to reach istiod (${where}):`
   const ingressIP = await ask.text(question, { default: gateway ?? '', validate: validIP })
   const source = await ask.select<'cluster' | 'file' | 'url'>('Sidecar package:', [
-    { name: 'the one matching the cluster\'s Istio version', value: 'cluster' },
+    { name: "the one matching the cluster's Istio version", value: 'cluster' },
     { name: 'a local .deb/.rpm file (pushed from here)', value: 'file' },
     { name: 'a URL the VM downloads (checked by sha256)', value: 'url' },
   ])

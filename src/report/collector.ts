@@ -42,7 +42,14 @@ const iso = (at: number) => new Date(at).toISOString()
 
 function hostReport(h: HostOutcome): HostReport {
   const steps = h.steps.map(({ index, kind, name, result }) => ({ index, kind, name, ...result }))
-  return { status: h.status, ...h.tally, ...(h.msg === undefined ? {} : { msg: h.msg }), ms: h.ms, retries: h.retries ?? [], steps }
+  return {
+    status: h.status,
+    ...h.tally,
+    ...(h.msg === undefined ? {} : { msg: h.msg }),
+    ms: h.ms,
+    retries: h.retries ?? [],
+    steps,
+  }
 }
 
 /** The JSON report of a run outcome (the shape of `--report` and `.meshvm/last-run.json`). */

@@ -67,7 +67,7 @@ export function unifiedDiff(diff: StepDiff, context = 3): string[] {
   const out = [`--- ${label('before')}`, `+++ ${label('after')}`]
   let oldLine = 1
   let newLine = 1
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     if (!keep[i]) {
       if (all[i].op !== '+') oldLine++
       if (all[i].op !== '-') newLine++

@@ -10,7 +10,14 @@ import { plainListener } from './plain.js'
 import { formatRecap } from './recap.js'
 import { lineOut, stepLabel, type LineOut } from './text.js'
 
-export { failedHosts, ReportCollector, reportOf, type HostReport, type RunReport, type StepReport } from './collector.js'
+export {
+  failedHosts,
+  ReportCollector,
+  reportOf,
+  type HostReport,
+  type RunReport,
+  type StepReport,
+} from './collector.js'
 export { writeReport } from './json.js'
 export { formatRecap } from './recap.js'
 
@@ -51,7 +58,10 @@ const outputs = {
   },
   json: {
     help: 'one event per line',
-    make: ({ out, opts }: OutputParts): Reporter => ({ listener: ndjsonListener(out, opts.secrets), done: async () => {} }),
+    make: ({ out, opts }: OutputParts): Reporter => ({
+      listener: ndjsonListener(out, opts.secrets),
+      done: async () => {},
+    }),
   },
 }
 

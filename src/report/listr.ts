@@ -124,7 +124,10 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
     const groupTask = (g: Group): ListrTask => ({
       task: (_, w) => {
         g.row.attach(w as Wrapper)
-        return w.newListr(g.slots.map((s) => rowTask(s.row)), { concurrent: true, exitOnError: false })
+        return w.newListr(
+          g.slots.map((s) => rowTask(s.row)),
+          { concurrent: true, exitOnError: false },
+        )
       },
     })
     failures.length = 0

@@ -5,7 +5,6 @@ import { failureHint } from './failure-hints.js'
 
 const mark: Record<StepStatus, string> = { changed: '~', ok: '=', skipped: '-', failed: '✗' }
 
-
 // The group's objects are steps of the VM's run too; the plan lists them once, under Cluster.
 const GROUP_OBJECT_KINDS = ['namespace', 'service-account', 'workload-group']
 
@@ -38,7 +37,14 @@ export function failureLines(name: string, host: HostOutcome): string[] {
   const msg = step?.result.msg ?? host.msg ?? host.status
   const head = step ? `✗ ${name}: step ${step.index + 1} "${step.name}" failed:` : `✗ ${name}: ${host.status}:`
   const hint = failureHint(step?.kind, msg)
-  return [head, ...msg.trim().split('\n').map((l) => `    ${l}`), ...(hint ? [`  hint: ${hint}`] : [])]
+  return [
+    head,
+    ...msg
+      .trim()
+      .split('\n')
+      .map((l) => `    ${l}`),
+    ...(hint ? [`  hint: ${hint}`] : []),
+  ]
 }
 
 const firstLine = (msg: string) => msg.trim().split('\n')[0] ?? ''

@@ -37,5 +37,8 @@ export function tallyText(t: Tally): string {
 
 /** Continuation lines of a multi-line message, indented under the line that carries it. */
 export function indentRest(text: string, by: string): string {
-  return text.trimEnd().split('\n').join('\n' + by)
+  return text
+    .trimEnd()
+    .split('\n')
+    .join('\n' + by)
 }

@@ -80,6 +80,10 @@ export function resolveHops(
   const jumpSpec = target.proxyJump || lookupSshConfig(lines, target.host).proxyJump
   const jumps = jumpSpec && jumpSpec !== 'none' ? jumpSpec.split(',').map(parseJump) : []
   const said = (field: 'user' | 'port') => !target.defaulted?.includes(field)
-  const explicit = { ...target, port: said('port') ? target.port : undefined, user: said('user') ? target.user : undefined }
+  const explicit = {
+    ...target,
+    port: said('port') ? target.port : undefined,
+    user: said('user') ? target.user : undefined,
+  }
   return [...jumps.map((j) => resolveHop(lines, j, options)), resolveHop(lines, explicit, options)]
 }

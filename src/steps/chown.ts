@@ -40,10 +40,14 @@ export const chown: Handler<Args, { paths: string[] }> = {
     if (drift.length === 0) return ok(`everything under ${existing.join(' ')} owned by ${owner(a)}${note}`)
     const before = drift.join('\n') + (drift.length >= SHOWN ? '\n…' : '')
     const tops = existing.filter((p) => facts.all('top').includes(p)) // in the playbook's order
-    return change(`chown -R ${owner(a)} ${tops.join(' ')}`, { paths: tops }, {
-      before: `not owned by ${owner(a)}:\n${before}`,
-      after: `owned by ${owner(a)}`,
-    })
+    return change(
+      `chown -R ${owner(a)} ${tops.join(' ')}`,
+      { paths: tops },
+      {
+        before: `not owned by ${owner(a)}:\n${before}`,
+        after: `owned by ${owner(a)}`,
+      },
+    )
   },
   async apply(a, c, conn) {
     const cmd = `chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`

@@ -24,5 +24,6 @@ export type ClusterStep<K extends ClusterStepKind = ClusterStepKind> = K extends
 
 export const clusterHandlers: { [K in ClusterStepKind]: ClusterHandler<ClusterStepArgs[K], unknown> } = all
 
-export const clusterHandlerOf = <K extends ClusterStepKind>(step: ClusterStep<K>): ClusterHandler<ClusterStepArgs[K], unknown> =>
-  clusterHandlers[step.kind as K]
+export const clusterHandlerOf = <K extends ClusterStepKind>(
+  step: ClusterStep<K>,
+): ClusterHandler<ClusterStepArgs[K], unknown> => clusterHandlers[step.kind as K]

@@ -28,7 +28,8 @@ const localFiles = new Map<string, Promise<Buffer>>()
 async function readChecked(path: string, sha256: string): Promise<Buffer> {
   const data = await readFile(path)
   const now = createHash('sha256').update(data).digest('hex')
-  if (now !== sha256) throw new Error(`${path} changed during the run (sha256 ${now.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`)
+  if (now !== sha256)
+    throw new Error(`${path} changed during the run (sha256 ${now.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`)
   return data
 }
 
@@ -58,7 +59,9 @@ function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
     // a download is checked on the VM; an upload was checked on the controller and came over SSH, which guards it
     src.url && src.sha256 ? `echo ${q(`${src.sha256}  ${path}`)} | sha256sum -c --quiet -` : '',
     format === 'deb' ? `DEBIAN_FRONTEND=noninteractive dpkg -i ${f}` : `rpm -U --replacepkgs --oldpackage ${f}`,
-    src.sha256 ? `echo ${q(src.sha256)} > ${q(record(a.name))}` : `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
+    src.sha256
+      ? `echo ${q(src.sha256)} > ${q(record(a.name))}`
+      : `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
     `rm -f ${f}`,
   ]
     .filter(Boolean)
@@ -115,7 +118,10 @@ export const packageStep: Handler<Args, Plan> = {
       orThrow('mkdir cache', await conn.exec(`mkdir -p ${CACHE}`, { sudo: true }))
       await conn.put(path, data, { mode: 0o644 })
     }
-    orThrow(`installing ${a.name}`, await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }))
+    orThrow(
+      `installing ${a.name}`,
+      await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }),
+    )
   },
   writes: (a) => [record(a.name)],
   writesBroadly: true,

@@ -44,7 +44,8 @@ function seenFunctions(a: Args): string {
   ].join('\n')
 }
 
-const where = (a: Args) => `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
+const where = (a: Args) =>
+  `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
 
 export const waitForLog: Handler<Args, null> = {
   spec,

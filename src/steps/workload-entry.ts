@@ -25,7 +25,8 @@ export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }
       return entry ? change(`delete ${where(a)}`, 'delete') : ok(`${where(a)} absent`)
     }
     if (!a.autoregister || !a.name) return skip('auto-registration is off for this VM')
-    if (a.state === 'registered') return entry ? ok(`${where(a)} registered by istiod`) : change(`wait for istiod to register ${where(a)}`, 'wait')
+    if (a.state === 'registered')
+      return entry ? ok(`${where(a)} registered by istiod`) : change(`wait for istiod to register ${where(a)}`, 'wait')
     if (!entry) return fail(`${where(a)} not found`)
     const disconnected = entry.metadata.annotations?.['istio.io/disconnectedAt']
     if (disconnected) return fail(`${where(a)} is marked disconnected since ${disconnected}`)

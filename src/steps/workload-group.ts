@@ -1,6 +1,11 @@
 import { isDeepStrictEqual } from 'node:util'
 import { stringify } from 'yaml'
-import { readWorkloadGroupBody, workloadGroupSpec, writeWorkloadGroup, type WorkloadGroupBody } from '../cluster/index.js'
+import {
+  readWorkloadGroupBody,
+  workloadGroupSpec,
+  writeWorkloadGroup,
+  type WorkloadGroupBody,
+} from '../cluster/index.js'
 import type { WorkloadGroupSpec } from '../inventory/types.js'
 import type { ClusterHandler } from './cluster-handler.js'
 import { change, ok } from './handler.js'
@@ -21,7 +26,8 @@ export const workloadGroup: ClusterHandler<Args, { current?: WorkloadGroupBody }
     return change(`update ${where(a.group)}`, 'update', { before: stringify(f.current.spec), after: stringify(spec) })
   },
   async apply(a, c, cluster) {
-    const current = c.data === 'update' ? await readWorkloadGroupBody(cluster, a.group.namespace, a.group.name) : undefined
+    const current =
+      c.data === 'update' ? await readWorkloadGroupBody(cluster, a.group.namespace, a.group.name) : undefined
     await writeWorkloadGroup(cluster, a.group, current)
     return `${c.data === 'update' ? 'updated' : 'created'} ${where(a.group)}`
   },

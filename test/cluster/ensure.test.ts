@@ -40,7 +40,10 @@ describe('ensureWorkloadGroup', () => {
       h.api.requests.length = 0
       const second = await ensureWorkloadGroup(h.client, GROUP)
       assert.deepEqual(results(second), ['Namespace:unchanged', 'ServiceAccount:unchanged', 'WorkloadGroup:unchanged'])
-      assert.ok(second.every((o) => o.reason.length > 0), 'every unchanged has a reason')
+      assert.ok(
+        second.every((o) => o.reason.length > 0),
+        'every unchanged has a reason',
+      )
       assert.deepEqual(writes(h.api.requests), [])
     } finally {
       await h.close()
@@ -69,13 +72,21 @@ describe('ensureWorkloadGroup', () => {
     const h = await startHarness()
     try {
       const planned = await ensureWorkloadGroup(h.client, GROUP, { dryRun: true })
-      assert.deepEqual(results(planned), ['Namespace:would-create', 'ServiceAccount:would-create', 'WorkloadGroup:would-create'])
+      assert.deepEqual(results(planned), [
+        'Namespace:would-create',
+        'ServiceAccount:would-create',
+        'WorkloadGroup:would-create',
+      ])
       assert.deepEqual(writes(h.api.requests), [])
       assert.equal(h.api.store.get('namespaces', undefined, 'vm-ns'), undefined)
       await ensureWorkloadGroup(h.client, GROUP)
       const rv = h.api.store.revision
       const update = await ensureWorkloadGroup(h.client, { ...GROUP, ports: { http: 9090 } }, { dryRun: true })
-      assert.deepEqual(results(update), ['Namespace:unchanged', 'ServiceAccount:unchanged', 'WorkloadGroup:would-update'])
+      assert.deepEqual(results(update), [
+        'Namespace:unchanged',
+        'ServiceAccount:unchanged',
+        'WorkloadGroup:would-update',
+      ])
       assert.equal(h.api.store.revision, rv, 'no write happened')
     } finally {
       await h.close()
@@ -87,9 +98,14 @@ describe('ensureWorkloadGroup', () => {
     try {
       await ensureWorkloadGroup(h.client, GROUP)
       const wgRequests = h.api.requests.filter((r) => r.path.includes('/workloadgroups'))
-      assert.ok(wgRequests.length > 0 && wgRequests.every((r) => r.path.startsWith('/apis/networking.istio.io/v1alpha3/')))
+      assert.ok(
+        wgRequests.length > 0 && wgRequests.every((r) => r.path.startsWith('/apis/networking.istio.io/v1alpha3/')),
+      )
       assert.equal((await getWorkloadGroup(h.client, 'vm-ns', 'vm-app')).spec.template?.serviceAccount, 'vm-sa')
-      assert.deepEqual((await listWorkloadGroups(h.client)).map((g) => g.metadata.name), ['vm-app'])
+      assert.deepEqual(
+        (await listWorkloadGroups(h.client)).map((g) => g.metadata.name),
+        ['vm-app'],
+      )
     } finally {
       await h.close()
     }
@@ -108,10 +124,16 @@ describe('WorkloadGroup and WorkloadEntry reads', () => {
       })
       assert.equal((await getWorkloadEntry(h.client, 'vm-ns', 'vm-app-198.18.0.5'))?.spec.address, '198.18.0.5')
       assert.equal(await getWorkloadEntry(h.client, 'vm-ns', 'absent'), undefined)
-      assert.deepEqual((await listWorkloadEntries(h.client, 'vm-ns', 'app=vm-app')).map((e) => e.metadata.name), ['vm-app-198.18.0.5'])
+      assert.deepEqual(
+        (await listWorkloadEntries(h.client, 'vm-ns', 'app=vm-app')).map((e) => e.metadata.name),
+        ['vm-app-198.18.0.5'],
+      )
       assert.equal(await deleteWorkloadEntry(h.client, 'vm-ns', 'vm-app-198.18.0.5'), 'deleted')
       assert.equal(await deleteWorkloadEntry(h.client, 'vm-ns', 'vm-app-198.18.0.5'), 'absent')
-      assert.deepEqual((await listWorkloadEntries(h.client)).map((e) => e.metadata.name), ['other'])
+      assert.deepEqual(
+        (await listWorkloadEntries(h.client)).map((e) => e.metadata.name),
+        ['other'],
+      )
     } finally {
       await h.close()
     }

@@ -19,7 +19,12 @@ apiVersion: v1
 kind: ServiceAccount
 metadata: {name: vm, namespace: bar}
 `
-const FACTS = { istioNamespace: 'istio-system', ingressService: 'istio-eastwestgateway', clusterId: 'c', revision: 'default' }
+const FACTS = {
+  istioNamespace: 'istio-system',
+  ingressService: 'istio-eastwestgateway',
+  clusterId: 'c',
+  revision: 'default',
+}
 const WG = { name: 'foo', namespace: 'bar' }
 const GROUP = { name: 'g', namespace: 'bar', serviceAccount: 'vm', labels: {}, annotations: {}, ports: {}, network: '' }
 
@@ -63,7 +68,10 @@ describe('cluster errors', () => {
       const facts = await readClusterFacts(h.client, WG, FACTS)
       assert.equal(facts.meshConfig, 'defaultConfig: {}')
       const meshReads = () => h.api.requests.filter((r) => r.path.endsWith('/configmaps/istio'))
-      assert.deepEqual(meshReads().map((r) => r.status), [503, 503, 503, 200])
+      assert.deepEqual(
+        meshReads().map((r) => r.status),
+        [503, 503, 503, 200],
+      )
       h.api.addFault({ path: '/configmaps/istio', times: 100, status: 500 })
       await assert.rejects(readClusterFacts(h.client, WG, FACTS), (e: unknown) => {
         assert.ok(e instanceof ClusterError && e.kind === 'server')
@@ -106,13 +114,17 @@ describe('cluster errors', () => {
       const token = await mintToken(h.client, 'bar', 'vm', 3600)
       const raw = token.reveal()
       assert.ok(raw.length > 100)
-      for (const shown of [String(token), JSON.stringify({ token }), inspect(token), `${token}`]) assert.doesNotMatch(shown, /eyJ/)
+      for (const shown of [String(token), JSON.stringify({ token }), inspect(token), `${token}`])
+        assert.doesNotMatch(shown, /eyJ/)
       // The server echoes the name it was asked for; a name equal to the credential must come back masked.
       const read = () => h.client.core.readNamespacedConfigMap({ namespace: 'bar', name: credential })
-      await assert.rejects(h.client.call({ verb: 'get', resource: 'configmaps', namespace: 'bar', name: credential }, read), (e: Error) => {
-        assert.equal(e.message, 'cannot get configmaps "***" in namespace bar: configmaps "***" not found')
-        return true
-      })
+      await assert.rejects(
+        h.client.call({ verb: 'get', resource: 'configmaps', namespace: 'bar', name: credential }, read),
+        (e: Error) => {
+          assert.equal(e.message, 'cannot get configmaps "***" in namespace bar: configmaps "***" not found')
+          return true
+        },
+      )
       h.api.addFault({ path: '/token', times: 4, status: 500 })
       const clean = (e: Error) => !e.message.includes(raw) && !e.message.includes(credential)
       await assert.rejects(mintToken(h.client, 'bar', 'vm', 3600), clean)

@@ -34,7 +34,9 @@ describe('readClusterFacts on the conformance fake clusters', () => {
       try {
         const given = { ...BASE, revision: c.revision, clusterId: 'Kubernetes', ingressIP: c.ingressIP }
         const facts = await readClusterFacts(h.client, WG, given)
-        const mesh = existsSync(join(dir, 'meshconfig.yaml')) ? readFileSync(join(dir, 'meshconfig.yaml'), 'utf8') : 'defaultConfig: {}'
+        const mesh = existsSync(join(dir, 'meshconfig.yaml'))
+          ? readFileSync(join(dir, 'meshconfig.yaml'), 'utf8')
+          : 'defaultConfig: {}'
         assert.equal(facts.meshConfig.trim(), mesh.trim())
         assert.equal(facts.rootCert, readFileSync(join(dir, 'root-cert.pem.golden'), 'utf8'))
         assert.equal(facts.clusterId, 'Kubernetes')
@@ -48,7 +50,10 @@ describe('readClusterFacts on the conformance fake clusters', () => {
           assert.equal(e.message, `failed to automatically determine the --clusterID: ${expected}`)
           return true
         })
-        assert.ok(h.api.requests.every((r) => r.method === 'GET'), 'a failed detection reads only')
+        assert.ok(
+          h.api.requests.every((r) => r.method === 'GET'),
+          'a failed detection reads only',
+        )
       } finally {
         await h.close()
       }
@@ -108,7 +113,11 @@ describe('readClusterFacts on an installed Istio', () => {
             apiVersion: 'apps/v1',
             kind: 'Deployment',
             metadata: { name: 'istiod', namespace: 'istio-system' },
-            spec: { template: { spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.24.2-distroless' }] } } },
+            spec: {
+              template: {
+                spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.24.2-distroless' }] },
+              },
+            },
           },
           {
             apiVersion: 'v1',
@@ -120,12 +129,20 @@ describe('readClusterFacts on an installed Istio', () => {
       ],
     })
     try {
-      const facts = await readClusterFacts(h.client, WG, { ...BASE, clusterId: '', ingressIP: 'not-an-ip', ingressService: 'gw.edge' })
+      const facts = await readClusterFacts(h.client, WG, {
+        ...BASE,
+        clusterId: '',
+        ingressIP: 'not-an-ip',
+        ingressService: 'gw.edge',
+      })
       assert.deepEqual([facts.revision, facts.clusterId, facts.ingressIP], ['default', '', '198.18.0.7'])
       assert.deepEqual([facts.istioVersion, facts.istioVersionSource], [{ major: 1, minor: 24 }, 'deployment'])
       h.api.store.delete('deployments', 'istio-system', 'istiod')
       const byLabel = await readClusterFacts(h.client, WG, { ...BASE, clusterId: 'c' })
-      assert.deepEqual([byLabel.istioVersion, byLabel.istioVersionSource, byLabel.ingressIP], [{ major: 1, minor: 20 }, 'configmap', ''])
+      assert.deepEqual(
+        [byLabel.istioVersion, byLabel.istioVersionSource, byLabel.ingressIP],
+        [{ major: 1, minor: 20 }, 'configmap', ''],
+      )
     } finally {
       await h.close()
     }
@@ -140,15 +157,22 @@ describe('readClusterFacts on an installed Istio', () => {
       await assert.rejects(readClusterFacts(h.client, WG, { ...BASE, clusterId: 'c', revision: 'blue' }), {
         message: 'Istio revision "blue" is not installed in namespace istio-system (configmap istio-blue not found)',
       })
-      await assert.rejects(readClusterFacts(h.client, WG, { ...BASE, clusterId: 'c', revision: 'blue', wording: 'istioctl' }), {
-        message: 'configmap istio-blue was not found in namespace istio-system: configmaps "istio-blue" not found',
-      })
+      await assert.rejects(
+        readClusterFacts(h.client, WG, { ...BASE, clusterId: 'c', revision: 'blue', wording: 'istioctl' }),
+        {
+          message: 'configmap istio-blue was not found in namespace istio-system: configmaps "istio-blue" not found',
+        },
+      )
       await h.client.core.createNamespace({ body: { metadata: { name: 'istio-system' } } })
       const mesh = { metadata: { name: 'istio' }, data: { mesh: '' } }
       await h.client.core.createNamespacedConfigMap({ namespace: 'istio-system', body: mesh })
-      await assert.rejects(readClusterFacts(h.client, { name: 'foo', namespace: 'other' }, { ...BASE, clusterId: 'c' }), {
-        message: 'configmap istio-ca-root-cert was not found in namespace other: configmaps "istio-ca-root-cert" not found',
-      })
+      await assert.rejects(
+        readClusterFacts(h.client, { name: 'foo', namespace: 'other' }, { ...BASE, clusterId: 'c' }),
+        {
+          message:
+            'configmap istio-ca-root-cert was not found in namespace other: configmaps "istio-ca-root-cert" not found',
+        },
+      )
     } finally {
       await h.close()
     }

@@ -46,7 +46,13 @@ describe('kubeconfig loading as kubectl does', () => {
     const env = { HOME: home, KUBECONFIG: [file('missing'), file('b'), file('a')].join(':') }
     const kc = loadKubeConfig({ env })
     assert.equal(kc.getCurrentContext(), 'only-b')
-    assert.deepEqual(kc.getContexts().map((c) => c.name).sort(), ['only-a', 'only-b', 'shared'])
+    assert.deepEqual(
+      kc
+        .getContexts()
+        .map((c) => c.name)
+        .sort(),
+      ['only-a', 'only-b', 'shared'],
+    )
     assert.equal(server(loadKubeConfig({ env, context: 'shared' })), 'https://b.example:6443')
     assert.equal(server(loadKubeConfig({ env, context: 'only-a' })), 'https://a.example:6443')
   })
@@ -56,7 +62,8 @@ describe('kubeconfig loading as kubectl does', () => {
       () => loadKubeConfig({ env: { HOME: home, KUBECONFIG: `${file('a')}:${file('b')}` }, context: 'prod' }),
       (e: unknown) =>
         e instanceof ClusterError &&
-        e.message === 'context "prod" (--context) not found in the kubeconfig; available contexts: shared, only-a, only-b',
+        e.message ===
+          'context "prod" (--context) not found in the kubeconfig; available contexts: shared, only-a, only-b',
     )
   })
 
@@ -71,7 +78,10 @@ describe('kubeconfig loading as kubectl does', () => {
   it('fails clearly when there is no configuration, and for a missing --kubeconfig file', () => {
     const empty = join(dir, 'empty-home')
     mkdirSync(empty, { recursive: true })
-    assert.throws(() => loadKubeConfig({ env: { HOME: empty } }), /no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG/)
+    assert.throws(
+      () => loadKubeConfig({ env: { HOME: empty } }),
+      /no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG/,
+    )
     assert.throws(() => loadKubeConfig({ kubeconfig: file('nope'), env: {} }), /kubeconfig file .*nope does not exist/)
     writeFileSync(file('no-current'), config('nc', ['one']))
     assert.throws(

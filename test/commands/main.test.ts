@@ -38,7 +38,10 @@ test('a bad inventory exits 5 naming file, line and field, and contacts neither 
   try {
     const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
     const inventory = join(dir, 'inventory.yaml')
-    writeFileSync(inventory, 'defaults:\n  namespace: demo\n  app: web\nvms:\n  vm-1: { address: 127.0.0.1, port: 70000 }\n')
+    writeFileSync(
+      inventory,
+      'defaults:\n  namespace: demo\n  app: web\nvms:\n  vm-1: { address: 127.0.0.1, port: 70000 }\n',
+    )
     for (const command of ['onboard', 'verify', 'offboard', 'bundle']) {
       const before = api.requests.length
       const extra = command === 'bundle' ? ['-o', join(dir, 'out')] : ['--yes']

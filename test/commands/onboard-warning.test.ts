@@ -19,15 +19,25 @@ const closedPort = () =>
   })
 
 test('onboard warns about VMs with no address for istiod, then reports an unreachable VM as such', async () => {
-  const seed = labClusterManifests({ caCertPem: 'lab-ca', gatewayIP: '', istioVersion: '1.24.2', clusterName: 'c1', meshId: 'mesh1' })
-  const rootCert = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
+  const seed = labClusterManifests({
+    caCertPem: 'lab-ca',
+    gatewayIP: '',
+    istioVersion: '1.24.2',
+    clusterName: 'c1',
+    meshId: 'mesh1',
+  })
+  const rootCert =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
   const api = await startKubeApi({ manifests: [seed, rootCert] })
   const dir = mkdtempSync(join(tmpdir(), 'meshvm-warn-'))
   try {
     const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
     const inventory = join(dir, 'inventory.yaml')
     const port = await closedPort()
-    writeFileSync(inventory, `defaults: { app: web, namespace: apps, user: root, package: { file: ${inventory} } }\nvms:\n  vm-a: { address: 127.0.0.1, port: ${port} }\n`)
+    writeFileSync(
+      inventory,
+      `defaults: { app: web, namespace: apps, user: root, package: { file: ${inventory} } }\nvms:\n  vm-a: { address: 127.0.0.1, port: ${port} }\n`,
+    )
     const r = await runCli(['onboard', '-i', inventory, '--kubeconfig', kubeconfig, '--output', 'plain'], {}, dir)
     assert.match(r.stderr, /warning: no address for istiod found for vm-a/)
     assert.equal(r.code, 4, r.stdout + r.stderr)

@@ -11,12 +11,19 @@ import { readCaseFile } from '../bundle/conformance-cases.js'
 import { runCli } from '../support/run-cli.js'
 
 const CASES: Record<string, { args: string[]; trimmed: boolean; warning?: string }> = {
-  'vmconfig-ipv4': { args: ['--internalIP', '10.10.10.10', '--ingressIP', '10.10.10.11', '--revision', 'rev-1'], trimmed: false },
-  'vmconfig-ipv6': { args: ['--internalIP', 'fd00:10:96::1', '--ingressIP', 'fd00:10:96::2', '--revision', 'rev-1'], trimmed: false },
+  'vmconfig-ipv4': {
+    args: ['--internalIP', '10.10.10.10', '--ingressIP', '10.10.10.11', '--revision', 'rev-1'],
+    trimmed: false,
+  },
+  'vmconfig-ipv6': {
+    args: ['--internalIP', 'fd00:10:96::1', '--ingressIP', 'fd00:10:96::2', '--revision', 'rev-1'],
+    trimmed: false,
+  },
   'vmconfig-nil-proxy-metadata': {
     args: ['--internalIP', '10.10.10.10'],
     trimmed: false,
-    warning: 'Could not auto-detect IP for istiod.istio-system.svc/istio-system. Use --ingressIP to manually specify the Gateway address to reach istiod from the VM.',
+    warning:
+      'Could not auto-detect IP for istiod.istio-system.svc/istio-system. Use --ingressIP to manually specify the Gateway address to reach istiod from the VM.',
   },
   'legacy-1.10.0-vmconfig-simple': { args: ['--istio-version', '1.10.0'], trimmed: true },
 }
@@ -39,8 +46,23 @@ for (const [dir, c] of Object.entries(CASES)) {
 
     test('with --clusterID the five files match the goldens', async () => {
       const out = join(work, 'out')
-      const wg = new URL(`../../../test/fixtures/conformance/istioctl-workload-entry-configure/${dir}/workloadgroup.yaml`, import.meta.url).pathname
-      const args = ['workload-entry', 'configure', '-f', wg, ...c.args, '--clusterID', 'Kubernetes', '-o', out, '--kubeconfig', kubeconfig]
+      const wg = new URL(
+        `../../../test/fixtures/conformance/istioctl-workload-entry-configure/${dir}/workloadgroup.yaml`,
+        import.meta.url,
+      ).pathname
+      const args = [
+        'workload-entry',
+        'configure',
+        '-f',
+        wg,
+        ...c.args,
+        '--clusterID',
+        'Kubernetes',
+        '-o',
+        out,
+        '--kubeconfig',
+        kubeconfig,
+      ]
       const r = await runCli(args)
       assert.equal(r.code, 0, r.stderr)
       for (const name of FILES) {
@@ -54,7 +76,13 @@ for (const [dir, c] of Object.entries(CASES)) {
       const checked = api.issuer.check(token, ['istio-ca'])
       assert.ok('claims' in checked, 'istio-token is a valid istio-ca token')
       assert.equal(checked.claims.sub, 'system:serviceaccount:bar:vm-serviceaccount')
-      assert.deepEqual((await readdir(out)).sort(), ['cluster.env', 'hosts', 'istio-token', 'mesh.yaml', 'root-cert.pem'])
+      assert.deepEqual((await readdir(out)).sort(), [
+        'cluster.env',
+        'hosts',
+        'istio-token',
+        'mesh.yaml',
+        'root-cert.pem',
+      ])
       assert.equal((await stat(join(out, 'istio-token'))).mode & 0o777, 0o600)
       assert.equal((await stat(join(out, 'mesh.yaml'))).mode & 0o777, 0o644)
       assert.equal((await stat(out)).mode & 0o777, 0o700)
@@ -62,7 +90,9 @@ for (const [dir, c] of Object.entries(CASES)) {
       assert.match(r.stdout, /onfiguration generation into directory .* was successful\n/)
       assert.ok(r.stderr.includes(`has been generated and stored at "${join(out, 'istio-token')}"`))
       if (c.warning) assert.ok(r.stderr.includes(c.warning), r.stderr)
-      const mint = api.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/serviceaccounts/vm-serviceaccount/token'))
+      const mint = api.requests.filter(
+        (q) => q.method === 'POST' && q.path.endsWith('/serviceaccounts/vm-serviceaccount/token'),
+      )
       assert.equal(mint.length, 1)
     })
 
@@ -70,8 +100,21 @@ for (const [dir, c] of Object.entries(CASES)) {
       test('without --clusterID it fails as istioctl does and writes nothing', async () => {
         const out = join(work, 'out')
         const before = await readFile(join(out, 'cluster.env'), 'utf8')
-        const wg = new URL(`../../../test/fixtures/conformance/istioctl-workload-entry-configure/${dir}/workloadgroup.yaml`, import.meta.url).pathname
-        const r = await runCli(['workload-entry', 'configure', '-f', wg, ...c.args, '-o', out, '--kubeconfig', kubeconfig])
+        const wg = new URL(
+          `../../../test/fixtures/conformance/istioctl-workload-entry-configure/${dir}/workloadgroup.yaml`,
+          import.meta.url,
+        ).pathname
+        const r = await runCli([
+          'workload-entry',
+          'configure',
+          '-f',
+          wg,
+          ...c.args,
+          '-o',
+          out,
+          '--kubeconfig',
+          kubeconfig,
+        ])
         assert.equal(r.code, 1)
         assert.match(r.stderr, /^Error: failed to automatically determine the --clusterID: fetch injection template: /)
         assert.equal(await readFile(join(out, 'cluster.env'), 'utf8'), before)
@@ -84,14 +127,28 @@ describe('workload-entry configure: argument errors as istioctl', () => {
   test('no file and no name', async () => {
     const r = await runCli(['workload-entry', 'configure', '-o', '/tmp/x'])
     assert.equal(r.code, 5)
-    assert.equal(r.stderr, 'Error: expecting a WorkloadGroup artifact file or the name and namespace of an existing WorkloadGroup\n')
+    assert.equal(
+      r.stderr,
+      'Error: expecting a WorkloadGroup artifact file or the name and namespace of an existing WorkloadGroup\n',
+    )
   })
   test('no output', async () => {
     const r = await runCli(['workload-entry', 'configure', '-f', 'wg.yaml'])
     assert.equal(r.stderr, 'Error: expecting an output directory\n')
   })
   test('internal and external IP together', async () => {
-    const r = await runCli(['workload-entry', 'configure', '-f', 'wg.yaml', '-o', 'x', '--internalIP', '1.1.1.1', '--externalIP', '2.2.2.2'])
+    const r = await runCli([
+      'workload-entry',
+      'configure',
+      '-f',
+      'wg.yaml',
+      '-o',
+      'x',
+      '--internalIP',
+      '1.1.1.1',
+      '--externalIP',
+      '2.2.2.2',
+    ])
     assert.equal(r.stderr, 'Error: the flags --internalIP and --externalIP are mutually exclusive\n')
   })
 })

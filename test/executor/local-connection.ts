@@ -27,7 +27,9 @@ export class LocalConnection implements Connection {
       child.stderr.on('data', (d) => err.push(d))
       child.on('error', reject)
       child.stdin.on('error', () => {}) // the command may exit without reading stdin
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }))
+      child.on('close', (code) =>
+        resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+      )
       child.stdin.end(options.stdin ?? '')
     })
   }

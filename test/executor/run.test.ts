@@ -13,9 +13,13 @@ test('apply changes every VM, a second run is all ok in one round trip per VM an
   const f = await fleet(3)
   t.after(f.cleanup)
   const first = await f.run()
-  for (const vm of f.vms) assert.deepEqual(statuses(first, vm.name), Array(6).fill('changed'), JSON.stringify(first.hosts[vm.name]))
+  for (const vm of f.vms)
+    assert.deepEqual(statuses(first, vm.name), Array(6).fill('changed'), JSON.stringify(first.hosts[vm.name]))
   const root = f.roots.vm1
-  assert.equal(await readFile(join(root, 'hosts'), 'utf8'), '127.0.0.1 localhost\n# BEGIN meshvm istio\n10.0.0.1 istiod.istio-system.svc\n# END meshvm istio\n')
+  assert.equal(
+    await readFile(join(root, 'hosts'), 'utf8'),
+    '127.0.0.1 localhost\n# BEGIN meshvm istio\n10.0.0.1 istiod.istio-system.svc\n# END meshvm istio\n',
+  )
   const token = await stat(join(root, 'etc/certs/istio-token'))
   assert.equal(token.mode & 0o777, 0o600)
   assert.equal(token.uid, 65534, 'chown gave the token to nobody')
@@ -29,9 +33,17 @@ test('apply changes every VM, a second run is all ok in one round trip per VM an
   const second = await f.run()
   for (const vm of f.vms) {
     assert.equal(second.hosts[vm.name].status, 'ok')
-    for (const s of second.hosts[vm.name].steps) assert.ok(s.result.status === 'ok' && s.result.msg.length > 5, JSON.stringify(s))
+    for (const s of second.hosts[vm.name].steps)
+      assert.ok(s.result.status === 'ok' && s.result.msg.length > 5, JSON.stringify(s))
   }
-  assert.deepEqual(f.conns.map((c) => [c.execs.length, c.puts.length]), [[1, 0], [1, 0], [1, 0]])
+  assert.deepEqual(
+    f.conns.map((c) => [c.execs.length, c.puts.length]),
+    [
+      [1, 0],
+      [1, 0],
+      [1, 0],
+    ],
+  )
   assert.ok(f.conns.every((c) => c.closed))
 })
 
@@ -45,12 +57,21 @@ test('--check writes nothing, reports would-change as changed, and --diff shows 
   const ends = f.events.filter((e) => e.type === 'step-end' && e.result.status === 'changed')
   assert.ok(ends.every((e) => e.type === 'step-end' && e.result.msg.startsWith('would ')))
   const hosts = ends.find((e) => e.type === 'step-end' && e.kind === 'hosts-block')
-  assert.match(JSON.stringify(hosts), /"before":"127.0.0.1 localhost\\n","after":"127.0.0.1 localhost\\n# BEGIN meshvm istio/)
+  assert.match(
+    JSON.stringify(hosts),
+    /"before":"127.0.0.1 localhost\\n","after":"127.0.0.1 localhost\\n# BEGIN meshvm istio/,
+  )
   const token = ends.find((e) => e.type === 'step-end' && e.name === 'Token')
   assert.deepEqual(token?.type === 'step-end' && token.result.diff?.after, '(secret changed)')
   await assert.rejects(stat(join(f.roots.vm1, 'etc/certs')), /ENOENT/)
   assert.equal(await readFile(join(f.roots.vm1, 'hosts'), 'utf8'), '127.0.0.1 localhost\n')
-  assert.deepEqual(f.conns.map((c) => [c.execs.length, c.puts.length]), [[1, 0], [1, 0]])
+  assert.deepEqual(
+    f.conns.map((c) => [c.execs.length, c.puts.length]),
+    [
+      [1, 0],
+      [1, 0],
+    ],
+  )
   assert.equal(f.events[0].type === 'run-start' && f.events[0].check, true)
 })
 
@@ -91,11 +112,14 @@ test('serial runs rolling batches: a batch ends before the next starts', async (
   t.after(f.cleanup)
   for (const serial of [2, '40%']) {
     await f.run({ serial })
-    const order = f.events.filter((e) => e.type === 'host-start' || e.type === 'host-end').map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
+    const order = f.events
+      .filter((e) => e.type === 'host-start' || e.type === 'host-end')
+      .map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
     const batchOf = (h: string) => Math.floor((Number(h.slice(3)) - 1) / 2)
     for (let i = 0; i < order.length; i++)
       if (order[i][0] === '+')
-        for (const earlier of order.slice(0, i)) assert.ok(batchOf(earlier.slice(1)) <= batchOf(order[i].slice(1)), order.join(' '))
+        for (const earlier of order.slice(0, i))
+          assert.ok(batchOf(earlier.slice(1)) <= batchOf(order[i].slice(1)), order.join(' '))
     for (const vm of ['vm1', 'vm2']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm3'), order.join(' '))
     for (const vm of ['vm3', 'vm4']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm5'), order.join(' '))
   }
@@ -138,7 +162,9 @@ test('retries connection failures with backoff; auth failures are unreachable at
   assert.deepEqual(summary.unreachable, ['vm2', 'vm3'])
   assert.equal(summary.hosts.vm2.tally.unreachable, 1)
   assert.equal(summary.hosts.vm2.msg, 'vm2: connection timed out')
-  const retries = f.events.filter((e) => e.type === 'host-retry').map((e) => e.type === 'host-retry' && `${e.host}#${e.attempt}`)
+  const retries = f.events
+    .filter((e) => e.type === 'host-retry')
+    .map((e) => e.type === 'host-retry' && `${e.host}#${e.attempt}`)
   assert.deepEqual(retries.sort(), ['vm1#1', 'vm1#2', 'vm2#1', 'vm2#2'])
 })
 
@@ -150,7 +176,11 @@ test('one VM failing (a step, a thrown error, a dropped connection) never stops 
       const c = new LocalConnection(vm.name)
       const exec = c.exec.bind(c)
       if (vm.name === 'vm2') c.put = async () => Promise.reject(new Error('disk full'))
-      if (vm.name === 'vm3') c.exec = async (cmd, o) => (c.execs.length >= 1 ? Promise.reject(new SshError('connection', 'vm3', 'vm3: connection lost while a command was running')) : exec(cmd, o))
+      if (vm.name === 'vm3')
+        c.exec = async (cmd, o) =>
+          c.execs.length >= 1
+            ? Promise.reject(new SshError('connection', 'vm3', 'vm3: connection lost while a command was running'))
+            : exec(cmd, o)
       return c
     },
     prepare: async (vm) => {

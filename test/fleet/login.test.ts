@@ -21,10 +21,14 @@ describe('a Port in ssh_config', () => {
     sshd = await startSshd()
     dir = mkdtempSync(join(tmpdir(), 'meshvm-login-'))
     sshConfigFile = join(dir, 'ssh_config')
-    writeFileSync(sshConfigFile, `Host web-vm\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${sshd.clientKey}\n`)
+    writeFileSync(
+      sshConfigFile,
+      `Host web-vm\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${sshd.clientKey}\n`,
+    )
     writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`)
     const inventory = join(dir, 'inventory.yaml')
-    const text = 'defaults: { app: web, namespace: apps, user: root, knownHostsFile: known_hosts }\nvms:\n  web-vm: {}\n'
+    const text =
+      'defaults: { app: web, namespace: apps, user: root, knownHostsFile: known_hosts }\nvms:\n  web-vm: {}\n'
     vm = parseInventory(text, inventory).vms[0]
   })
   after(async () => {

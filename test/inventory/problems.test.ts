@@ -14,7 +14,9 @@ test('every bad-input case has its expected problems', () => {
 
 for (const file of cases) {
   test(`bad inventory ${file}`, () => {
-    const expected = readFileSync(new URL(file.replace(/\.yaml$/, '.problems'), dir), 'utf8').trimEnd().split('\n')
+    const expected = readFileSync(new URL(file.replace(/\.yaml$/, '.problems'), dir), 'utf8')
+      .trimEnd()
+      .split('\n')
     const text = readFileSync(new URL(file, dir), 'utf8')
     assert.throws(
       () => parseInventory(text, file),

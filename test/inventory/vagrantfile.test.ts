@@ -15,7 +15,12 @@ function validate(env: Record<string, string> = {}) {
   cpSync(vagrantfile, join(dir, 'Vagrantfile'))
   try {
     const cmd = has('vagrant') ? ['vagrant', 'validate', '--ignore-provider'] : ['ruby', '-c', 'Vagrantfile']
-    return spawnSync(cmd[0], cmd.slice(1), { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, VAGRANT_HOME: join(dir, '.vagrant.d'), ...env } })
+    return spawnSync(cmd[0], cmd.slice(1), {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, VAGRANT_HOME: join(dir, '.vagrant.d'), ...env },
+    })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -27,8 +32,12 @@ test('the Vagrantfile validates', { skip }, () => {
   assert.match(r.stdout, /validated successfully|Syntax OK/)
 })
 
-test('MESHVM_VMS out of range is refused', { skip: has('vagrant') ? false : 'needs vagrant to evaluate the file' }, () => {
-  const r = validate({ MESHVM_VMS: '0' })
-  assert.notEqual(r.status, 0)
-  assert.match(r.stdout + r.stderr, /MESHVM_VMS must be between 1 and 50/)
-})
+test(
+  'MESHVM_VMS out of range is refused',
+  { skip: has('vagrant') ? false : 'needs vagrant to evaluate the file' },
+  () => {
+    const r = validate({ MESHVM_VMS: '0' })
+    assert.notEqual(r.status, 0)
+    assert.match(r.stdout + r.stderr, /MESHVM_VMS must be between 1 and 50/)
+  },
+)

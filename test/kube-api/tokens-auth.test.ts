@@ -32,7 +32,10 @@ describe('kube-api emulator: TokenRequest and TokenReview', () => {
     assert.equal(r.body.kind, 'TokenRequest')
     const { header, claims, signed, sig } = decode(r.body.status.token)
     assert.equal(header.alg, 'RS256')
-    assert.ok(verify('sha256', Buffer.from(signed), api.issuer.publicKey, sig), 'signature verifies with the public key')
+    assert.ok(
+      verify('sha256', Buffer.from(signed), api.issuer.publicKey, sig),
+      'signature verifies with the public key',
+    )
     const uid = api.store.get('serviceaccounts', 'bar', 'vm')!.metadata.uid
     assert.deepEqual(claims.aud, ['istio-ca'])
     assert.equal(claims.sub, 'system:serviceaccount:bar:vm')
@@ -86,9 +89,16 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
       const admin = { authorization: 'Bearer sekret-admin-token' }
       assert.equal((await request(api, 'GET', '/api/v1/namespaces', undefined, admin)).status, 200)
       const forApi = (await request(api, 'POST', TOKEN_PATH, { spec: {} }, admin)).body.status.token
-      assert.equal((await request(api, 'GET', '/api/v1/namespaces', undefined, { authorization: `Bearer ${forApi}` })).status, 200)
-      const forIstio = (await request(api, 'POST', TOKEN_PATH, { spec: { audiences: ['istio-ca'] } }, admin)).body.status.token
-      assert.equal((await request(api, 'GET', '/api/v1/namespaces', undefined, { authorization: `Bearer ${forIstio}` })).status, 401)
+      assert.equal(
+        (await request(api, 'GET', '/api/v1/namespaces', undefined, { authorization: `Bearer ${forApi}` })).status,
+        200,
+      )
+      const forIstio = (await request(api, 'POST', TOKEN_PATH, { spec: { audiences: ['istio-ca'] } }, admin)).body
+        .status.token
+      assert.equal(
+        (await request(api, 'GET', '/api/v1/namespaces', undefined, { authorization: `Bearer ${forIstio}` })).status,
+        401,
+      )
       assert.equal(api.requests.at(-3)!.user, 'system:serviceaccount:bar:vm')
     } finally {
       await api.close()
@@ -98,7 +108,10 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
   it('refuses forbidden requests with the RBAC message shape', async () => {
     const api = await startKubeApi({
       manifests: [SA_MANIFEST],
-      forbid: [{ verb: 'create', resource: 'serviceaccounts/token', namespace: 'bar' }, { verb: 'list', resource: 'namespaces' }],
+      forbid: [
+        { verb: 'create', resource: 'serviceaccounts/token', namespace: 'bar' },
+        { verb: 'list', resource: 'namespaces' },
+      ],
     })
     try {
       const r = await request(api, 'POST', TOKEN_PATH, { spec: {} })
@@ -131,7 +144,10 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
       const signing = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext']
       ssl('x509', '-req', '-in', 'srv.csr', ...signing, '-out', 'srv.crt')
       const read = (f: string) => readFileSync(join(dir, f), 'utf8')
-      api = await startKubeApi({ tls: { cert: read('srv.crt'), key: read('srv.key'), ca: read('ca.crt') }, bearerToken: 'tls-token' })
+      api = await startKubeApi({
+        tls: { cert: read('srv.crt'), key: read('srv.key'), ca: read('ca.crt') },
+        bearerToken: 'tls-token',
+      })
       assert.match(api.url, /^https:\/\/127\.0\.0\.1:\d+$/)
       const good = await writeKubeconfig(api, join(dir, 'good'), { token: 'tls-token' })
       const client = connectCluster({ kubeconfig: good })
@@ -141,7 +157,9 @@ describe('kube-api emulator: bearer tokens, RBAC refusals and TLS', () => {
       await Promise.all([listNamespaces(client), listNamespaces(client)])
       const ports = new Set(api.requests.map((r) => r.remotePort))
       assert.ok(ports.size <= 2, `${api.requests.length} requests over ${ports.size} connections`)
-      const wrongCa = await writeKubeconfig({ url: api.url, caCert: read('srv.crt') }, join(dir, 'bad'), { token: 'tls-token' })
+      const wrongCa = await writeKubeconfig({ url: api.url, caCert: read('srv.crt') }, join(dir, 'bad'), {
+        token: 'tls-token',
+      })
       await assert.rejects(listNamespaces(connectCluster({ kubeconfig: wrongCa, retry: { baseMs: 1 } })), /certificate/)
       const wrongToken = await writeKubeconfig(api, join(dir, 'badtoken'), { token: 'not-it' })
       await assert.rejects(listNamespaces(connectCluster({ kubeconfig: wrongToken })), (e: Error) => {

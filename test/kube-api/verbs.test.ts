@@ -55,20 +55,31 @@ describe('kube-api emulator: objects through the real client', () => {
     assert.equal(dup.code, 409)
     assert.equal(dup.body.reason, 'AlreadyExists')
     assert.equal(dup.body.message, 'namespaces "bar" already exists')
-    const orphan = await apiError(core.createNamespacedConfigMap({ namespace: 'nowhere', body: { metadata: { name: 'x' } } }))
+    const orphan = await apiError(
+      core.createNamespacedConfigMap({ namespace: 'nowhere', body: { metadata: { name: 'x' } } }),
+    )
     assert.equal(orphan.code, 404)
     assert.equal(orphan.body.message, 'namespaces "nowhere" not found')
   })
 
   it('fills metadata, counts resourceVersion cluster-wide and rejects a stale update with Conflict', async () => {
-    const a = await core.createNamespacedConfigMap({ namespace: 'bar', body: { metadata: { name: 'a' }, data: { k: '1' } } })
+    const a = await core.createNamespacedConfigMap({
+      namespace: 'bar',
+      body: { metadata: { name: 'a' }, data: { k: '1' } },
+    })
     const b = await core.createNamespacedConfigMap({ namespace: 'bar', body: { metadata: { name: 'b' } } })
     assert.match(a.metadata!.uid!, /^[0-9a-f-]{36}$/)
     assert.ok(a.metadata!.creationTimestamp instanceof Date)
     assert.equal(Number(b.metadata!.resourceVersion), Number(a.metadata!.resourceVersion) + 1)
-    const updated = await core.replaceNamespacedConfigMap({ namespace: 'bar', name: 'a', body: { ...a, data: { k: '2' } } })
+    const updated = await core.replaceNamespacedConfigMap({
+      namespace: 'bar',
+      name: 'a',
+      body: { ...a, data: { k: '2' } },
+    })
     assert.equal(updated.data!.k, '2')
-    const stale = await apiError(core.replaceNamespacedConfigMap({ namespace: 'bar', name: 'a', body: { ...a, data: { k: '3' } } }))
+    const stale = await apiError(
+      core.replaceNamespacedConfigMap({ namespace: 'bar', name: 'a', body: { ...a, data: { k: '3' } } }),
+    )
     assert.equal(stale.code, 409)
     assert.equal(stale.body.reason, 'Conflict')
     assert.equal(
@@ -79,8 +90,15 @@ describe('kube-api emulator: objects through the real client', () => {
   })
 
   it('lists with equality, inequality and existence label selectors', async () => {
-    for (const [name, labels] of [['l1', { app: 'x', tier: 'db' }], ['l2', { app: 'y' }], ['l3', {}]] as const) {
-      await core.createNamespacedSecret({ namespace: 'bar', body: { metadata: { name, labels }, stringData: { k: 'v' } } })
+    for (const [name, labels] of [
+      ['l1', { app: 'x', tier: 'db' }],
+      ['l2', { app: 'y' }],
+      ['l3', {}],
+    ] as const) {
+      await core.createNamespacedSecret({
+        namespace: 'bar',
+        body: { metadata: { name, labels }, stringData: { k: 'v' } },
+      })
     }
     const names = async (labelSelector: string) =>
       (await core.listNamespacedSecret({ namespace: 'bar', labelSelector })).items.map((s) => s.metadata!.name)
@@ -95,7 +113,10 @@ describe('kube-api emulator: objects through the real client', () => {
   it('merge-patches, bumps generation only on spec changes, and deletes with a Success Status', async () => {
     const wg = { kind: 'WorkloadGroup', metadata: { name: 'g' }, spec: { template: { serviceAccount: 'sa' } } }
     const ref = { group: 'networking.istio.io', version: 'v1', namespace: 'bar', plural: 'workloadgroups' }
-    const created = await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'networking.istio.io/v1', ...wg } })
+    const created = await custom.createNamespacedCustomObject({
+      ...ref,
+      body: { apiVersion: 'networking.istio.io/v1', ...wg },
+    })
     assert.equal(created.metadata.generation, 1)
     const path = '/apis/networking.istio.io/v1beta1/namespaces/bar/workloadgroups/g'
     const merge = { 'content-type': 'application/merge-patch+json' }
@@ -145,7 +166,10 @@ describe('kube-api emulator: manifests and discovery', () => {
         const { core } = clients(api)
         const cert = await core.readNamespacedConfigMap({ namespace: 'bar', name: 'istio-ca-root-cert' })
         assert.equal(cert.data!['root-cert.pem'], 'fake-CA-cert')
-        assert.equal((await core.readNamespacedServiceAccount({ namespace: 'bar', name: 'vm-serviceaccount' })).secrets![0].name, 'test')
+        assert.equal(
+          (await core.readNamespacedServiceAccount({ namespace: 'bar', name: 'vm-serviceaccount' })).secrets![0].name,
+          'test',
+        )
         assert.equal(api.store.list('configmaps', 'istio-system').length, 1)
       } finally {
         await api.close()
@@ -159,12 +183,18 @@ describe('kube-api emulator: manifests and discovery', () => {
       assert.equal((await request(api, 'GET', '/version')).body.gitVersion, 'v1.30.4')
       const core = (await request(api, 'GET', '/api/v1')).body
       const token = core.resources.find((r: { name: string }) => r.name === 'serviceaccounts/token')
-      assert.deepEqual([token.group, token.version, token.kind, token.verbs], ['authentication.k8s.io', 'v1', 'TokenRequest', ['create']])
+      assert.deepEqual(
+        [token.group, token.version, token.kind, token.verbs],
+        ['authentication.k8s.io', 'v1', 'TokenRequest', ['create']],
+      )
       const groups = (await request(api, 'GET', '/apis')).body.groups
       const istio = groups.find((g: { name: string }) => g.name === 'networking.istio.io')
       assert.deepEqual(istio.versions, [{ groupVersion: 'networking.istio.io/v1alpha3', version: 'v1alpha3' }])
       assert.equal((await request(api, 'GET', '/apis/networking.istio.io/v1')).status, 404)
-      assert.equal((await request(api, 'GET', '/apis/networking.istio.io/v1/namespaces/default/workloadgroups')).status, 404)
+      assert.equal(
+        (await request(api, 'GET', '/apis/networking.istio.io/v1/namespaces/default/workloadgroups')).status,
+        404,
+      )
       const list = await request(api, 'GET', '/apis/networking.istio.io/v1alpha3')
       assert.deepEqual(
         list.body.resources.map((r: { name: string }) => r.name),

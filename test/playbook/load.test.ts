@@ -23,7 +23,20 @@ test('onboard follows the guide: dirs, cert, token, package, configs, hosts, cho
   const steps = renderPlaybook(pb, templateVars(pb, testVm('vm1')))
   assert.deepEqual(
     steps.map((s) => s.kind),
-    ['directory', 'directory', 'upload', 'upload', 'package', 'upload', 'upload', 'hosts-block', 'directory', 'chown', 'systemd', 'wait-for-log'],
+    [
+      'directory',
+      'directory',
+      'upload',
+      'upload',
+      'package',
+      'upload',
+      'upload',
+      'hosts-block',
+      'directory',
+      'chown',
+      'systemd',
+      'wait-for-log',
+    ],
   )
   const token = steps.find((s) => s.kind === 'upload' && s.args.bundle === 'istio-token')
   assert.equal(token?.kind === 'upload' && token.args.mode, 0o600)
@@ -36,7 +49,8 @@ test('offboard and verify load; verify only checks', async () => {
   assert.ok(off.steps.some((s) => s.kind === 'package' && s.args.present === false))
   const verify = await loadPlaybook(playbook('verify'))
   const steps = renderPlaybook(verify, templateVars(verify, testVm('vm1')))
-  for (const s of steps) assert.ok(s.kind === 'process' || s.kind === 'wait-for-log' || (s.kind === 'systemd' && s.args.assert))
+  for (const s of steps)
+    assert.ok(s.kind === 'process' || s.kind === 'wait-for-log' || (s.kind === 'systemd' && s.args.assert))
 })
 
 test('unknown step type, unknown key and a wrong type are all reported with file:line:col', () => {
@@ -71,7 +85,12 @@ test('missing arguments, two sources and a dangling restartOnChange are reported
 })
 
 test('a missing variable names the file, line and the VMs lacking it', () => {
-  const text = ['name: t', 'steps:', '  - name: d', "    directory: { path: '/srv/{{ vars.app }}/{{ vm.name }}' }"].join('\n')
+  const text = [
+    'name: t',
+    'steps:',
+    '  - name: d',
+    "    directory: { path: '/srv/{{ vars.app }}/{{ vm.name }}' }",
+  ].join('\n')
   const pb = parsePlaybook(text, 'pb.yaml')
   const withApp = testVm('a', { vars: { app: 'shop' } })
   assert.deepEqual(renderPlaybook(pb, templateVars(pb, withApp))[0].args, { path: '/srv/shop/a', present: true })
@@ -95,5 +114,8 @@ test('onboard without a package source in the inventory is an input error, not a
 })
 
 test('YAML syntax errors carry positions', () => {
-  assert.match(problemsOf(() => parsePlaybook('name: t\nsteps:\n  - name: [\n', 'bad.yaml')), /bad\.yaml:\d+:\d+: /)
+  assert.match(
+    problemsOf(() => parsePlaybook('name: t\nsteps:\n  - name: [\n', 'bad.yaml')),
+    /bad\.yaml:\d+:\d+: /,
+  )
 })

@@ -6,13 +6,23 @@ import { createReporter, pickOutputMode } from '../../src/report/index.js'
 
 const [hostCount = 100, forks = 30] = process.argv.slice(2, 4).map(Number)
 const mode = pickOutputMode(process.argv[4])
-const steps = ['Create directories', 'Upload root-cert.pem', 'Upload istio-token', 'Install istio-sidecar package',
-  'Upload cluster.env', 'Upload mesh.yaml', 'Hosts entries', 'Chown Istio paths', 'Start istio', 'Wait for XDS']
+const steps = [
+  'Create directories',
+  'Upload root-cert.pem',
+  'Upload istio-token',
+  'Install istio-sidecar package',
+  'Upload cluster.env',
+  'Upload mesh.yaml',
+  'Hosts entries',
+  'Chown Istio paths',
+  'Start istio',
+  'Wait for XDS',
+]
 const hosts = Array.from({ length: hostCount }, (_, i) => `vm-${i + 1}`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 // A fixed pseudo-random sequence, so two runs look alike.
 let seed = 7
-const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
 
 async function runHost(host: string, emit: RunListener): Promise<void> {
   const start = Date.now()

@@ -31,9 +31,15 @@ test('--output json: one parseable JSON event per line, every event, token maske
   await r.done()
   const text = mem.text()
   assert.ok(!text.includes(token.reveal()))
-  const parsed = text.trimEnd().split('\n').map((l) => JSON.parse(l) as RunEvent)
+  const parsed = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent)
   assert.equal(parsed.length, events.length)
-  assert.deepEqual(parsed.map((e) => e.type), events.map((e) => e.type))
+  assert.deepEqual(
+    parsed.map((e) => e.type),
+    events.map((e) => e.type),
+  )
   const failed = parsed.find((e) => e.type === 'step-end' && e.result.status === 'failed')
   assert.equal(failed?.type === 'step-end' && failed.result.msg, 'no XDS line in 30s; token *** rejected')
   const withDiff = parsed.find((e) => e.type === 'step-end' && e.result.diff)

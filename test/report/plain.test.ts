@@ -71,7 +71,10 @@ test('plain: -v adds a line when each step starts; --check says "would change"',
   const check = await plainText({}, checkRun())
   assert.match(check[0], /run onboard\.yaml on 5 hosts \(check mode: nothing is changed\)$/)
   assert.ok(check.some((l) => l.includes('vm-1 [3/5] Install istio-sidecar package: would change (2.3s)')))
-  assert.ok(check.some((l) => l.includes('check mode: changed = would change')), 'the recap says so too')
+  assert.ok(
+    check.some((l) => l.includes('check mode: changed = would change')),
+    'the recap says so too',
+  )
 })
 
 test('plain: the token never appears, not even inside a failure message', async () => {

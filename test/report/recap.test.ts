@@ -36,7 +36,10 @@ test('recap: totals line, then each failure with its step and message', () => {
 
 test('recap: colored on a TTY (red failures, yellow changes), same text without color', () => {
   const colored = recap(true)
-  assert.deepEqual(colored.map((l) => stripVTControlCharacters(l)), recap(false))
+  assert.deepEqual(
+    colored.map((l) => stripVTControlCharacters(l)),
+    recap(false),
+  )
   assert.ok(colored[2].startsWith('\x1b[31mvm-2'), 'unreachable host in red')
   assert.ok(colored[1].startsWith('\x1b[33mvm-1'), 'changed host in yellow')
   assert.ok(colored[4].startsWith('\x1b[32mvm-10'), 'unchanged host in green')

@@ -63,7 +63,10 @@ describe('authentication and connection errors', () => {
     const password = new Secret('not-the-password')
     await assert.rejects(
       connect(target, trustingOptions(sshd, { password })),
-      sshErrorOf('auth', /^root@127\.0\.0\.1:\d+: authentication failed.*tried password.*encrypted_key need a passphrase: load them with ssh-add/),
+      sshErrorOf(
+        'auth',
+        /^root@127\.0\.0\.1:\d+: authentication failed.*tried password.*encrypted_key need a passphrase: load them with ssh-add/,
+      ),
     )
   })
 

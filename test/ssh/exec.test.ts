@@ -90,7 +90,9 @@ describe('keepalive', () => {
     const conn = await connect(targetOf(sshd), trustingOptions(sshd, { keepaliveIntervalMs: 200 }))
     assert.equal((await conn.exec('true')).code, 0)
     // Freeze the sshd processes serving this connection: the TCP connection stays open but nothing answers.
-    const children = execFileSync('pgrep', ['-P', String(sshd.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean)
+    const children = execFileSync('pgrep', ['-P', String(sshd.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
     for (const pid of children.map(Number)) {
       process.kill(pid, 'SIGSTOP')
       frozen.push(pid)

@@ -20,7 +20,11 @@ export function trustingOptions(sshd: Sshd, extra: ConnectOptions = {}): Connect
 }
 
 /** A remote file's bytes, or undefined when it does not exist (tests look at what put wrote; meshvm never reads back). */
-export async function readRemote(conn: Connection, path: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
+export async function readRemote(
+  conn: Connection,
+  path: string,
+  options: { sudo?: boolean } = {},
+): Promise<Buffer | undefined> {
   const c = conn as SshConnection
   const r = await c.execRaw(`cat -- ${shQuote(path)}`, options)
   if (r.code === 0) return r.stdout

@@ -41,12 +41,15 @@ describe('known_hosts verification', () => {
   })
   after(() => sshd?.stop())
 
-  const tryConnect = async (extra: ConnectOptions = {}) => (await connect(targetOf(sshd), { ...options, ...extra })).close()
+  const tryConnect = async (extra: ConnectOptions = {}) =>
+    (await connect(targetOf(sshd), { ...options, ...extra })).close()
 
   it('refuses an unknown host key with its fingerprint and the way out', async () => {
     await assert.rejects(
       tryConnect(),
-      hostKeyError(/host key for \[127\.0\.0\.1\]:\d+ is not known \(ssh-ed25519 key SHA256:[\w+/]+\); add it to known_hosts or pass --accept-new-host-keys/),
+      hostKeyError(
+        /host key for \[127\.0\.0\.1\]:\d+ is not known \(ssh-ed25519 key SHA256:[\w+/]+\); add it to known_hosts or pass --accept-new-host-keys/,
+      ),
     )
     assert.equal(existsSync(knownHosts), false)
     const sshKeygen = execFileSync('ssh-keygen', ['-lf', join(sshd.dir, 'host_ed25519.pub')], { encoding: 'utf8' })
@@ -64,7 +67,10 @@ describe('known_hosts verification', () => {
 
   it('refuses a changed key, even with --accept-new-host-keys', async () => {
     writeFileSync(knownHosts, `${name} ${otherKey}\n`)
-    await assert.rejects(tryConnect({ acceptNewHostKeys: true }), hostKeyError(/REMOTE HOST IDENTIFICATION HAS CHANGED for \[127/))
+    await assert.rejects(
+      tryConnect({ acceptNewHostKeys: true }),
+      hostKeyError(/REMOTE HOST IDENTIFICATION HAS CHANGED for \[127/),
+    )
     assert.equal(readFileSync(knownHosts, 'utf8'), `${name} ${otherKey}\n`)
   })
 

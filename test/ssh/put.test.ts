@@ -54,7 +54,8 @@ describe('atomic put as root', () => {
   it('fails clearly when the target directory does not exist', async () => {
     await assert.rejects(
       conn.put(join(dir, 'missing', 'f'), 'x', { mode: 0o644 }),
-      (err: unknown) => err instanceof SshError && err.kind === 'command' && /upload of .*missing\/f failed/.test(err.message),
+      (err: unknown) =>
+        err instanceof SshError && err.kind === 'command' && /upload of .*missing\/f failed/.test(err.message),
     )
   })
 

@@ -68,7 +68,9 @@ describe('ssh_config parsing', () => {
   })
 
   it('lets inventory values beat ssh_config, and expands tokens in identity files', () => {
-    const lines = readSshConfig(write('tokens', 'Host vm1\n  HostName 10.0.0.5\n  Port 2222\n  User cfg\n  IdentityFile ~/.ssh/%h-%r\n'))
+    const lines = readSshConfig(
+      write('tokens', 'Host vm1\n  HostName 10.0.0.5\n  Port 2222\n  User cfg\n  IdentityFile ~/.ssh/%h-%r\n'),
+    )
     const [hop] = resolveHops({ host: 'vm1', port: 2200, user: 'inv' }, lines, {})
     assert.equal(hop.where, 'inv@10.0.0.5:2200')
     assert.deepEqual(hop.identityFiles, [join(homedir(), '.ssh', '10.0.0.5-inv')])
@@ -121,7 +123,10 @@ describe('ssh_config aliases and ProxyJump against real sshds', () => {
 
   const knownHosts = () => {
     const options = trustingOptions(vm, { sshConfigFile: config })
-    writeFileSync(options.knownHostsFile!, `[127.0.0.1]:${vm.port} ${vm.hostKey}\n[127.0.0.1]:${jump.port} ${jump.hostKey}\n`)
+    writeFileSync(
+      options.knownHostsFile!,
+      `[127.0.0.1]:${vm.port} ${vm.hostKey}\n[127.0.0.1]:${jump.port} ${jump.hostKey}\n`,
+    )
     return options
   }
 
@@ -151,7 +156,10 @@ describe('ssh_config aliases and ProxyJump against real sshds', () => {
     await assert.rejects(connect({ host: 'vm-behind-jump' }, options), (err: unknown) => {
       assert.ok(err instanceof SshError)
       assert.equal(err.kind, 'hostkey')
-      assert.match(err.message, new RegExp(`^root@127\\.0\\.0\\.1:${jump.port}: host key for \\[127\\.0\\.0\\.1\\]:${jump.port} is not known`))
+      assert.match(
+        err.message,
+        new RegExp(`^root@127\\.0\\.0\\.1:${jump.port}: host key for \\[127\\.0\\.0\\.1\\]:${jump.port} is not known`),
+      )
       return true
     })
   })

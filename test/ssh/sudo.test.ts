@@ -76,7 +76,10 @@ describe('sudo for a non-root login user', () => {
 
   it('asks for --ask-become-pass when sudo wants a password and none was given', async () => {
     const conn = await login(users.password.name)
-    await assert.rejects(conn.exec('true', { sudo: true }), commandError(/sudo requires a password; pass --ask-become-pass/))
+    await assert.rejects(
+      conn.exec('true', { sudo: true }),
+      commandError(/sudo requires a password; pass --ask-become-pass/),
+    )
     await conn.close()
   })
 

@@ -57,18 +57,31 @@ const kindsWithCases = stepKinds.filter((k) => {
 test('every step kind has table cases', () => assert.deepEqual(kindsWithCases, stepKinds))
 
 for (const kind of kindsWithCases) {
-  for (const file of readdirSync(new URL(`${kind}/`, root)).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(new URL(`${kind}/`, root))
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     test(`${kind}: ${file.replace(/\.json$/, '')}`, () => {
       const c = JSON.parse(readFileSync(new URL(`${kind}/${file}`, root), 'utf8')) as Case
       const b64 = Object.entries(c.b64 ?? {}).map(([k, v]) => `${k}=${Buffer.from(v).toString('base64')}`)
       const facts = [...c.facts, ...b64].join('\n') + '\n'
       const got = handlers[kind].check(argsOf(kind, c.args), facts, context(c))
       assert.equal(got.outcome, c.expect.outcome, JSON.stringify(got))
-      const text = got.outcome === 'ok' || got.outcome === 'skip' ? got.reason : got.outcome === 'fail' ? got.msg : got.change.summary
+      const text =
+        got.outcome === 'ok' || got.outcome === 'skip'
+          ? got.reason
+          : got.outcome === 'fail'
+            ? got.msg
+            : got.change.summary
       if (got.outcome === 'ok') assert.ok(text.length > 5, 'every ok has a reason')
-      if (c.expect.text !== undefined) assert.ok(text.includes(c.expect.text), `${JSON.stringify(text)} should include ${JSON.stringify(c.expect.text)}`)
-      if (c.expect.diff !== undefined) assert.deepEqual(got.outcome === 'change' ? got.change.diff : undefined, c.expect.diff)
-      if (c.expect.data !== undefined) assert.deepEqual(got.outcome === 'change' ? got.change.data : undefined, c.expect.data)
+      if (c.expect.text !== undefined)
+        assert.ok(
+          text.includes(c.expect.text),
+          `${JSON.stringify(text)} should include ${JSON.stringify(c.expect.text)}`,
+        )
+      if (c.expect.diff !== undefined)
+        assert.deepEqual(got.outcome === 'change' ? got.change.diff : undefined, c.expect.diff)
+      if (c.expect.data !== undefined)
+        assert.deepEqual(got.outcome === 'change' ? got.change.data : undefined, c.expect.data)
       const token = c.bundle?.['istio-token']
       if (token) assert.ok(!JSON.stringify(got).includes(token), 'the token never appears in a check result')
     })

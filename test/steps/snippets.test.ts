@@ -28,7 +28,7 @@ async function withBin<T>(fn: (dir: string, env: NodeJS.ProcessEnv) => Promise<T
     'while [ $# -gt 0 ]; do case "$1" in --value) value=1 ;; -p) shift; props="$props $1" ;; esac; shift; done',
     'for p in $props; do',
     '  case $p in',
-    "    LoadState) v=loaded ;; ActiveState) v=active ;; UnitFileState) v=enabled ;;",
+    '    LoadState) v=loaded ;; ActiveState) v=active ;; UnitFileState) v=enabled ;;',
     `    ActiveEnterTimestamp) v='${START}' ;;`,
     '  esac',
     '  if [ -n "$value" ]; then echo "$v"; else echo "$p=$v"; fi',
@@ -64,7 +64,9 @@ test('wait-for-log counts only lines stamped after the unit last started', () =>
     const log = join(dir, 'istio.log')
     await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
     assert.equal(check('wait-for-log', waitArgs(log), env).outcome, 'change')
-    await writeFile(log, logLine('2026-11-26T10:00:01.500000Z', 'connected to upstream XDS server: istiod:15012'), { flag: 'a' })
+    await writeFile(log, logLine('2026-11-26T10:00:01.500000Z', 'connected to upstream XDS server: istiod:15012'), {
+      flag: 'a',
+    })
     assert.equal(check('wait-for-log', waitArgs(log), env).outcome, 'ok')
   }))
 
@@ -74,7 +76,10 @@ test('wait-for-log gives up after its timeout with the last log lines as a hint'
     await writeFile(log, logLine('2026-11-26T10:00:02.000000Z', 'failed to connect: token rejected'))
     await writeFile(join(dir, 'istio.err.log'), 'panic: no certs\n')
     const conn = new LocalConnection('local')
-    conn.exec = ((exec) => (cmd: string, o?: object) => exec(`PATH=${env.PATH}\n${cmd}`, o))(conn.exec.bind(conn))
+    conn.exec = (
+      (exec) => (cmd: string, o?: object) =>
+        exec(`PATH=${env.PATH}\n${cmd}`, o)
+    )(conn.exec.bind(conn))
     const args = waitArgs(log)
     const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
     if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
@@ -89,7 +94,10 @@ test('wait-for-log finds a line written while it waits, asking systemd for the s
     const log = join(dir, 'istio.log')
     await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
     const conn = new LocalConnection('local')
-    conn.exec = ((exec) => (cmd: string, o?: object) => exec(`PATH=${env.PATH}\n${cmd}`, o))(conn.exec.bind(conn))
+    conn.exec = (
+      (exec) => (cmd: string, o?: object) =>
+        exec(`PATH=${env.PATH}\n${cmd}`, o)
+    )(conn.exec.bind(conn))
     const args = waitArgs(log, 5)
     const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
     if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
@@ -106,7 +114,13 @@ test('systemd restarts only when an input is newer than the last start (stat in 
     const env = { ...bin, TZ: 'Asia/Kolkata' } // stat prints +0530; systemd's start is in UTC
     const input = join(dir, 'cluster.env')
     await writeFile(input, 'A=1\n')
-    const args: StepArgs['systemd'] = { unit: 'istio', state: 'running', enabled: true, restartOnChange: [input], assert: false }
+    const args: StepArgs['systemd'] = {
+      unit: 'istio',
+      state: 'running',
+      enabled: true,
+      restartOnChange: [input],
+      assert: false,
+    }
     await utimes(input, START_EPOCH - 60, START_EPOCH - 60)
     assert.equal(check('systemd', args, env).outcome, 'ok')
     await utimes(input, START_EPOCH + 0.5, START_EPOCH + 0.5)
@@ -136,7 +150,11 @@ test('package reads dpkg versions: an installed package with its version is ok, 
   const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'dpkg'], { encoding: 'utf8' }).stdout
   const ok = check('package', { name: 'dpkg', source: { version }, present: true }, process.env)
   assert.deepEqual(ok, { outcome: 'ok', reason: `dpkg ${version} installed (version matches)` })
-  const missing = check('package', { name: 'meshvm-absent-pkg', source: { url: 'https://example.invalid/p.deb' }, present: true }, process.env)
+  const missing = check(
+    'package',
+    { name: 'meshvm-absent-pkg', source: { url: 'https://example.invalid/p.deb' }, present: true },
+    process.env,
+  )
   assert.equal(missing.outcome, 'change')
 })
 

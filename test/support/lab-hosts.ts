@@ -8,7 +8,9 @@ import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
 
 /** Why lab tests are skipped, or false when they can run (they need root on Linux). */
 export const labSkipReason: string | false =
-  process.platform !== 'linux' || process.getuid?.() !== 0 ? 'lab hosts need root on Linux: run the tests as root' : false
+  process.platform !== 'linux' || process.getuid?.() !== 0
+    ? 'lab hosts need root on Linux: run the tests as root'
+    : false
 
 const TEST_LAB_PREFIX = '/tmp/meshvm-lab-test-'
 
@@ -41,7 +43,11 @@ export async function withLabHosts<T>(count: number, fn: (hosts: TestHost[], lab
 }
 
 /** Runs `cmd` on `host` as `user` (default admin) with the openssh client; never throws on a non-zero exit. */
-export function sshRun(host: TestHost, cmd: string, options: { user?: string; input?: Buffer | string } = {}): Promise<RunResult> {
+export function sshRun(
+  host: TestHost,
+  cmd: string,
+  options: { user?: string; input?: Buffer | string } = {},
+): Promise<RunResult> {
   return runStatus('ssh', [...sshArgs({ ...host, user: options.user ?? host.user }), cmd], { input: options.input })
 }
 
@@ -59,7 +65,12 @@ export async function labLeftovers(labId: string, dir: string, bridge = 'mvlab0'
     if (cgroup.includes(`/meshvm-lab/${labId}/`) && pidAlive(Number(pid))) left.push(`process ${pid}`)
   }
   const netns = (await runStatus('ip', ['netns', 'list'])).stdout
-  left.push(...netns.split('\n').filter((l) => l.includes(labId)).map((l) => `netns ${l}`))
+  left.push(
+    ...netns
+      .split('\n')
+      .filter((l) => l.includes(labId))
+      .map((l) => `netns ${l}`),
+  )
   const links = (await runStatus('ip', ['-o', 'link'])).stdout.split('\n')
   left.push(...links.filter((l) => l.includes(`mv${labId}`)).map((l) => `link ${l.split(':')[1]?.trim()}`))
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n')
