@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 const POLL_MS = 100
 
 export class TmuxScreen {
+  /** Also the name of the screen's own tmux server (-L): screens never share or race a server. */
   readonly name = `meshvm-wizard-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
 
   /** Runs `command` (a shell line) in a 160x50 terminal; `[exit N]` is printed when it ends and the pane stays. */
@@ -14,12 +15,14 @@ export class TmuxScreen {
     const unset = entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`)
     const env = [...unset, ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
     const line = `cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
-    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', line])
+    execFileSync('tmux', ['-L', this.name, 'new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', line])
   }
 
   /** Everything the terminal showed, scrollback included. */
   text(): string {
-    return execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-', '-t', this.name], { encoding: 'utf8' })
+    return execFileSync('tmux', ['-L', this.name, 'capture-pane', '-p', '-J', '-S', '-', '-t', this.name], {
+      encoding: 'utf8',
+    })
   }
 
   /** Waits (bounded) until the screen matches; returns the screen. */
@@ -34,12 +37,12 @@ export class TmuxScreen {
 
   /** Types literal text (no Enter). */
   type(text: string): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text])
+    execFileSync('tmux', ['-L', this.name, 'send-keys', '-t', this.name, '-l', text])
   }
 
   /** Sends tmux key names: Enter, Down, C-c, C-u… */
   keys(...keys: string[]): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys])
+    execFileSync('tmux', ['-L', this.name, 'send-keys', '-t', this.name, ...keys])
   }
 
   /** Waits for the question, types the answer (if any) and presses Enter, then waits until it is accepted (✔). */
@@ -58,7 +61,7 @@ export class TmuxScreen {
 
   kill(): void {
     try {
-      execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' })
+      execFileSync('tmux', ['-L', this.name, 'kill-server'], { stdio: 'ignore' })
     } catch {
       // already gone
     }
