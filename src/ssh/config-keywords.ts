@@ -1,0 +1,27 @@
+// Every keyword OpenSSH 9.2's ssh accepts (readconf.c keywords[]; aliases and deprecated ones included): any other
+// word is "Bad configuration option" and ssh refuses the file. test/ssh/ssh-config-corpus checks this list against ssh.
+const KEYWORDS = `
+addkeystoagent addressfamily afstokenpassing batchmode bindaddress bindinterface canonicaldomains
+canonicalizefallbacklocal canonicalizehostname canonicalizemaxdots canonicalizepermittedcnames
+casignaturealgorithms certificatefile challengeresponseauthentication checkhostip cipher ciphers
+clearallforwardings compression compressionlevel connectionattempts connecttimeout controlmaster controlpath
+controlpersist dsaauthentication dynamicforward enableescapecommandline enablesshkeysign escapechar
+exitonforwardfailure fallbacktorsh fingerprinthash forkafterauthentication forwardagent forwardx11
+forwardx11timeout forwardx11trusted gatewayports globalknownhostsfile globalknownhostsfile2 gssapiauthentication
+gssapiclientidentity gssapidelegatecredentials gssapikexalgorithms gssapikeyexchange gssapirenewalforcesrekey
+gssapiserveridentity gssapitrustdns hashknownhosts host hostbasedacceptedalgorithms hostbasedauthentication
+hostbasedkeytypes hostkeyalgorithms hostkeyalias hostname identitiesonly identityagent identityfile identityfile2
+ignoreunknown include ipqos kbdinteractiveauthentication kbdinteractivedevices kerberosauthentication
+kerberostgtpassing kexalgorithms knownhostscommand localcommand localforward loglevel logverbose macs match
+nohostauthenticationforlocalhost numberofpasswordprompts passwordauthentication permitlocalcommand permitremoteopen
+pkcs11provider port preferredauthentications protocol protocolkeepalives proxycommand proxyjump proxyusefdpass
+pubkeyacceptedalgorithms pubkeyacceptedkeytypes pubkeyauthentication rekeylimit remotecommand remoteforward
+requesttty requiredrsasize revokedhostkeys rhostsauthentication rhostsrsaauthentication rsaauthentication
+securitykeyprovider sendenv serveralivecountmax serveraliveinterval sessiontype setenv setuptimeout
+skeyauthentication smartcarddevice stdinnull streamlocalbindmask streamlocalbindunlink stricthostkeychecking
+syslogfacility tcpkeepalive tisauthentication tunnel tunneldevice updatehostkeys useblacklistedkeys
+useprivilegedport user userknownhostsfile userknownhostsfile2 useroaming usersh verifyhostkeydns visualhostkey
+xauthlocation`
+
+/** The keywords, lower-case. */
+export const SSH_KEYWORDS: ReadonlySet<string> = new Set(KEYWORDS.split(/\s+/).filter(Boolean))
