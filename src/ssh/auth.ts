@@ -1,9 +1,10 @@
+// Which keys are offered, and in which order, as ssh's sshconnect2.c pubkey_prepare decides: keys the agent holds
+// first (in the agent's order; with IdentitiesOnly only those that are also identity files), then the identity
+// files the agent does not hold, in ssh_config order; then password and keyboard-interactive.
 import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
-import ssh2 from 'ssh2'
-import type { AnyAuthMethod } from 'ssh2'
+import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2'
 import type { Secret } from '../secret.js'
+import type { Hop } from './resolve.js'
 
 /** The methods to offer, in OpenSSH's order, and what to say about them if all fail. */
 export interface AuthPlan {
@@ -14,38 +15,85 @@ export interface AuthPlan {
   encrypted: string[]
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa']
-
-export interface AuthInput {
-  user: string
-  agentSocket?: string
-  /** Expanded paths: the inventory's first, then ssh_config's; default keys are added when they exist. */
-  identityFiles: string[]
-  password?: Secret
+interface FileKey {
+  file: string
+  /** The public blob (base64), from the key itself or its .pub file. */
+  publicKey?: string
+  /** Undefined when the file is encrypted. */
+  privateKey?: ParsedKey
 }
 
-/** Agent, identity files, default keys, then password (also as keyboard-interactive, as PAM-only sshds ask). */
-export function planAuth(input: AuthInput): AuthPlan {
-  const { user: username } = input
-  const plan: AuthPlan = { methods: [], offered: [], encrypted: [] }
-  if (input.agentSocket && existsSync(input.agentSocket)) {
-    plan.methods.push({ type: 'agent', username, agent: input.agentSocket })
-    plan.offered.push('ssh-agent')
+type Callback = Parameters<ssh2.OpenSSHAgent['getIdentities']>[0]
+// The OpenSSH agent answers with parsed keys only (ssh2's PublicKeyEntry form is for custom agents).
+const asKeys = (keys: unknown) => (keys ?? []) as ParsedKey[]
+
+/** The agent, showing ssh2 only the keys ssh would offer from it. */
+class ChosenAgent extends ssh2.OpenSSHAgent {
+  constructor(
+    socket: string,
+    readonly keep: (key: ParsedKey) => boolean,
+  ) {
+    super(socket)
   }
-  const defaults = DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k))
-  const files = [...new Set([...input.identityFiles, ...defaults])].filter((f) => existsSync(f))
+
+  getIdentities(cb: Callback): void {
+    super.getIdentities((err, keys) => cb(err, asKeys(keys).filter(this.keep)))
+  }
+}
+
+const blob = (key: ParsedKey) => key.getPublicSSH().toString('base64')
+
+function parsed(text: Buffer | string): ParsedKey | Error {
+  const key = ssh2.utils.parseKey(text)
+  return Array.isArray(key) ? key[0] : key
+}
+
+function loadFile(file: string): FileKey | undefined {
+  if (!existsSync(file)) return undefined
+  const key = parsed(readFileSync(file))
+  if (!(key instanceof Error) && key.isPrivateKey()) return { file, publicKey: blob(key), privateKey: key }
+  const pub = existsSync(`${file}.pub`) ? parsed(readFileSync(`${file}.pub`)) : undefined
+  return { file, publicKey: pub && !(pub instanceof Error) ? blob(pub) : undefined }
+}
+
+function agentSocketOf(hop: Pick<Hop, 'identityAgent'>, override: string | undefined): string | undefined {
+  if (override !== undefined) return override || undefined
+  const agent = hop.identityAgent
+  if (agent === undefined || agent === 'SSH_AUTH_SOCK') return process.env.SSH_AUTH_SOCK
+  if (agent.toLowerCase() === 'none') return undefined
+  // IdentityAgent $NAME: the socket named by that environment variable.
+  return agent.startsWith('$') ? process.env[agent.slice(1)] : agent
+}
+
+function agentKeys(socket: string): Promise<ParsedKey[]> {
+  return new Promise((resolve) => new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => resolve(err ? [] : asKeys(keys))))
+}
+
+export type AuthHop = Pick<Hop, 'user' | 'identityFiles' | 'identitiesOnly' | 'identityAgent'>
+
+/** The methods for one hop; `agentSocket` (tests, the wizard) replaces IdentityAgent / SSH_AUTH_SOCK. */
+export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password?: Secret }): Promise<AuthPlan> {
+  const username = hop.user
+  const plan: AuthPlan = { methods: [], offered: [], encrypted: [] }
+  const files = hop.identityFiles.map(loadFile).filter((f): f is FileKey => f !== undefined)
+  const socket = agentSocketOf(hop, o.agentSocket)
+  const held = new Set(socket && existsSync(socket) ? (await agentKeys(socket)).map(blob) : [])
+  const fromFiles = new Set(files.map((f) => f.publicKey).filter(Boolean))
+  if (held.size > 0) {
+    const keep = (key: ParsedKey) => !hop.identitiesOnly || fromFiles.has(blob(key))
+    plan.methods.push({ type: 'agent', username, agent: new ChosenAgent(socket!, keep) })
+    plan.offered.push(hop.identitiesOnly ? 'ssh-agent (identity files only)' : 'ssh-agent')
+  }
   for (const file of files) {
-    const key = ssh2.utils.parseKey(readFileSync(file))
-    if (key instanceof Error) {
-      if (/passphrase/i.test(key.message)) plan.encrypted.push(file)
+    if (file.publicKey && held.has(file.publicKey)) continue
+    if (!file.privateKey) {
+      plan.encrypted.push(file.file)
       continue
     }
-    const parsed = Array.isArray(key) ? key[0] : key
-    if (!parsed.isPrivateKey()) continue
-    plan.methods.push({ type: 'publickey', username, key: parsed })
-    plan.offered.push(`key ${file}`)
+    plan.methods.push({ type: 'publickey', username, key: file.privateKey })
+    plan.offered.push(`key ${file.file}`)
   }
-  const password = input.password
+  const password = o.password
   if (password) {
     plan.methods.push({ type: 'password', username, password: password.reveal() })
     plan.methods.push({

@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import ssh2, { type Client, type ServerHostKeyAlgorithm } from 'ssh2'
 import type { SshTarget } from '../inventory/types.js'
@@ -9,8 +7,9 @@ import { describeAuthFailure, planAuth } from './auth.js'
 import { SshConnection } from './connection.js'
 import { SshError, translateError } from './errors.js'
 import { hostKeyAlgorithms, verifyHostKey } from './host-key.js'
-import { resolveHops, type Hop } from './resolve.js'
-import { readSshConfig } from './ssh-config.js'
+import { expandTilde } from './config-tokens.js'
+import { startProxyCommand, type ProxyTransport } from './proxy-command.js'
+import { resolveHops, type Hop, type ResolveOptions } from './resolve.js'
 import type { Connection } from './types.js'
 
 /** How to connect; every field is optional and defaults as OpenSSH would. */
@@ -19,8 +18,10 @@ export interface ConnectOptions {
   knownHostsFile?: string
   /** Record unknown host keys (OpenSSH accept-new); a changed key is still refused. */
   acceptNewHostKeys?: boolean
-  /** Default ~/.ssh/config; '' or 'none' reads none. */
+  /** As `ssh -F FILE` ('none': no file); default ~/.ssh/config, then /etc/ssh/ssh_config. */
   sshConfigFile?: string
+  /** How ssh_config is read: `ssh -G` (default when installed) or meshvm's built-in reader. */
+  resolver?: ResolveOptions['resolver']
   /** Default SSH_AUTH_SOCK. */
   agentSocket?: string
   password?: Secret
@@ -34,16 +35,8 @@ export interface ConnectOptions {
 /** The connect target: an inventory SshTarget; unset or empty port/user fall back to ssh_config, then defaults. */
 export type ConnectTarget = Pick<SshTarget, 'host'> & Partial<SshTarget>
 
-// Unanswered keepalives before the peer counts as dead.
-const KEEPALIVE_COUNT_MAX = 3
-
-function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOptions, password?: Secret): Promise<Client> {
-  const plan = planAuth({
-    user: hop.user,
-    agentSocket: options.agentSocket ?? process.env.SSH_AUTH_SOCK,
-    identityFiles: hop.identityFiles,
-    password,
-  })
+async function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOptions, password?: Secret): Promise<Client> {
+  const plan = await planAuth(hop, { agentSocket: options.agentSocket, password })
   let hostKeyError: SshError | undefined
   const client = new ssh2.Client()
   return new Promise((resolve, reject) => {
@@ -68,7 +61,7 @@ function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOptions,
       sock,
       readyTimeout: hop.connectTimeoutMs,
       keepaliveInterval: hop.keepaliveIntervalMs,
-      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+      keepaliveCountMax: hop.keepaliveCountMax,
       authHandler: plan.methods,
       algorithms: { serverHostKey: hostKeyAlgorithms(hop) as ServerHostKeyAlgorithm[] },
       hostVerifier: (key: Buffer) => {
@@ -89,29 +82,47 @@ function forward(client: Client, from: Hop, to: Hop): Promise<Duplex> {
   })
 }
 
-/** Opens one connection to `target` (through its ProxyJump hosts), verifying every hop's host key. */
+/** The first hop's transport: its ProxyCommand, or undefined for a TCP connection by ssh2. */
+function firstTransport(hop: Hop, proxies: ProxyTransport[]): Duplex | undefined {
+  if (typeof hop.via !== 'object') return undefined
+  const proxy = startProxyCommand(hop.via.proxyCommand)
+  proxies.push(proxy)
+  return proxy.stream
+}
+
+function proxyDetail(err: SshError, proxies: ProxyTransport[]): SshError {
+  const said = proxies.map((p) => p.stderr()).filter(Boolean)
+  return said.length ? new SshError(err.kind, err.host, `${err.message} (ProxyCommand said: ${said.join('; ')})`) : err
+}
+
+/** Opens one connection to `target` (through its ProxyCommand or ProxyJump hosts), verifying every hop's host key. */
 export async function connect(target: ConnectTarget, options: ConnectOptions = {}): Promise<Connection> {
-  const configFile = options.sshConfigFile ?? join(homedir(), '.ssh', 'config')
-  const hops = resolveHops(target, readSshConfig(configFile), options)
+  const hops = await resolveHops(target, options)
   const vm = hops[hops.length - 1]
   const password = options.password ?? target.password
   const secrets = [...(options.secrets ?? []), password, options.becomePassword].filter(
     (s): s is Secret => s !== undefined,
   )
-  if (target.identityFile && !existsSync(vm.identityFiles[0])) {
-    throw new SshError('auth', vm.where, `${vm.where}: identity file ${vm.identityFiles[0]} not found`)
+  // ssh only warns about a missing -i file; an inventory naming a key that is not there is an error here.
+  const identity = target.identityFile && expandTilde(target.identityFile)
+  if (identity && !existsSync(identity)) {
+    throw new SshError('auth', vm.where, `${vm.where}: identity file ${identity} not found`)
   }
   const clients: Client[] = []
+  const proxies: ProxyTransport[] = []
   try {
-    let sock: Duplex | undefined
+    let sock = firstTransport(hops[0], proxies)
     for (const [i, hop] of hops.entries()) {
       clients.push(await openClient(hop, sock, options, hop === vm ? password : undefined))
       if (hop !== vm) sock = await forward(clients[i], hop, hops[i + 1])
     }
   } catch (err) {
     for (const c of clients.reverse()) c.end()
-    const e = translateError(err, vm.where)
+    for (const p of proxies) p.stop()
+    const e = proxyDetail(translateError(err, vm.where), proxies)
     throw new SshError(e.kind, e.host, maskSecrets(e.message, secrets))
   }
-  return new SshConnection(target.host, vm, clients, secrets, options.becomePassword)
+  const connection = new SshConnection(target.host, vm, clients, secrets, options.becomePassword)
+  clients[0].once('close', () => proxies.forEach((p) => p.stop()))
+  return connection
 }

@@ -24,20 +24,35 @@ function algorithmsFor(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]
 }
 
+type KeyHop = Pick<Hop, 'hostName' | 'port' | 'hostKeyName' | 'knownHostsFiles' | 'acceptNewHostKeys' | 'hashKnownHosts' | 'where'>
+
+/**
+ * The names to look up: the HostKeyAlias or `[host]:port`; for a non-22 port without an alias, ssh falls back to
+ * the bare host name when known_hosts has nothing at all under `[host]:port`.
+ */
+function lookupName(hop: KeyHop, entries: ReturnType<typeof readKnownHosts>): string {
+  const decorated = knownHostName(hop.hostName, hop.port)
+  if (hop.hostKeyName !== decorated || hop.port === 22) return hop.hostKeyName
+  const none = (name: string) => checkHostKey(entries, name, Buffer.alloc(0)) === 'unknown'
+  return none(decorated) && !none(hop.hostName) ? hop.hostName : decorated
+}
+
 /** Host key algorithms to offer: the types known_hosts holds for this hop first, as OpenSSH orders them. */
-export function hostKeyAlgorithms(hop: Hop): string[] {
-  const known = knownKeyTypes(readKnownHosts(hop.knownHostsFiles), knownHostName(hop.hostName, hop.port))
+export function hostKeyAlgorithms(hop: KeyHop): string[] {
+  const entries = readKnownHosts(hop.knownHostsFiles)
+  const known = knownKeyTypes(entries, lookupName(hop, entries))
   const preferred = known.flatMap(algorithmsFor).filter((a) => HOST_KEY_ALGORITHMS.includes(a))
   return [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])]
 }
 
 /** Checks the key `hop` presented against known_hosts; returns the refusal, or undefined to accept. */
-export function verifyHostKey(hop: Hop, key: Buffer): SshError | undefined {
-  const name = knownHostName(hop.hostName, hop.port)
-  const verdict = checkHostKey(readKnownHosts(hop.knownHostsFiles), name, key)
+export function verifyHostKey(hop: KeyHop, key: Buffer): SshError | undefined {
+  const entries = readKnownHosts(hop.knownHostsFiles)
+  const name = lookupName(hop, entries)
+  const verdict = checkHostKey(entries, name, key)
   if (verdict === 'match') return undefined
-  if (verdict === 'unknown' && hop.acceptNewHostKeys) {
-    appendKnownHost(hop.knownHostsFiles[0], name, key)
+  if (verdict === 'unknown' && hop.acceptNewHostKeys && hop.knownHostsFiles.length > 0) {
+    appendKnownHost(hop.knownHostsFiles[0], hop.hostKeyName, key, hop.hashKnownHosts)
     return undefined
   }
   const keyId = `${keyTypeOf(key)} key ${fingerprint(key)}`

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { matchHostPatterns } from './host-pattern.js'
@@ -28,6 +28,12 @@ function parseLine(line: string): KnownHostEntry | undefined {
   return { marker, hosts, keyType, key: Buffer.from(base64, 'base64') }
 }
 
+/** HashKnownHosts yes: `|1|salt|HMAC-SHA1(salt, name)`, as ssh-keygen -H writes it. */
+export function hashHostName(name: string): string {
+  const salt = randomBytes(20)
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`
+}
+
 /** Reads and parses known_hosts files; missing files count as empty. */
 export function readKnownHosts(files: string[]): KnownHostEntry[] {
   return files
@@ -41,7 +47,8 @@ function hostsFieldMatches(hosts: string, name: string): boolean {
   // Hashed entry (HashKnownHosts yes): |1|base64(salt)|base64(HMAC-SHA1(salt, name))
   const hashed = /^\|1\|([^|]+)\|(.+)$/.exec(hosts)
   if (hashed) {
-    return createHmac('sha1', Buffer.from(hashed[1], 'base64')).update(name).digest('base64') === hashed[2]
+    // ssh hashes the lower-cased name (hostfile.c host_hash after the host was lower-cased in ssh.c)
+    return createHmac('sha1', Buffer.from(hashed[1], 'base64')).update(name.toLowerCase()).digest('base64') === hashed[2]
   }
   return matchHostPatterns(name, hosts.split(','))
 }
@@ -71,9 +78,10 @@ export function checkHostKey(entries: KnownHostEntry[], name: string, blob: Buff
 }
 
 /** Records a new host key. One append of one line, so parallel connections never interleave partial lines. */
-export function appendKnownHost(file: string, name: string, blob: Buffer): void {
+export function appendKnownHost(file: string, name: string, blob: Buffer, hashed = false): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   const old = existsSync(file) ? readFileSync(file) : Buffer.alloc(0)
   const separator = old.length > 0 && old[old.length - 1] !== 0x0a ? '\n' : ''
-  appendFileSync(file, `${separator}${name} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 })
+  const host = hashed ? hashHostName(name) : name
+  appendFileSync(file, `${separator}${host} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 })
 }

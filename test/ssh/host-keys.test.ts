@@ -86,9 +86,11 @@ describe('known_hosts verification', () => {
     await assert.rejects(tryConnect(), hostKeyError(/HAS CHANGED/))
   })
 
-  it('keeps ports apart: a bare host entry does not vouch for [host]:port', async () => {
-    writeFileSync(knownHosts, `127.0.0.1 ${sshd.hostKey}\n[127.0.0.1]:1 ${sshd.hostKey}\n`)
-    await assert.rejects(tryConnect(), hostKeyError(/is not known/))
+  it('falls back to the bare host name only when nothing is known under [host]:port, as ssh does', async () => {
+    writeFileSync(knownHosts, `127.0.0.1 ${sshd.hostKey}\n[127.0.0.1]:1 ${otherKey}\n`)
+    await tryConnect()
+    writeFileSync(knownHosts, `127.0.0.1 ${sshd.hostKey}\n${name} ${otherKey}\n`)
+    await assert.rejects(tryConnect(), hostKeyError(/HAS CHANGED/))
     writeFileSync(knownHosts, `[127.0.0.*]:${sshd.port},!10.0.0.1 ${sshd.hostKey}\n`)
     await tryConnect()
   })
