@@ -31,6 +31,21 @@ function checkPermissions(file: string): void {
   }
 }
 
+// Lexed files, by path, size and mtime: a fleet looks up every VM in the same few files.
+const lexed = new Map<string, { stamp: string; lines: ConfigLine[] }>()
+
+function linesOf(file: string): ConfigLine[] {
+  const st = statSync(file)
+  const stamp = `${st.size}:${st.mtimeMs}`
+  const cached = lexed.get(file)
+  if (cached?.stamp === stamp) return cached.lines
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((raw, i) => lexLine(raw, { file, line: i + 1 }) ?? [])
+  lexed.set(file, { stamp, lines })
+  return lines
+}
+
 /** Applies the lines of one pass over the config files to `settings`. */
 export class ConfigReader {
   constructor(
@@ -46,11 +61,7 @@ export class ConfigReader {
     }
     if (depth > MAX_DEPTH) throw new SshConfigError(undefined, `${file}: too many recursive configuration includes`)
     if (flags.checkPerm) checkPermissions(file)
-    const lines = readFileSync(file, 'utf8').split('\n')
-    for (const [i, raw] of lines.entries()) {
-      const line = lexLine(raw, { file, line: i + 1 })
-      if (line) this.#apply(line, flags, active, depth)
-    }
+    for (const line of linesOf(file)) this.#apply(line, flags, active, depth)
   }
 
   #apply(line: ConfigLine, flags: FileFlags, active: { value: boolean }, depth: number): void {

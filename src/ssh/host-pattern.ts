@@ -1,9 +1,14 @@
 // OpenSSH's match.c: `*` and `?` wildcards; comma-separated lists with `!` negation.
 import { globRegExp } from '../glob.js'
 
+// A fleet's look-ups match the same few patterns thousands of times.
+const compiled = new Map<string, RegExp>()
+
 /** OpenSSH match_pattern: one pattern, case-sensitive (ssh_config `Host` lines). */
 export function matchPattern(name: string, pattern: string): boolean {
-  return globRegExp(pattern).test(name)
+  let re = compiled.get(pattern)
+  if (!re) compiled.set(pattern, (re = globRegExp(pattern)))
+  return re.test(name)
 }
 
 /** OpenSSH match_pattern_list: 1 when a positive pattern matches, -1 when a negated one does, else 0. */
