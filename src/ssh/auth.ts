@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2'
 import type { Secret } from '../secret.js'
 import type { Hop } from './resolve.js'
+import { certificateFor, withCertificate } from './user-cert.js'
 
 /** The methods to offer, in OpenSSH's order, and what to say about them if all fail. */
 export interface AuthPlan {
@@ -69,7 +70,7 @@ function agentKeys(socket: string): Promise<ParsedKey[]> {
   return new Promise((resolve) => new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => resolve(err ? [] : asKeys(keys))))
 }
 
-export type AuthHop = Pick<Hop, 'user' | 'identityFiles' | 'identitiesOnly' | 'identityAgent'>
+export type AuthHop = Pick<Hop, 'user' | 'identityFiles' | 'certificateFiles' | 'identitiesOnly' | 'identityAgent'>
 
 /** The methods for one hop; `agentSocket` (tests, the wizard) replaces IdentityAgent / SSH_AUTH_SOCK. */
 export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password?: Secret }): Promise<AuthPlan> {
@@ -79,6 +80,13 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
   const socket = agentSocketOf(hop, o.agentSocket)
   const held = new Set(socket && existsSync(socket) ? (await agentKeys(socket)).map(blob) : [])
   const fromFiles = new Set(files.map((f) => f.publicKey).filter(Boolean))
+  // CertificateFile certificates go first (pubkey_prepare's "preferred" list), each with its identity file's key.
+  for (const certFile of hop.certificateFiles) {
+    const owner = files.find((f) => f.privateKey && certificateFor(certFile, f.privateKey))
+    if (!owner?.privateKey) continue
+    plan.methods.push({ type: 'publickey', username, key: withCertificate(owner.privateKey, certificateFor(certFile, owner.privateKey)!) })
+    plan.offered.push(`certificate ${certFile}`)
+  }
   if (held.size > 0) {
     const keep = (key: ParsedKey) => !hop.identitiesOnly || fromFiles.has(blob(key))
     plan.methods.push({ type: 'agent', username, agent: new ChosenAgent(socket!, keep) })
@@ -92,6 +100,11 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
     }
     plan.methods.push({ type: 'publickey', username, key: file.privateKey })
     plan.offered.push(`key ${file.file}`)
+    // ssh loads <key>-cert.pub beside each identity file and offers it right after the key.
+    const implicit = certificateFor(`${file.file}-cert.pub`, file.privateKey)
+    if (!implicit) continue
+    plan.methods.push({ type: 'publickey', username, key: withCertificate(file.privateKey, implicit) })
+    plan.offered.push(`certificate ${file.file}-cert.pub`)
   }
   const password = o.password
   if (password) {

@@ -9,6 +9,7 @@ import { SshError, translateError } from './errors.js'
 import { hostKeyAlgorithms, verifyHostKey } from './host-key.js'
 import { expandTilde } from './config-tokens.js'
 import { startProxyCommand, type ProxyTransport } from './proxy-command.js'
+import { enableCertificateAuth } from './user-cert.js'
 import { resolveHops, type Hop, type ResolveOptions } from './resolve.js'
 import type { Connection } from './types.js'
 
@@ -69,6 +70,7 @@ async function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOp
         return hostKeyError === undefined
       },
     })
+    enableCertificateAuth(client)
   })
 }
 
