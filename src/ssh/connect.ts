@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { connect as tcpConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import ssh2, { type Client, type ServerHostKeyAlgorithm } from 'ssh2'
 import type { SshTarget } from '../inventory/types.js'
@@ -6,7 +7,7 @@ import { maskSecrets, type Secret } from '../secret.js'
 import { describeAuthFailure, planAuth } from './auth.js'
 import { SshConnection } from './connection.js'
 import { SshError, translateError } from './errors.js'
-import { hostKeyAlgorithms, verifyHostKey } from './host-key.js'
+import { certifiedHostKey, hostKeyAlgorithms, verifyHostKey } from './host-key.js'
 import { expandTilde } from './config-tokens.js'
 import { startProxyCommand, type ProxyTransport } from './proxy-command.js'
 import { enableCertificateAuth } from './user-cert.js'
@@ -36,7 +37,15 @@ export interface ConnectOptions {
 /** The connect target: an inventory SshTarget; unset or empty port/user fall back to ssh_config, then defaults. */
 export type ConnectTarget = Pick<SshTarget, 'host'> & Partial<SshTarget>
 
-async function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOptions, password?: Secret): Promise<Client> {
+interface HopStart {
+  sock?: Duplex
+  /** The key the hop's host certificate certifies (known_hosts @cert-authority). */
+  certified?: Buffer
+  password?: Secret
+}
+
+async function openClient(hop: Hop, start: HopStart, options: ConnectOptions): Promise<Client> {
+  const { sock, certified, password } = start
   const plan = await planAuth(hop, { agentSocket: options.agentSocket, password })
   let hostKeyError: SshError | undefined
   const client = new ssh2.Client()
@@ -64,9 +73,9 @@ async function openClient(hop: Hop, sock: Duplex | undefined, options: ConnectOp
       keepaliveInterval: hop.keepaliveIntervalMs,
       keepaliveCountMax: hop.keepaliveCountMax,
       authHandler: plan.methods,
-      algorithms: { serverHostKey: hostKeyAlgorithms(hop) as ServerHostKeyAlgorithm[] },
+      algorithms: { serverHostKey: hostKeyAlgorithms(hop, certified) as ServerHostKeyAlgorithm[] },
       hostVerifier: (key: Buffer) => {
-        hostKeyError = verifyHostKey(hop, key)
+        hostKeyError = verifyHostKey(hop, key, certified)
         return hostKeyError === undefined
       },
     })
@@ -92,6 +101,18 @@ function firstTransport(hop: Hop, proxies: ProxyTransport[]): Duplex | undefined
   return proxy.stream
 }
 
+/** A second transport to the first hop (for the host certificate probe): TCP, or the ProxyCommand again. */
+function extraTransport(hop: Hop, proxies: ProxyTransport[]): Promise<Duplex> {
+  const proxied = firstTransport(hop, proxies)
+  if (proxied) return Promise.resolve(proxied)
+  return new Promise((resolve) => {
+    const socket = tcpConnect(hop.port, hop.hostName)
+    socket.once('connect', () => resolve(socket))
+    // A failed probe only means no certificate; the real connection reports the error.
+    socket.once('error', () => resolve(socket))
+  })
+}
+
 function proxyDetail(err: SshError, proxies: ProxyTransport[]): SshError {
   const said = proxies.map((p) => p.stderr()).filter(Boolean)
   return said.length ? new SshError(err.kind, err.host, `${err.message} (ProxyCommand said: ${said.join('; ')})`) : err
@@ -113,10 +134,12 @@ export async function connect(target: ConnectTarget, options: ConnectOptions = {
   const clients: Client[] = []
   const proxies: ProxyTransport[] = []
   try {
-    let sock = firstTransport(hops[0], proxies)
     for (const [i, hop] of hops.entries()) {
-      clients.push(await openClient(hop, sock, options, hop === vm ? password : undefined))
-      if (hop !== vm) sock = await forward(clients[i], hop, hops[i + 1])
+      const open = () => (i === 0 ? extraTransport(hop, proxies) : forward(clients[i - 1], hops[i - 1], hop))
+      const certified = await certifiedHostKey(hop, open)
+      if (certified instanceof SshError) throw certified
+      const sock = i === 0 ? firstTransport(hop, proxies) : await forward(clients[i - 1], hops[i - 1], hop)
+      clients.push(await openClient(hop, { sock, certified, password: hop === vm ? password : undefined }, options))
     }
   } catch (err) {
     for (const c of clients.reverse()) c.end()

@@ -1,6 +1,11 @@
+import type { Duplex } from 'node:stream'
 import { SshError } from './errors.js'
+import { checkHostCertificate, HOST_CERT_ALGORITHMS } from './host-cert.js'
+import { probeHostCertificate } from './host-cert-probe.js'
 import {
   appendKnownHost,
+  authoritiesFor,
+  isRevoked,
   checkHostKey,
   fingerprint,
   keyTypeOf,
@@ -38,16 +43,34 @@ function lookupName(hop: KeyHop, entries: ReturnType<typeof readKnownHosts>): st
 }
 
 /** Host key algorithms to offer: the types known_hosts holds for this hop first, as OpenSSH orders them. */
-export function hostKeyAlgorithms(hop: KeyHop): string[] {
+export function hostKeyAlgorithms(hop: KeyHop, certified?: Buffer): string[] {
   const entries = readKnownHosts(hop.knownHostsFiles)
-  const known = knownKeyTypes(entries, lookupName(hop, entries))
+  const known = [...(certified ? [keyTypeOf(certified)] : []), ...knownKeyTypes(entries, lookupName(hop, entries))]
   const preferred = known.flatMap(algorithmsFor).filter((a) => HOST_KEY_ALGORITHMS.includes(a))
   return [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])]
 }
 
-/** Checks the key `hop` presented against known_hosts; returns the refusal, or undefined to accept. */
-export function verifyHostKey(hop: KeyHop, key: Buffer): SshError | undefined {
+/**
+ * When known_hosts lists a @cert-authority for this hop: the key the hop's valid host certificate certifies (asked
+ * for over `open()`, a second transport to the same hop), or the refusal. Undefined: no CA applies, or the host
+ * offers no certificate (then known_hosts' plain keys decide).
+ */
+export async function certifiedHostKey(hop: KeyHop, open: () => Promise<Duplex>): Promise<Buffer | SshError | undefined> {
   const entries = readKnownHosts(hop.knownHostsFiles)
+  const authorities = authoritiesFor(entries, lookupName(hop, entries))
+  if (authorities.length === 0) return undefined
+  const certificate = await probeHostCertificate(await open(), HOST_CERT_ALGORITHMS)
+  if (!certificate) return undefined
+  const principal = hop.hostKeyName === knownHostName(hop.hostName, hop.port) ? hop.hostName : hop.hostKeyName
+  const verdict = checkHostCertificate(certificate, principal, authorities, (k) => isRevoked(entries, k))
+  if ('key' in verdict) return verdict.key
+  return new SshError('hostkey', hop.where, `${hop.where}: the host certificate of ${principal} is refused: ${verdict.refused}`)
+}
+
+/** Checks the key `hop` presented against known_hosts (and its certified key); the refusal, or undefined to accept. */
+export function verifyHostKey(hop: KeyHop, key: Buffer, certified?: Buffer): SshError | undefined {
+  const entries = readKnownHosts(hop.knownHostsFiles)
+  if (certified && key.equals(certified) && !isRevoked(entries, key)) return undefined
   const name = lookupName(hop, entries)
   const verdict = checkHostKey(entries, name, key)
   if (verdict === 'match') return undefined

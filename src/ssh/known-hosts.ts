@@ -63,6 +63,16 @@ export function fingerprint(blob: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
 }
 
+/** The @cert-authority entries that apply to `name`. */
+export function authoritiesFor(entries: KnownHostEntry[], name: string): KnownHostEntry[] {
+  return entries.filter((e) => e.marker === '@cert-authority' && hostsFieldMatches(e.hosts, name))
+}
+
+/** True when `key` is marked @revoked (for any host, as ssh's revocation applies). */
+export function isRevoked(entries: KnownHostEntry[], key: Buffer): boolean {
+  return entries.some((e) => e.marker === '@revoked' && e.key.equals(key))
+}
+
 /** Key types known_hosts holds for `name` (to offer them first in the key exchange, as OpenSSH does). */
 export function knownKeyTypes(entries: KnownHostEntry[], name: string): string[] {
   return [...new Set(entries.filter((e) => !e.marker && hostsFieldMatches(e.hosts, name)).map((e) => e.keyType))]

@@ -1,7 +1,8 @@
 // Resolution through the OpenSSH client itself: `ssh -G` prints the settings ssh would use (Match exec, Include,
 // canonicalization and all), so meshvm asks it whenever ssh is installed. Results are cached per argument list.
 import { execFile, spawnSync } from 'node:child_process'
-import { availableParallelism } from 'node:os'
+import { statSync } from 'node:fs'
+import { availableParallelism, homedir } from 'node:os'
 import { SshConfigError } from './config-lexer.js'
 import type { ResolveInput } from './config-resolve.js'
 import { Limiter } from './limiter.js'
@@ -48,10 +49,21 @@ function run(args: string[]): Promise<SshDump> {
   })
 }
 
+function stamp(file: string): string {
+  try {
+    const st = statSync(file)
+    return `${st.size}:${st.mtimeMs}`
+  } catch {
+    return 'missing'
+  }
+}
+
 /** What `ssh -G` prints for `input` (the keywords meshvm reads). Throws SshConfigError where ssh refuses. */
 export function resolveWithSshG(input: ResolveInput): Promise<SshDump> {
   const args = sshGArgs(input)
-  const key = JSON.stringify(args)
+  // An edited config file is read again (Included files are not watched).
+  const files = input.configFile !== undefined ? [input.configFile] : [`${homedir()}/.ssh/config`, '/etc/ssh/ssh_config']
+  const key = JSON.stringify([args, files.map(stamp)])
   let found = cache.get(key)
   if (!found) {
     found = lookups.run(() => run(args))
