@@ -41,7 +41,7 @@ export interface Hop {
 
 /** The subset of connect options that resolution needs. */
 export interface ResolveOptions {
-  /** Instead of ssh_config's UserKnownHostsFile (inventory knownHostsFile). */
+  /** Read before ssh_config's UserKnownHostsFile, and receives accepted new keys (inventory knownHostsFile). */
   knownHostsFile?: string
   acceptNewHostKeys?: boolean
   connectTimeoutMs?: number
@@ -93,7 +93,8 @@ function toHop(alias: string, dump: SshDump, options: ResolveOptions): Omit<Hop,
     identitiesOnly: one(dump, 'identitiesonly') === 'yes',
     identityAgent: one(dump, 'identityagent'),
     knownHostsFiles: [
-      ...(options.knownHostsFile ? [options.knownHostsFile] : split('userknownhostsfile')),
+      ...(options.knownHostsFile ? [options.knownHostsFile] : []),
+      ...split('userknownhostsfile'),
       ...split('globalknownhostsfile'),
     ],
     hostKeyName: hostKeyAlias ?? knownHostName(hostName, port),

@@ -31,7 +31,7 @@ for (const resolver of ['ssh', 'builtin'] as const)
           `  Port ${vm.port}`,
           '  User root',
           `  IdentityFile ${vm.clientKey}`,
-          `  ProxyCommand ssh -F ${config} -W %h:%p jump-alias`,
+          `  ProxyCommand ssh -F ${config} -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${sshKnownHosts} -W %h:%p jump-alias`,
           'Host vm-deep',
           '  HostName 127.0.0.1',
           `  Port ${vm.port}`,
@@ -60,10 +60,6 @@ for (const resolver of ['ssh', 'builtin'] as const)
           `  Port ${jump.port}`,
           '  User root',
           `  IdentityFile ${jump.clientKey}`,
-          // for the ssh that runs as ProxyCommand
-          '  BatchMode yes',
-          `  UserKnownHostsFile ${sshKnownHosts}`,
-          '  StrictHostKeyChecking yes',
         ].join('\n') + '\n',
       )
     })
