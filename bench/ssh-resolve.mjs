@@ -9,14 +9,25 @@ import { resolveHops } from '../dist/src/ssh/resolve.js'
 const n = Number(process.argv[2] ?? 1000)
 const dir = mkdtempSync(join(tmpdir(), 'meshvm-bench-ssh-'))
 const lines = ['Host bastion', '  HostName bastion.example.com', '  User jump']
-for (let i = 0; i < n; i++) lines.push(`Host vm-${i}`, `  HostName 10.${(i >> 8) & 255}.${i & 255}.10`, `  Port ${2200 + (i % 50)}`)
-lines.push('Match host 10.1.*', '  User match-user', 'Host vm-*', '  ProxyJump bastion', '  IdentityFile ~/.ssh/fleet', 'Host *', '  ServerAliveInterval 30')
+for (let i = 0; i < n; i++)
+  lines.push(`Host vm-${i}`, `  HostName 10.${(i >> 8) & 255}.${i & 255}.10`, `  Port ${2200 + (i % 50)}`)
+lines.push(
+  'Match host 10.1.*',
+  '  User match-user',
+  'Host vm-*',
+  '  ProxyJump bastion',
+  '  IdentityFile ~/.ssh/fleet',
+  'Host *',
+  '  ServerAliveInterval 30',
+)
 const config = join(dir, 'ssh_config')
 writeFileSync(config, lines.join('\n') + '\n')
 
 for (const resolver of ['ssh', 'builtin']) {
   const started = process.hrtime.bigint()
-  const hops = await Promise.all(Array.from({ length: n }, (_, i) => resolveHops({ host: `vm-${i}` }, { sshConfigFile: config, resolver })))
+  const hops = await Promise.all(
+    Array.from({ length: n }, (_, i) => resolveHops({ host: `vm-${i}` }, { sshConfigFile: config, resolver })),
+  )
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   const total = hops.reduce((sum, h) => sum + h.length, 0)
   console.log(`${resolver.padEnd(7)} ${n} VMs (${total} hops): ${ms.toFixed(0)} ms, ${(ms / n).toFixed(2)} ms per VM`)

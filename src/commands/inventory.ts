@@ -11,8 +11,14 @@ import { commandHelp } from './help.js'
 const flags: Record<string, FlagSpec> = {
   inventory: { type: 'string', short: 'i', help: 'show: the inventory to resolve' },
   limit: { type: 'string', short: 'l', help: 'show: only these VMs or groups' },
-  ssh: { type: 'boolean', help: 'show: each VM\'s final SSH target (hops, user, port, keys in offer order, known_hosts), as ssh -G' },
-  'ssh-config': { type: 'string', help: 'show --ssh: the ssh_config to read, as ssh -F (default ~/.ssh/config, then /etc/ssh/ssh_config)' },
+  ssh: {
+    type: 'boolean',
+    help: "show: each VM's final SSH target (hops, user, port, keys in offer order, known_hosts), as ssh -G",
+  },
+  'ssh-config': {
+    type: 'string',
+    help: 'show --ssh: the ssh_config to read, as ssh -F (default ~/.ssh/config, then /etc/ssh/ssh_config)',
+  },
   dir: { type: 'string', help: 'from-vagrant: the directory holding the Vagrantfile (default .)' },
   output: { type: 'string', short: 'o', help: 'from-vagrant: write the inventory here (default: stdout)' },
   app: { type: 'string', help: 'from-vagrant: WorkloadGroup name for the machines (default vagrant-vm)' },
@@ -39,7 +45,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     if (f.ssh) {
       const sshConfigFile = f['ssh-config'] as string | undefined
       const targets = await Promise.all(
-        vms.map(async (vm) => ({ name: vm.name, hops: await describeSshTarget(vm.ssh, { sshConfigFile, knownHostsFile: vm.ssh.knownHostsFile }) })),
+        vms.map(async (vm) => ({
+          name: vm.name,
+          hops: await describeSshTarget(vm.ssh, { sshConfigFile, knownHostsFile: vm.ssh.knownHostsFile }),
+        })),
       )
       ctx.stdout.write(stringify({ vms: targets }))
       return ExitCode.ok

@@ -67,7 +67,9 @@ function agentSocketOf(hop: Pick<Hop, 'identityAgent'>, override: string | undef
 }
 
 function agentKeys(socket: string): Promise<ParsedKey[]> {
-  return new Promise((resolve) => new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => resolve(err ? [] : asKeys(keys))))
+  return new Promise((resolve) =>
+    new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => resolve(err ? [] : asKeys(keys))),
+  )
 }
 
 export type AuthHop = Pick<Hop, 'user' | 'identityFiles' | 'certificateFiles' | 'identitiesOnly' | 'identityAgent'>
@@ -84,7 +86,11 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
   for (const certFile of hop.certificateFiles) {
     const owner = files.find((f) => f.privateKey && certificateFor(certFile, f.privateKey))
     if (!owner?.privateKey) continue
-    plan.methods.push({ type: 'publickey', username, key: withCertificate(owner.privateKey, certificateFor(certFile, owner.privateKey)!) })
+    plan.methods.push({
+      type: 'publickey',
+      username,
+      key: withCertificate(owner.privateKey, certificateFor(certFile, owner.privateKey)!),
+    })
     plan.offered.push(`certificate ${certFile}`)
   }
   if (held.size > 0) {

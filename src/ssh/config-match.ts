@@ -70,7 +70,8 @@ export function matchLine(line: ConfigLine, settings: ConfigSettings, state: Mat
       continue
     }
     const arg = nextWord(rest)
-    if (!arg || arg[0] === '' || arg[0].startsWith('#')) throw new SshConfigError(line, `Missing Match criteria for ${attribute}`)
+    if (!arg || arg[0] === '' || arg[0].startsWith('#'))
+      throw new SshConfigError(line, `Missing Match criteria for ${attribute}`)
     rest = arg[1]
     let hit: boolean
     if (name === 'host') hit = matchHostname(host, arg[0])

@@ -43,10 +43,20 @@ export function emptySettings(): ConfigSettings {
 
 const FLAG: Record<string, boolean> = { yes: true, true: true, no: false, false: false }
 const STRICT: Record<string, ConfigSettings['strictHostKeyChecking']> = {
-  yes: 'true', true: 'true', no: 'false', false: 'false', off: 'false', ask: 'ask', 'accept-new': 'accept-new',
+  yes: 'true',
+  true: 'true',
+  no: 'false',
+  false: 'false',
+  off: 'false',
+  ask: 'ask',
+  'accept-new': 'accept-new',
 }
 const CANONICALIZE: Record<string, ConfigSettings['canonicalizeHostname']> = {
-  yes: 'true', true: 'true', no: 'false', false: 'false', always: 'always',
+  yes: 'true',
+  true: 'true',
+  no: 'false',
+  false: 'false',
+  always: 'always',
 }
 const TIME_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }
 
@@ -101,7 +111,8 @@ function once<K extends keyof ConfigSettings>(key: K, parse: (line: ConfigLine) 
 
 const int = (line: ConfigLine) => {
   const arg = single(line)
-  if (!/^\d+$/.test(arg) || Number(arg) > 2 ** 31 - 1) throw new SshConfigError(line, `integer value ${arg} is invalid.`)
+  if (!/^\d+$/.test(arg) || Number(arg) > 2 ** 31 - 1)
+    throw new SshConfigError(line, `integer value ${arg} is invalid.`)
   return Number(arg)
 }
 const time = (line: ConfigLine) => {

@@ -46,7 +46,8 @@ function canonicalize(host: string, s: ConfigSettings, file: string): string {
   const proxied = (s.proxyCommand ?? 'none') !== 'none' || (s.jump ?? 'none') !== 'none'
   if (proxied && mode !== 'always') return host
   const fail = () => {
-    if (s.canonicalizeFallbackLocal === false) throw new SshConfigError(undefined, `${file}: CanonicalizeFallbackLocal no: could not resolve host "${host}"`)
+    if (s.canonicalizeFallbackLocal === false)
+      throw new SshConfigError(undefined, `${file}: CanonicalizeFallbackLocal no: could not resolve host "${host}"`)
     return host
   }
   if (host.endsWith('.')) return resolves(host) ? host.slice(0, -1) : fail()

@@ -25,7 +25,10 @@ function via(v: Awaited<ReturnType<typeof resolveHops>>[number]['via']): string 
 }
 
 /** The hops to `target`, first one first; `agentSocket` as connect() takes it. */
-export async function describeSshTarget(target: ResolveTarget, options: ResolveOptions & { agentSocket?: string }): Promise<HopView[]> {
+export async function describeSshTarget(
+  target: ResolveTarget,
+  options: ResolveOptions & { agentSocket?: string },
+): Promise<HopView[]> {
   const hops = await resolveHops(target, options)
   return Promise.all(
     hops.map(async (hop) => ({

@@ -11,7 +11,11 @@ const { sigSSHToASN1 } = createRequire(import.meta.url)('ssh2/lib/protocol/utils
 }
 
 const HOST_CERT = 2
-const HASHES: Record<string, string | undefined> = { 'rsa-sha2-256': 'sha256', 'rsa-sha2-512': 'sha512', 'ssh-rsa': 'sha1' }
+const HASHES: Record<string, string | undefined> = {
+  'rsa-sha2-256': 'sha256',
+  'rsa-sha2-512': 'sha512',
+  'ssh-rsa': 'sha1',
+}
 
 /** The -cert-v01 host key algorithms worth asking for (ssh2 verifies the plain key types it supports). */
 export const HOST_CERT_ALGORITHMS = [
@@ -45,7 +49,8 @@ export function checkHostCertificate(
 ): { key: Buffer } | { refused: string } {
   const cert = parseCertificate(certificate)
   if (!cert || cert.kind !== HOST_CERT) return { refused: 'not a host certificate' }
-  if (!authorities.some((a) => a.key.equals(cert.signatureKey))) return { refused: 'signed by a CA known_hosts does not list for this host' }
+  if (!authorities.some((a) => a.key.equals(cert.signatureKey)))
+    return { refused: 'signed by a CA known_hosts does not list for this host' }
   if (revoked(cert.signatureKey) || revoked(cert.publicKey)) return { refused: 'marked @revoked in known_hosts' }
   const now = BigInt(Math.floor(Date.now() / 1000))
   if (now < cert.validAfter || now >= cert.validBefore) return { refused: 'outside its validity period' }

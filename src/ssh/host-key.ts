@@ -29,7 +29,10 @@ function algorithmsFor(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]
 }
 
-type KeyHop = Pick<Hop, 'hostName' | 'port' | 'hostKeyName' | 'knownHostsFiles' | 'acceptNewHostKeys' | 'hashKnownHosts' | 'where'>
+type KeyHop = Pick<
+  Hop,
+  'hostName' | 'port' | 'hostKeyName' | 'knownHostsFiles' | 'acceptNewHostKeys' | 'hashKnownHosts' | 'where'
+>
 
 /**
  * The names to look up: the HostKeyAlias or `[host]:port`; for a non-22 port without an alias, ssh falls back to
@@ -55,7 +58,10 @@ export function hostKeyAlgorithms(hop: KeyHop, certified?: Buffer): string[] {
  * for over `open()`, a second transport to the same hop), or the refusal. Undefined: no CA applies, or the host
  * offers no certificate (then known_hosts' plain keys decide).
  */
-export async function certifiedHostKey(hop: KeyHop, open: () => Promise<Duplex>): Promise<Buffer | SshError | undefined> {
+export async function certifiedHostKey(
+  hop: KeyHop,
+  open: () => Promise<Duplex>,
+): Promise<Buffer | SshError | undefined> {
   const entries = readKnownHosts(hop.knownHostsFiles)
   const authorities = authoritiesFor(entries, lookupName(hop, entries))
   if (authorities.length === 0) return undefined
@@ -64,7 +70,11 @@ export async function certifiedHostKey(hop: KeyHop, open: () => Promise<Duplex>)
   const principal = hop.hostKeyName === knownHostName(hop.hostName, hop.port) ? hop.hostName : hop.hostKeyName
   const verdict = checkHostCertificate(certificate, principal, authorities, (k) => isRevoked(entries, k))
   if ('key' in verdict) return verdict.key
-  return new SshError('hostkey', hop.where, `${hop.where}: the host certificate of ${principal} is refused: ${verdict.refused}`)
+  return new SshError(
+    'hostkey',
+    hop.where,
+    `${hop.where}: the host certificate of ${principal} is refused: ${verdict.refused}`,
+  )
 }
 
 /** Checks the key `hop` presented against known_hosts (and its certified key); the refusal, or undefined to accept. */

@@ -48,7 +48,9 @@ function hostsFieldMatches(hosts: string, name: string): boolean {
   const hashed = /^\|1\|([^|]+)\|(.+)$/.exec(hosts)
   if (hashed) {
     // ssh hashes the lower-cased name (hostfile.c host_hash after the host was lower-cased in ssh.c)
-    return createHmac('sha1', Buffer.from(hashed[1], 'base64')).update(name.toLowerCase()).digest('base64') === hashed[2]
+    return (
+      createHmac('sha1', Buffer.from(hashed[1], 'base64')).update(name.toLowerCase()).digest('base64') === hashed[2]
+    )
   }
   return matchHostPatterns(name, hosts.split(','))
 }

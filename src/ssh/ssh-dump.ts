@@ -55,8 +55,12 @@ export function dumpSettings(s: ConfigSettings, hostArg: string): SshDump {
   const user = s.user ?? localIdentity().user
   const port = s.port ?? 22
   const values = { host: s.hostName!, originalHost: hostArg, user, port, keyAlias: s.hostKeyAlias ?? hostArg }
-  const identities = s.identityFiles.length ? s.identityFiles.map((f) => f.path) : DEFAULT_IDENTITIES.map((k) => `~/.ssh/${k}`)
-  const userKnown = (s.userKnownHostsFiles ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) => expandPath(f, values))
+  const identities = s.identityFiles.length
+    ? s.identityFiles.map((f) => f.path)
+    : DEFAULT_IDENTITIES.map((k) => `~/.ssh/${k}`)
+  const userKnown = (s.userKnownHostsFiles ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) =>
+    expandPath(f, values),
+  )
   const dump: SshDump = {
     hostname: [s.hostName!],
     user: [user],
@@ -65,7 +69,9 @@ export function dumpSettings(s: ConfigSettings, hostArg: string): SshDump {
     certificatefile: s.certificateFiles.map((f) => f.path),
     identitiesonly: [yesNo(s.identitiesOnly, false)],
     userknownhostsfile: [userKnown.join(' ')],
-    globalknownhostsfile: [(s.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']).join(' ')],
+    globalknownhostsfile: [
+      (s.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']).join(' '),
+    ],
     stricthostkeychecking: [s.strictHostKeyChecking ?? 'ask'],
     connecttimeout: [s.connectTimeout === undefined ? 'none' : String(s.connectTimeout)],
     serveraliveinterval: [String(s.serverAliveInterval ?? 0)],

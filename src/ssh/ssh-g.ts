@@ -62,7 +62,8 @@ function stamp(file: string): string {
 export function resolveWithSshG(input: ResolveInput): Promise<SshDump> {
   const args = sshGArgs(input)
   // An edited config file is read again (Included files are not watched).
-  const files = input.configFile !== undefined ? [input.configFile] : [`${homedir()}/.ssh/config`, '/etc/ssh/ssh_config']
+  const files =
+    input.configFile !== undefined ? [input.configFile] : [`${homedir()}/.ssh/config`, '/etc/ssh/ssh_config']
   const key = JSON.stringify([args, files.map(stamp)])
   let found = cache.get(key)
   if (!found) {

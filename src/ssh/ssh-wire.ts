@@ -62,7 +62,13 @@ export interface Certificate {
 }
 
 // The key fields after the nonce, per key type (PROTOCOL.certkeys): ed25519 pk; ecdsa curve, Q; rsa e, n.
-const KEY_FIELDS: Record<string, number> = { 'ssh-ed25519': 1, 'ecdsa-sha2-nistp256': 2, 'ecdsa-sha2-nistp384': 2, 'ecdsa-sha2-nistp521': 2, 'ssh-rsa': 2 }
+const KEY_FIELDS: Record<string, number> = {
+  'ssh-ed25519': 1,
+  'ecdsa-sha2-nistp256': 2,
+  'ecdsa-sha2-nistp384': 2,
+  'ecdsa-sha2-nistp521': 2,
+  'ssh-rsa': 2,
+}
 
 /** The plain key type a certificate type certifies (ssh-ed25519-cert-v01@openssh.com → ssh-ed25519). */
 export function certifiedType(type: string): string | undefined {

@@ -78,7 +78,10 @@ export function enableCertificateAuth(client: Client): void {
       const raw = cert.key.sign(Buffer.concat([sshString(proto._kex.sessionID), head]), cert.hash)
       const signature = raw instanceof Error ? false : convertSignature(raw, cert.key.type)
       if (!signature) throw new Error(`cannot sign with the key of certificate ${cert.algorithm}`)
-      send(proto, Buffer.concat([head, sshString(Buffer.concat([sshString(cert.signAlgorithm), sshString(signature)]))]))
+      send(
+        proto,
+        Buffer.concat([head, sshString(Buffer.concat([sshString(cert.signAlgorithm), sshString(signature)]))]),
+      )
     } else send(proto, head)
     proto._authsQueue.push('publickey')
   }

@@ -9,7 +9,19 @@ import { keygen } from '../support/sshd.js'
 import { runCli } from '../support/run-cli.js'
 
 interface Shown {
-  vms: { name: string; hops: { host: string; connect: string; via: string; offers: string[]; identitiesOnly: boolean; knownHostsFiles: string[]; hostKeyName: string; newHostKeys: string }[] }[]
+  vms: {
+    name: string
+    hops: {
+      host: string
+      connect: string
+      via: string
+      offers: string[]
+      identitiesOnly: boolean
+      knownHostsFiles: string[]
+      hostKeyName: string
+      newHostKeys: string
+    }[]
+  }[]
 }
 
 test('the documented example: meshvm inventory show -i inventory/example.yaml --ssh', async () => {
@@ -27,33 +39,39 @@ test('per VM: hops, user, port, keys in offer order, known_hosts files and host 
     const key = join(dir, 'fleet_key')
     keygen(key)
     const config = join(dir, 'ssh_config')
-    writeFileSync(config, [
-      'Host edge',
-      '  HostName edge.example.com',
-      '  User jump',
-      '  ProxyCommand nc -X connect -x proxy.example.com:3128 %h %p',
-      'Host app-*',
-      '  ProxyJump inner',
-      '  HostKeyAlias app-fleet',
-      '  IdentitiesOnly yes',
-      `  IdentityFile ${key}`,
-      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-      'Host inner',
-      '  HostName 10.1.0.2',
-      '  ProxyJump edge',
-      '  StrictHostKeyChecking accept-new',
-      '',
-    ].join('\n'))
+    writeFileSync(
+      config,
+      [
+        'Host edge',
+        '  HostName edge.example.com',
+        '  User jump',
+        '  ProxyCommand nc -X connect -x proxy.example.com:3128 %h %p',
+        'Host app-*',
+        '  ProxyJump inner',
+        '  HostKeyAlias app-fleet',
+        '  IdentitiesOnly yes',
+        `  IdentityFile ${key}`,
+        `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
+        'Host inner',
+        '  HostName 10.1.0.2',
+        '  ProxyJump edge',
+        '  StrictHostKeyChecking accept-new',
+        '',
+      ].join('\n'),
+    )
     const inventory = join(dir, 'inventory.yaml')
     writeFileSync(inventory, 'defaults: { app: web, namespace: web }\nvms:\n  app-1: { user: deploy }\n')
     const r = await runCli(['inventory', 'show', '-i', inventory, '--ssh', '--ssh-config', config])
     assert.equal(r.code, 0, r.stderr)
     const [vm] = (parse(r.stdout) as Shown).vms
-    assert.deepEqual(vm.hops.map((h) => [h.host, h.connect.replace(/^[^@]+@/, ''), h.via]), [
-      ['edge', 'edge.example.com:22', 'ProxyCommand nc -X connect -x proxy.example.com:3128 edge.example.com 22'],
-      ['inner', '10.1.0.2:22', 'the hop above'],
-      ['app-1', 'app-1:22', 'the hop above'],
-    ])
+    assert.deepEqual(
+      vm.hops.map((h) => [h.host, h.connect.replace(/^[^@]+@/, ''), h.via]),
+      [
+        ['edge', 'edge.example.com:22', 'ProxyCommand nc -X connect -x proxy.example.com:3128 edge.example.com 22'],
+        ['inner', '10.1.0.2:22', 'the hop above'],
+        ['app-1', 'app-1:22', 'the hop above'],
+      ],
+    )
     const app = vm.hops[2]
     assert.equal(app.connect, 'deploy@app-1:22')
     assert.deepEqual(app.offers, [`key ${key}`])

@@ -14,7 +14,19 @@ const path = (name: string) => join(keys, name)
 
 /** ssh-keygen -s: a certificate for `key`.pub signed by `ca`, written to `key`-cert.pub. */
 function certify(ca: string, key: string, principal: string, host = false): string {
-  execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', 'meshvm-test', '-n', principal, '-V', '-5m:+1h', ...(host ? ['-h'] : []), `${key}.pub`])
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    ca,
+    '-I',
+    'meshvm-test',
+    '-n',
+    principal,
+    '-V',
+    '-5m:+1h',
+    ...(host ? ['-h'] : []),
+    `${key}.pub`,
+  ])
   return `${key}-cert.pub`
 }
 
@@ -34,7 +46,26 @@ describe('SSH user certificates (ssh-keygen -s, sshd TrustedUserCAKeys)', () => 
   const target = (identityFile: string) => ({ host: '127.0.0.1', port: sshd.port, user: 'root', identityFile })
 
   it('logs in with <key>-cert.pub beside the key, as ssh does (the key alone is not authorized)', async () => {
-    const sshLogin = execFileSync('ssh', ['-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-i', path('user_key'), '-p', String(sshd.port), 'root@127.0.0.1', 'echo ssh-ok'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const sshLogin = execFileSync(
+      'ssh',
+      [
+        '-F',
+        'none',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-i',
+        path('user_key'),
+        '-p',
+        String(sshd.port),
+        'root@127.0.0.1',
+        'echo ssh-ok',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    )
     assert.equal(sshLogin, 'ssh-ok\n')
     const conn = await connect(target(path('user_key')), trustingOptions(sshd))
     assert.equal((await conn.exec('id -un')).stdout, 'root\n')
@@ -46,7 +77,10 @@ describe('SSH user certificates (ssh-keygen -s, sshd TrustedUserCAKeys)', () => 
     copyFileSync(path('user_key'), path('vault_key'))
     copyFileSync(path('user_key-cert.pub'), path('vault-signed.pub'))
     const config = path('ssh_config')
-    writeFileSync(config, `Host cert-vm\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${path('vault_key')}\n  CertificateFile ${path('vault-signed.pub')}\n`)
+    writeFileSync(
+      config,
+      `Host cert-vm\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${path('vault_key')}\n  CertificateFile ${path('vault-signed.pub')}\n`,
+    )
     for (const resolver of ['ssh', 'builtin'] as const) {
       const conn = await connect({ host: 'cert-vm' }, trustingOptions(sshd, { sshConfigFile: config, resolver }))
       assert.equal((await conn.exec('echo cert')).stdout, 'cert\n')

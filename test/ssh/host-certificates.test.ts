@@ -14,7 +14,19 @@ const publicOf = (key: string) => readFileSync(`${key}.pub`, 'utf8').split(' ').
 
 /** ssh-keygen -s -h: a host certificate for `key`.pub, signed by `ca`. */
 function certifyHost(ca: string, key: string, principals: string, validity = '-5m:+1h'): void {
-  execFileSync('ssh-keygen', ['-q', '-s', ca, '-h', '-I', 'meshvm-host', '-n', principals, '-V', validity, `${key}.pub`])
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    ca,
+    '-h',
+    '-I',
+    'meshvm-host',
+    '-n',
+    principals,
+    '-V',
+    validity,
+    `${key}.pub`,
+  ])
 }
 
 describe('host certificates (@cert-authority in known_hosts, sshd HostCertificate)', () => {
@@ -41,7 +53,25 @@ describe('host certificates (@cert-authority in known_hosts, sshd HostCertificat
   /** The oracle: does OpenSSH's ssh (StrictHostKeyChecking yes) accept the host with this known_hosts? */
   const sshAccepts = (knownHosts: string, extra: string[] = []) => {
     writeFileSync(path('known_hosts_ssh'), knownHosts)
-    const args = ['-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${path('known_hosts_ssh')}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-i', sshd.clientKey, '-p', String(sshd.port), ...extra, 'root@127.0.0.1', 'true']
+    const args = [
+      '-F',
+      'none',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${path('known_hosts_ssh')}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-i',
+      sshd.clientKey,
+      '-p',
+      String(sshd.port),
+      ...extra,
+      'root@127.0.0.1',
+      'true',
+    ]
     return spawnSync('ssh', args, { stdio: 'ignore' }).status === 0
   }
 

@@ -27,7 +27,12 @@ function builtin(lookup: Lookup): SshDump | 'refused' {
 
 function differences(lookup: Lookup, got: SshDump | 'refused', want: SshDump | 'refused'): string[] {
   const name = `${basename(lookup.file)}: ssh -G ${lookup.args.join(' ')}`
-  if (want === 'refused' || got === 'refused') return got === want ? [] : [`${name}: ssh ${want === 'refused' ? 'refuses' : 'accepts'}, meshvm ${got === 'refused' ? 'refuses' : 'accepts'}`]
+  if (want === 'refused' || got === 'refused')
+    return got === want
+      ? []
+      : [
+          `${name}: ssh ${want === 'refused' ? 'refuses' : 'accepts'}, meshvm ${got === 'refused' ? 'refuses' : 'accepts'}`,
+        ]
   return DUMP_KEYWORDS.filter((k) => JSON.stringify(got[k] ?? []) !== JSON.stringify(want[k] ?? [])).map(
     (k) => `${name}: ${k}: ssh ${JSON.stringify(want[k] ?? [])}, meshvm ${JSON.stringify(got[k] ?? [])}`,
   )
