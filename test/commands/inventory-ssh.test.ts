@@ -5,23 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
+import type { HopView } from '../../src/ssh/describe.js'
 import { keygen } from '../support/sshd.js'
 import { runCli } from '../support/run-cli.js'
 
 interface Shown {
-  vms: {
-    name: string
-    hops: {
-      host: string
-      connect: string
-      via: string
-      offers: string[]
-      identitiesOnly: boolean
-      knownHostsFiles: string[]
-      hostKeyName: string
-      newHostKeys: string
-    }[]
-  }[]
+  vms: { name: string; hops: HopView[] }[]
 }
 
 test('the documented example: meshvm inventory show -i inventory/example.yaml --ssh', async () => {
