@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js'
 import type { FleetOptions } from '../fleet/run.js'
+import { checkSshTargets } from '../fleet/connect.js'
 import { failedListFile } from '../fleet/state.js'
 import { readInventory } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
@@ -74,7 +75,9 @@ export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]
   if (!f.inventory)
     throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
   const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
-  return (await readInventory(String(f.inventory), { limit })).vms
+  const { vms } = await readInventory(String(f.inventory), { limit })
+  await checkSshTargets(vms, { sshConfigFile: f['ssh-config'] as string | undefined })
+  return vms
 }
 
 /** The become password: asked once with -K, or taken from $MESHVM_BECOME_PASSWORD (for CI); never from a file. */

@@ -1,6 +1,7 @@
 import type { Vm } from '../inventory/types.js'
 import type { Secret } from '../secret.js'
 import { connect } from '../ssh/connect.js'
+import { resolveHops } from '../ssh/resolve.js'
 import type { Connection } from '../ssh/types.js'
 
 /** The SSH choices of a run that are not the inventory's. */
@@ -18,4 +19,14 @@ export function connectVm(vm: Vm, o: SshChoices, become?: Secret): Promise<Conne
     sshConfigFile: o.sshConfigFile,
     becomePassword: vm.become.password ?? become,
   })
+}
+
+/**
+ * Resolves every VM's SSH hops (ssh -G, cached for the connections) before anything is contacted: an ssh_config
+ * that ssh would refuse stops the whole run with exit 5, naming the file and line.
+ */
+export async function checkSshTargets(vms: Vm[], o: Pick<SshChoices, 'sshConfigFile'>): Promise<void> {
+  await Promise.all(
+    vms.map((vm) => resolveHops(vm.ssh, { sshConfigFile: o.sshConfigFile, knownHostsFile: vm.ssh.knownHostsFile })),
+  )
 }
