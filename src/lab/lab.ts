@@ -24,8 +24,12 @@ import { createLabPki } from './pki.js'
 import { buildSidecarDeb } from './sidecar/build-deb.js'
 import { clusterConfigFile, type LabClusterConfig } from './cluster/config.js'
 import { clusterPid, ensureClusterProcess, stopClusterProcess } from './cluster/process.js'
+import type { CaMode } from './istiod/index.js'
+import { InputError } from '../errors.js'
 
 export const LAB_ISTIO_VERSION = '1.24.2'
+/** The release before the lab's: `lab up` builds its sidecar too, for VMs that lag the cluster (and upgrades). */
+export const LAB_PREVIOUS_ISTIO_VERSION = '1.23.4'
 const API_PORT = 6443
 const ISTIOD_PORT = 15012
 const BRIDGE = 'mvlab0'
@@ -35,6 +39,10 @@ export interface LabUpOptions {
   vms: number
   /** Extra MiB in the sidecar package, for realistic transfer sizes in benchmarks. */
   payloadMiB?: number
+  /** Lifetime of workload certificates the lab istiod issues (default 24 h). */
+  certTtlSeconds?: number
+  /** `token-only`: the lab CA runs as cert-manager istio-csr's default (renewal needs a valid token). */
+  caMode?: CaMode
   log: (line: string) => void
 }
 
@@ -48,6 +56,8 @@ export interface Lab {
   hosts: { name: string; address: string }[]
   apiUrl: string
   reusedCluster: boolean
+  /** The lab's sidecar packages: the cluster's version (the inventory's default) and the one before it. */
+  packages: { current: string; previous: string }
 }
 
 /** Cluster addresses of the other labs on this machine (their configs, found through the lab registry). */
@@ -61,10 +71,22 @@ function otherClusterAddresses(labId: string): string[] {
   })
 }
 
-async function clusterConfig(dir: string, bridge: string): Promise<LabClusterConfig> {
+/** Seconds the lab API grants a token at least: seconds, so a test can watch one expire (kube-apiserver: 600). */
+const LAB_MIN_TOKEN_SECONDS = 1
+
+async function clusterConfig(dir: string, bridge: string, o: LabUpOptions): Promise<LabClusterConfig> {
   const file = clusterConfigFile(dir)
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LabClusterConfig
+  if (existsSync(file)) {
+    const config = JSON.parse(readFileSync(file, 'utf8')) as LabClusterConfig
+    const differs = (o.certTtlSeconds !== undefined && o.certTtlSeconds !== config.certTtlSeconds) || (o.caMode !== undefined && o.caMode !== (config.caMode ?? 'istiod'))
+    // The cluster keeps its objects in memory: changing how it runs would lose them, so say what to do instead.
+    if (differs && clusterPid(dir)) throw new InputError(`the lab cluster in ${dir} runs with other --cert-ttl/--ca-mode settings: run \`meshvm lab down\` first`)
+    return { ...config, certTtlSeconds: o.certTtlSeconds ?? config.certTtlSeconds, caMode: o.caMode ?? config.caMode }
+  }
   return {
+    certTtlSeconds: o.certTtlSeconds,
+    caMode: o.caMode ?? 'istiod',
+    minTokenSeconds: LAB_MIN_TOKEN_SECONDS,
     host: await claimClusterAddress(bridge, otherClusterAddresses(labIdOf(dir))),
     apiPort: API_PORT,
     istiodPort: ISTIOD_PORT,
@@ -106,12 +128,13 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   o.log('base image: checking the cache (the first build takes about 45 s)')
   const baseDir = await ensureBase(undefined, o.log)
   const deb = await buildSidecarDeb({ outDir: join(dir, 'packages'), version: `${LAB_ISTIO_VERSION}-lab`, payloadMiB: o.payloadMiB })
-  o.log(`sidecar package: ${deb}`)
+  const previous = await buildSidecarDeb({ outDir: join(dir, 'packages'), version: `${LAB_PREVIOUS_ISTIO_VERSION}-lab`, payloadMiB: o.payloadMiB })
+  o.log(`sidecar packages: ${deb} (the cluster's), ${previous} (the release before)`)
   await createLabPki(join(dir, 'pki'))
   o.log(`booting ${o.vms} host(s)`)
   const firstIndex = readState(dir) ? undefined : freeFirstIndex(labIdOf(dir), BRIDGE, o.vms)
   const lab = await startHosts({ dir, count: o.vms, baseDir, bridge: BRIDGE, firstIndex, log: o.log })
-  const config = await clusterConfig(dir, lab.bridge)
+  const config = await clusterConfig(dir, lab.bridge, o)
   const cluster = await ensureClusterProcess(dir, config)
   o.log(`${cluster.reused ? 'reusing' : 'started'} the lab cluster (pid ${cluster.pid}) on ${config.host}`)
   const apiUrl = `https://${config.host}:${config.apiPort}`
@@ -120,7 +143,8 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   const hosts = lab.hosts.map((h) => ({ name: h.name, address: h.address }))
   const inventory = join(dir, 'inventory.yaml')
   await writeFile(inventory, labInventory(dir, hosts, deb, lab.keyFile), { mode: 0o644 })
-  return { dir, inventory, kubeconfig, knownHosts: lab.knownHostsFile, key: lab.keyFile, hosts, apiUrl, reusedCluster: cluster.reused }
+  const packages = { current: deb, previous }
+  return { dir, inventory, kubeconfig, knownHosts: lab.knownHostsFile, key: lab.keyFile, hosts, apiUrl, reusedCluster: cluster.reused, packages }
 }
 
 export interface LabStatus {

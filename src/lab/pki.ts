@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -29,7 +29,7 @@ const tenYearsDays = '3650'
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
 
 /** Creates the root CA in `dir` (10 years, EC P-256), or reuses the one already there. */
-export async function createLabPki(dir: string): Promise<LabPki> {
+export async function createLabPki(dir: string, commonName = 'meshvm lab root CA'): Promise<LabPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const caCertPath = join(dir, 'root-cert.pem')
   const caKeyPath = join(dir, 'root-key.pem')
@@ -38,7 +38,7 @@ export async function createLabPki(dir: string): Promise<LabPki> {
     await run('openssl', [
       'req', '-x509', ...ecKey, '-days', tenYearsDays,
       '-keyout', `${tmp}.key`, '-out', `${tmp}.crt`,
-      '-subj', '/O=cluster.local/CN=meshvm lab root CA',
+      '-subj', `/O=cluster.local/CN=${commonName}`,
       '-addext', 'basicConstraints=critical,CA:TRUE',
       '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
     ]) // prettier-ignore
@@ -81,24 +81,59 @@ export async function issueServingCert(pki: LabPki, sans: { dnsNames?: string[];
   return { certPath, keyPath, certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') }
 }
 
-/** Signs a workload's CSR the way istiod's CA does: only the SPIFFE identity it verified, short-lived (24 h). */
-export async function signWorkloadCsr(pki: LabPki, csrPem: string, spiffeId: string): Promise<string> {
-  const tmp = join(pki.dir, `.workload-${randomBytes(6).toString('hex')}`)
+/**
+ * Signs a workload's CSR the way istiod's CA does: only the SPIFFE identity it verified, valid for `ttlSeconds`
+ * (istiod's default is 24 h). `openssl ca` because `openssl x509 -req` of OpenSSL 3.0 only counts whole days; each
+ * signing gets its own throw-away CA database, so concurrent CSRs never share one.
+ */
+export async function signWorkloadCsr(pki: LabPki, csrPem: string, spiffeId: string, ttlSeconds = 86_400): Promise<string> {
+  const tmp = await mkdtemp(join(pki.dir, '.workload-'))
   try {
-    await writeFile(`${tmp}.csr`, csrPem)
+    await writeFile(join(tmp, 'csr.pem'), csrPem)
+    await writeFile(join(tmp, 'index.txt'), '')
+    await writeFile(join(tmp, 'serial'), '01\n')
     const ext = [
       `subjectAltName=critical,URI:${spiffeId}`,
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth,clientAuth',
     ]
-    await signCsrFile(pki, `${tmp}.csr`, `${tmp}.crt`, ext, '1')
-    return await readFile(`${tmp}.crt`, 'utf8')
+    await writeFile(join(tmp, 'ext'), ext.join('\n') + '\n')
+    await writeFile(join(tmp, 'ca.cnf'), caConfig(pki, tmp))
+    // A second of slack before now, as istiod backdates (security/pkg/pki/util/generate_cert.go, a minute there).
+    const now = Math.floor(Date.now() / 1000)
+    await run('openssl', [
+      'ca', '-batch', '-config', join(tmp, 'ca.cnf'), '-in', join(tmp, 'csr.pem'), '-out', join(tmp, 'cert.pem'),
+      '-startdate', opensslTime(now - 1), '-enddate', opensslTime(now + ttlSeconds), '-extfile', join(tmp, 'ext'),
+      '-notext', '-rand_serial',
+    ]) // prettier-ignore
+    return await readFile(join(tmp, 'cert.pem'), 'utf8')
   } finally {
-    await rm(`${tmp}.csr`, { force: true })
-    await rm(`${tmp}.crt`, { force: true })
-    await rm(`${tmp}.ext`, { force: true })
+    await rm(tmp, { recursive: true, force: true })
   }
+}
+
+const opensslTime = (seconds: number) =>
+  new Date(seconds * 1000).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z')
+
+function caConfig(pki: LabPki, db: string): string {
+  return [
+    '[ca]',
+    'default_ca = lab',
+    '[lab]',
+    `database = ${join(db, 'index.txt')}`,
+    `serial = ${join(db, 'serial')}`,
+    `new_certs_dir = ${db}`,
+    `certificate = ${pki.caCertPath}`,
+    `private_key = ${pki.caKeyPath}`,
+    'default_md = sha256',
+    'policy = any',
+    'unique_subject = no',
+    '[any]',
+    'organizationName = optional',
+    'commonName = optional',
+    '',
+  ].join('\n')
 }
 
 async function signCsrFile(pki: LabPki, csrPath: string, certPath: string, ext: string[], days: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { CaMode } from '../istiod/index.js'
 
 /** How the lab cluster process runs; written by `lab up` into DIR/cluster/config.json (0600: it holds the API token). */
 export interface LabClusterConfig {
@@ -10,6 +11,12 @@ export interface LabClusterConfig {
   token: string
   istioVersion: string
   clusterName: string
+  /** Lifetime of the workload certificates istiod issues (`lab up --cert-ttl`; default 24 h). */
+  certTtlSeconds?: number
+  /** `token-only`: the CA is cert-manager istio-csr with its default (no client certificates). */
+  caMode?: CaMode
+  /** Shortest token the lab API grants (the lab allows seconds; kube-apiserver 600). */
+  minTokenSeconds?: number
 }
 
 export const clusterConfigFile = (dir: string) => join(dir, 'cluster', 'config.json')

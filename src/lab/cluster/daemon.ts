@@ -1,10 +1,11 @@
 // The lab cluster process: the Kubernetes API emulator and the stand-in istiod on the lab bridge address, seeded like a
 // fresh Istio install. `meshvm lab up` starts it detached (node daemon.js DIR); `lab down` stops it by PID.
-import { appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startIstiod } from '../istiod/index.js'
 import { startKubeApi } from '../kube-api/server.js'
-import { createLabPki, issueServingCert } from '../pki.js'
+import { loadMeshCa } from '../mesh-roots.js'
+import { createLabPki, issueServingCert, type LabPki } from '../pki.js'
 import { readClusterConfig, type LabClusterConfig } from './config.js'
 import { startRootCertPublisher } from './root-cert-publisher.js'
 import { labClusterManifests } from './seed.js'
@@ -14,13 +15,18 @@ async function run(dir: string, config: LabClusterConfig) {
   const log = (line: string) => appendFileSync(logFile, `${line}\n`)
   const pki = await createLabPki(join(dir, 'pki'))
   const apiCert = await issueServingCert(pki, { dnsNames: ['kubernetes.default.svc'], ips: [config.host, '127.0.0.1'] })
-  const istiodCert = await issueServingCert(pki, { dnsNames: ['istiod.istio-system.svc', 'istiod.istio-system.svc.cluster.local'] })
+  const pkiDir = join(dir, 'pki')
+  let meshCa = await loadMeshCa(pkiDir)
+  const istiodServing = (signer: LabPki) =>
+    issueServingCert(signer, { dnsNames: ['istiod.istio-system.svc', 'istiod.istio-system.svc.cluster.local'] })
+  const istiodCert = await istiodServing(meshCa.signer)
   const seed = labClusterManifests({
-    caCertPem: pki.caCertPem,
+    caCertPem: meshCa.trustedPem,
     gatewayIP: config.host,
     istioVersion: config.istioVersion,
     clusterName: config.clusterName,
     meshId: 'mesh1',
+    caMode: config.caMode,
   })
   const api = await startKubeApi({
     host: config.host,
@@ -29,14 +35,38 @@ async function run(dir: string, config: LabClusterConfig) {
     bearerToken: config.token,
     manifests: [seed],
     maxRequestLog: 1000,
+    minTokenSeconds: config.minTokenSeconds,
   })
   const kube = { url: api.url, token: config.token, ca: pki.caCertPem }
-  const istiod = await startIstiod({ host: config.host, port: config.istiodPort, cert: istiodCert.certPem, key: istiodCert.keyPem, kube, ca: pki, log })
-  const stopPublisher = startRootCertPublisher(kube, pki.caCertPem, (l) => log(`${new Date().toISOString()}\tinfo\tnamespace\t${l}`))
+  const istiod = await startIstiod({
+    host: config.host,
+    port: config.istiodPort,
+    cert: istiodCert.certPem,
+    key: istiodCert.keyPem,
+    kube,
+    ca: meshCa,
+    caMode: config.caMode,
+    certTtlSeconds: config.certTtlSeconds,
+    log,
+  })
+  const publisher = startRootCertPublisher(kube, meshCa.trustedPem, (l) => log(`${new Date().toISOString()}\tinfo\tnamespace\t${l}`))
+  const generationFile = join(dir, 'cluster', 'mesh-ca.generation')
+  writeFileSync(generationFile, String(meshCa.generation))
+  // `lab rotate-root` rewrote pki/mesh-roots.json: apply it, then say which generation is live.
+  process.on('SIGHUP', () => {
+    void (async () => {
+      meshCa = await loadMeshCa(pkiDir)
+      const serving = await istiodServing(meshCa.signer)
+      istiod.rotate(meshCa, { cert: serving.certPem, key: serving.keyPem })
+      publisher.setRoots(meshCa.trustedPem)
+      writeFileSync(`${generationFile}.tmp`, String(meshCa.generation))
+      renameSync(`${generationFile}.tmp`, generationFile)
+    })().catch((err: Error) => log(`${new Date().toISOString()}\terror\tsecurity\troot rotation failed: ${err.message}`))
+  })
   writeFileSync(join(dir, 'cluster', 'ready'), JSON.stringify({ pid: process.pid, api: api.url, istiod: istiod.url }))
 
   const stop = async () => {
-    stopPublisher()
+    publisher.stop()
     await Promise.allSettled([istiod.close(), api.close()])
     process.exit(0)
   }

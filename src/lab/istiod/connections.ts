@@ -1,6 +1,5 @@
 // Which proxies istiod considers connected. A proxy is connected while it holds a stream (long poll) open, and for a
 // grace period after its last stream closed, so the short gap between two polls is not a disconnect.
-import { createHash } from 'node:crypto'
 import type { ProxyNode } from './proxy-node.js'
 
 /** One connected proxy, as `connections()` reports it. */
@@ -17,18 +16,17 @@ export interface IstiodConnection {
 }
 
 interface Tracked extends IstiodConnection {
-  tokenHash: string
+  /** Hash of the credential the connection was opened with: its stream must present the same one. */
+  credentialHash: string
   openStreams: number
 }
-
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
 
 export class ConnectionTable {
   readonly #byId = new Map<string, Tracked>()
   #counter = 0
 
   /** A new connection replaces an earlier one of the same node (the agent restarted). */
-  add(node: ProxyNode, serviceAccount: string, token: string, workloadEntry: string | undefined, now: Date) {
+  add(node: ProxyNode, serviceAccount: string, credentialHash: string, workloadEntry: string | undefined, now: Date) {
     for (const [id, c] of this.#byId) if (c.nodeId === node.id) this.#byId.delete(id)
     const id = `${node.id.split('~')[2] ?? node.ip}-${++this.#counter}`
     const conn: Tracked = {
@@ -41,7 +39,7 @@ export class ConnectionTable {
       connectedAt: now,
       lastSeen: now,
       streaming: false,
-      tokenHash: hashToken(token),
+      credentialHash,
       openStreams: 0,
     }
     this.#byId.set(id, conn)
@@ -76,6 +74,6 @@ export class ConnectionTable {
   }
 }
 
-function publicView({ tokenHash: _t, openStreams: _o, ...conn }: Tracked): IstiodConnection {
+function publicView({ credentialHash: _t, openStreams: _o, ...conn }: Tracked): IstiodConnection {
   return { ...conn }
 }

@@ -2,8 +2,10 @@
 // auto-registers them as WorkloadEntries, signs their workload certificates, and notices when they go away.
 // Lab protocol (JSON over HTTPS, bearer token as in istiod's gRPC metadata):
 //   POST /meshvm.lab.v1/connect      body {node:{id, metadata}} → {connectionId, workloadEntry?}   (the xDS stream start)
-//   POST /meshvm.lab.v1/stream       body {connectionId}        → held streamHoldMs, then {status}  (the stream itself)
+//   POST /meshvm.lab.v1/stream       body {connectionId, holdMs?} → held up to streamHoldMs, then {status} (the stream)
 //   POST /meshvm.lab.v1/certificate  body: CSR PEM              → leaf + root PEM                   (the CA service)
+// A proxy authenticates with its workload certificate (TLS client certificate) or its token (proxy-credential.ts);
+// with caMode 'token-only' the CA service takes tokens only, as cert-manager istio-csr does by default.
 // Refusals answer {code, message} with the gRPC code's HTTP status (refusal.ts).
 // A proxy with no stream open for disconnectGraceMs is disconnected: its WorkloadEntry gets istio.io/disconnectedAt
 // (and loses connectedAt) but, unlike real istiod's cleanup, is not deleted, so tests and `lab status` can see it.
@@ -12,15 +14,25 @@ import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
 import { signWorkloadCsr, type LabPki } from '../pki.js'
-import { bearerToken, ensureClaimMatches, spiffeId, verifyToken } from './authenticate.js'
+import { ensureClaimMatches, spiffeId } from './authenticate.js'
 import { markDisconnected, registerWorkload } from './auto-register.js'
-import { ConnectionTable, hashToken, type IstiodConnection } from './connections.js'
+import { ConnectionTable, type IstiodConnection } from './connections.js'
 import type { KubeAccess } from './kube-client.js'
+import { authenticateProxy } from './proxy-credential.js'
 import { parseProxyNode } from './proxy-node.js'
 import { Refusal, refusalStatus } from './refusal.js'
 
 export type { IstiodConnection } from './connections.js'
 export type { KubeAccess } from './kube-client.js'
+
+/** Who signs workload certificates, and the roots istiod trusts (PEM bundle, the signer's among them). */
+export interface IstiodCa {
+  signer: LabPki
+  trustedPem: string
+}
+
+/** The lab CA's behaviour: `token-only` refuses client certificates for CSRs, as istio-csr's default. */
+export type CaMode = 'istiod' | 'token-only'
 
 /** How to run the stand-in istiod. `ca` enables the certificate service; without it CSRs are refused. */
 export interface IstiodOptions {
@@ -29,7 +41,10 @@ export interface IstiodOptions {
   cert: string
   key: string
   kube: KubeAccess
-  ca?: LabPki
+  ca?: LabPki | IstiodCa
+  caMode?: CaMode
+  /** Lifetime of issued workload certificates (default 24 h, as istiod's DEFAULT_WORKLOAD_CERT_TTL). */
+  certTtlSeconds?: number
   /** Receives Istio-style log lines (`<time>\t<level>\t<scope>\t<message>`); never given a token. */
   log?: (line: string) => void
   /** Value of `istio.io/workloadController`, as istiod's pod name. */
@@ -45,6 +60,8 @@ export interface Istiod {
   url: string
   port: number
   connections(): IstiodConnection[]
+  /** A root rotation step: sign with `ca.signer`, trust `ca.trustedPem`, serve `serving` (signed by the signer). */
+  rotate(ca: IstiodCa, serving: { cert: string; key: string }): void
   close(): Promise<void>
 }
 
@@ -57,31 +74,37 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
   const graceMs = opts.disconnectGraceMs ?? 10_000
   const log = (level: string, scope: string, msg: string) =>
     opts.log?.(`${new Date().toISOString()}\t${level}\t${scope}\t${msg}`)
+  const certTtlSeconds = opts.certTtlSeconds ?? 86_400
+  let ca: IstiodCa | undefined = opts.ca && 'signer' in opts.ca ? opts.ca : opts.ca && { signer: opts.ca, trustedPem: opts.ca.caCertPem }
   const table = new ConnectionTable()
   const heldStreams = new Set<ServerResponse>()
 
   async function connect(req: IncomingMessage, res: ServerResponse) {
-    const token = bearerToken(req.headers.authorization)
     const node = parseProxyNode(await readJson(req))
-    const id = await verifyToken(opts.kube, token)
+    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true })
+    const id = cred.id
     ensureClaimMatches(id, node)
     const now = new Date()
     const entry = node.group ? await registerWorkload(opts.kube, node, id, instanceId, now) : undefined
-    const conn = table.add(node, id.serviceAccount, token, entry, now)
-    log('info', 'ads', `ADS: new connection for node:${conn.id} (${id.namespace}/${id.serviceAccount} at ${node.ip})`)
+    const conn = table.add(node, id.serviceAccount, cred.hash, entry, now)
+    log('info', 'ads', `ADS: new connection for node:${conn.id} (${id.namespace}/${id.serviceAccount} at ${node.ip}, by ${cred.via})`)
     if (entry) log('info', 'wle', `auto-registered WorkloadEntry ${node.namespace}/${entry}`)
     send(res, 200, { connectionId: conn.id, workloadEntry: entry ?? null })
   }
 
   async function stream(req: IncomingMessage, res: ServerResponse) {
-    const token = bearerToken(req.headers.authorization)
-    const { connectionId } = ((await readJson(req)) ?? {}) as { connectionId?: string }
+    const { connectionId, holdMs } = ((await readJson(req)) ?? {}) as { connectionId?: string; holdMs?: number }
     const conn = table.get(connectionId ?? '')
     if (!conn) throw new Refusal('NotFound', `no connection ${connectionId}: connect again`)
-    if (conn.tokenHash !== hashToken(token)) throw new Refusal('Unauthenticated', 'the stream token differs from the connection token')
+    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true })
+    // A renewed certificate keeps the stream (same identity); a different token does not.
+    const sameProxy = cred.via === 'client-certificate' && cred.id.namespace === conn.namespace && cred.id.serviceAccount === conn.serviceAccount
+    if (cred.hash !== conn.credentialHash && !sameProxy) throw new Refusal('Unauthenticated', 'the stream credential differs from the connection credential')
     table.streamOpened(conn, new Date())
     heldStreams.add(res)
-    const timer = setTimeout(() => send(res, 200, { status: 'ok' }), streamHoldMs)
+    // The agent asks to be answered by its next renewal time (a real xDS stream runs beside the renewal).
+    const hold = typeof holdMs === 'number' && holdMs >= 0 ? Math.min(holdMs, streamHoldMs) : streamHoldMs
+    const timer = setTimeout(() => send(res, 200, { status: 'ok' }), hold)
     res.on('close', () => {
       clearTimeout(timer)
       heldStreams.delete(res)
@@ -90,14 +113,15 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
   }
 
   async function certificate(req: IncomingMessage, res: ServerResponse) {
-    const token = bearerToken(req.headers.authorization)
     const csr = (await readBody(req)).toString('utf8')
-    const id = await verifyToken(opts.kube, token)
-    if (!opts.ca) throw new Refusal('Unavailable', 'this istiod runs without a CA')
+    const acceptCertificate = opts.caMode !== 'token-only'
+    const { id, via } = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate })
+    const signer = ca?.signer
+    if (!signer) throw new Refusal('Unavailable', 'this istiod runs without a CA')
     if (!csr.includes('BEGIN CERTIFICATE REQUEST')) throw new Refusal('InvalidArgument', 'the body is not a PEM CSR')
-    const leaf = await signWorkloadCsr(opts.ca, csr, spiffeId(trustDomain, id))
-    log('info', 'security', `generated new workload certificate for ${spiffeId(trustDomain, id)}`)
-    res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(leaf + opts.ca.caCertPem)
+    const leaf = await signWorkloadCsr(signer, csr, spiffeId(trustDomain, id), certTtlSeconds)
+    log('info', 'security', `generated new workload certificate for ${spiffeId(trustDomain, id)} (ttl ${certTtlSeconds}s, by ${via})`)
+    res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(leaf + signer.caCertPem)
   }
 
   const routes: Record<string, typeof connect> = {
@@ -106,7 +130,9 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
     '/meshvm.lab.v1/certificate': certificate,
   }
 
-  const server = createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+  // Client certificates are asked for but checked per request, so a proxy without one can still use its token.
+  const tlsOptions = { requestCert: true, rejectUnauthorized: false, ca: ca?.trustedPem }
+  const server = createServer({ cert: opts.cert, key: opts.key, ...tlsOptions }, (req, res) => {
     const route = req.method === 'POST' ? routes[req.url ?? ''] : undefined
     const peer = req.socket.remoteAddress ?? 'unknown'
     const handle = route ? route(req, res) : Promise.reject(new Refusal('NotFound', `no route ${req.method} ${req.url}`))
@@ -139,6 +165,11 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
     url: `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     port,
     connections: () => table.list(),
+    rotate(next, serving) {
+      ca = next
+      server.setSecureContext({ cert: serving.cert, key: serving.key, ca: next.trustedPem })
+      log('info', 'security', 'CA roots changed: signing with a new root; trusted roots updated')
+    },
     close: async () => {
       clearInterval(sweep)
       for (const res of heldStreams) res.destroy()

@@ -32,6 +32,8 @@ export interface KubeApiOptions {
   faults?: Fault[]
   /** RSA private key signing service-account tokens (default: a fresh 2048-bit key). */
   signingKey?: KeyObject
+  /** Shortest TokenRequest granted (default 600, as kube-apiserver); only the lab asks for less. */
+  minTokenSeconds?: number
   /** Default v1.31.0. */
   gitVersion?: string
   /** networking.istio.io versions served, in preference order (default v1, v1beta1, v1alpha3). */
@@ -95,7 +97,7 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 
 export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> {
   const store = new ObjectStore()
-  const issuer = new TokenIssuer(opts.signingKey)
+  const issuer = new TokenIssuer(opts.signingKey, opts.minTokenSeconds)
   const faults = new FaultPlan()
   for (const f of opts.faults ?? []) faults.add(f)
   const requests: RequestRecord[] = []
