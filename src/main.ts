@@ -19,6 +19,11 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm verify -i inventory/example.yaml',
     load: () => import('./commands/verify.js'),
   },
+  status: {
+    summary: 'the fleet as it is: certificates, tokens, roots, XDS, drift, WorkloadEntries; a verdict and fix per VM',
+    example: 'meshvm status -i inventory/example.yaml --output prometheus',
+    load: () => import('./commands/status.js'),
+  },
   offboard: {
     summary: 'remove the sidecar and everything onboarding put on each VM',
     example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2',

@@ -25,3 +25,4 @@ export {
   type WorkloadEntryObject,
 } from './workload-objects.js'
 export { eastWestGatewayIP, listNamespaces } from './listing.js'
+export { readControlPlane, type CaFacts, type ControlPlaneFacts } from './control-plane.js'

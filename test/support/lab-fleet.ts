@@ -12,6 +12,8 @@ import { runCli } from './run-cli.js'
 
 export interface LabFleet {
   dir: string
+  /** The inventory `meshvm()` uses (default the lab's own). */
+  inventory: string
   hosts: { name: string; address: string }[]
   /** `meshvm ARGS` with the lab's inventory and kubeconfig appended. */
   meshvm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>
@@ -32,8 +34,9 @@ export async function labFleet(vms: number, upFlags: string[] = []): Promise<Lab
   const address = (vm: string) => hosts.find((h) => h.name === vm)?.address ?? vm
   const fleet: LabFleet = {
     dir,
+    inventory: join(dir, 'inventory.yaml'),
     hosts,
-    meshvm: (...args) => runCli([...args, '-i', join(dir, 'inventory.yaml'), '--kubeconfig', join(dir, 'kubeconfig')]),
+    meshvm: (...args) => runCli([...args, '-i', fleet.inventory, '--kubeconfig', join(dir, 'kubeconfig')]),
     lab: (...args) => runCli(['lab', ...args, '--dir', dir]),
     ssh: (vm, cmd, input) =>
       runStatus('ssh', [...sshArgs({ address: address(vm), user: 'admin', keyFile: join(dir, 'id_ed25519'), knownHostsFile: join(dir, 'known_hosts') }), cmd], { input }),

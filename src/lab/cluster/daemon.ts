@@ -4,6 +4,7 @@ import { appendFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startIstiod } from '../istiod/index.js'
 import { startKubeApi } from '../kube-api/server.js'
+import { ISSUER } from '../kube-api/tokens.js'
 import { loadMeshCa } from '../mesh-roots.js'
 import { createLabPki, issueServingCert, type LabPki } from '../pki.js'
 import { readClusterConfig, type LabClusterConfig } from './config.js'
@@ -36,8 +37,12 @@ async function run(dir: string, config: LabClusterConfig) {
     manifests: [seed],
     maxRequestLog: 1000,
     minTokenSeconds: config.minTokenSeconds,
+    // Who asked for what, one JSON line per request: tests prove a command only reads (meshvm is kubernetes-admin).
+    onRequest: (r) => appendFileSync(join(dir, 'cluster', 'api-requests.log'), `${JSON.stringify({ method: r.method, path: r.path, user: r.user, status: r.status })}\n`),
   })
-  const kube = { url: api.url, token: config.token, ca: pki.caCertPem }
+  // istiod calls the API as its own service account, as in a cluster, so its requests are told apart from meshvm's.
+  const istiodSa = { namespace: 'istio-system', name: 'istiod', uid: 'lab-istiod' }
+  const kube = { url: api.url, token: api.issuer.issue(istiodSa, [ISSUER], 10 * 365 * 86_400).token, ca: pki.caCertPem }
   const istiod = await startIstiod({
     host: config.host,
     port: config.istiodPort,

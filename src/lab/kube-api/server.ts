@@ -40,6 +40,8 @@ export interface KubeApiOptions {
   istioVersions?: string[]
   /** Requests kept in `requests` (oldest dropped); default unbounded, for tests. A long-lived lab keeps a few. */
   maxRequestLog?: number
+  /** Called with each request once answered (the lab writes them to a file, so tests can see who asked for what). */
+  onRequest?: (r: RequestRecord) => void
 }
 
 /** One request as received (for assertions). */
@@ -140,6 +142,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
       record.status = err.code
       send(res, err.code, err.toStatus())
     }
+    opts.onRequest?.(record)
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res)
