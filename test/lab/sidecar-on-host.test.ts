@@ -90,8 +90,9 @@ test('istio-sidecar installs and starts on a lab host, connects to istiod and re
       assert.ok(we, `WorkloadEntry ${entryName} in the emulator`)
       assert.equal((we.spec as { address?: string }).address, host.address)
 
-      // A bad token: the agent fails, logs the refusal and systemd keeps restarting it.
-      await run(host, `printf '%s' '${token.slice(0, -4)}AAAA' | sudo tee /var/run/secrets/tokens/istio-token >/dev/null && sudo systemctl restart istio`)
+      // A bad token and no certificate left on disk (with one, the agent would not need the token): the agent fails,
+      // logs the refusal and systemd keeps restarting it.
+      await run(host, `printf '%s' '${token.slice(0, -4)}AAAA' | sudo tee /var/run/secrets/tokens/istio-token >/dev/null && sudo rm /etc/certs/cert-chain.pem /etc/certs/key.pem && sudo systemctl restart istio`)
       await waitForLog(host, 'code = Unauthenticated desc = authentication failure')
       await run(host, 'sudo systemctl stop istio')
       assert.doesNotMatch(await run(host, 'sudo iptables-save -t nat'), /ISTIO_/, 'ExecStopPost removed the chains')
