@@ -32,7 +32,13 @@ async function measure(label, args, check) {
   const problem = check(r)
   if (problem) throw new Error(`${label}: ${problem}\n${r.stderr.slice(-2000)}`)
   log(`${label}: ${(r.wallMs / 1000).toFixed(1)} s`)
-  return { wallMs: r.wallMs, cpuMs: r.rusage.userMs + r.rusage.sysMs, maxRssKiB: r.rusage.maxRssKiB, vmsCpuMs: cpu.vms, clusterCpuMs: cpu.cluster }
+  return {
+    wallMs: r.wallMs,
+    cpuMs: r.rusage.userMs + r.rusage.sysMs,
+    maxRssKiB: r.rusage.maxRssKiB,
+    vmsCpuMs: cpu.vms,
+    clusterCpuMs: cpu.cluster,
+  }
 }
 
 const statusAllOk = (r) => {
@@ -43,17 +49,34 @@ const statusAllOk = (r) => {
 const onboardOk = (r) => (r.code === 0 ? undefined : `exit code ${r.code ?? r.signal}`)
 
 let state
-const results = { date: new Date().toISOString(), machine: machineInfo(), vms: n, forks: Number(o.forks), status: [], noop: [] }
+const results = {
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  vms: n,
+  forks: Number(o.forks),
+  status: [],
+  noop: [],
+}
 try {
   log(`lab up --vms ${n} in ${dir}`)
-  const up = await run(process.execPath, ['bin/meshvm.js', 'lab', 'up', '--vms', String(n), '--dir', dir], { timeoutMs: 10 * 60_000 })
+  const up = await run(process.execPath, ['bin/meshvm.js', 'lab', 'up', '--vms', String(n), '--dir', dir], {
+    timeoutMs: 10 * 60_000,
+  })
   if (up.code !== 0) throw new Error(`lab up failed (${up.code}):\n${up.stderr.slice(-2000)}`)
   state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
-  const fresh = await runMeshvm(['onboard', ...common, '--output', 'plain', '--report', join(out, 'fresh.json')], { timeoutMs: 20 * 60_000 })
+  const fresh = await runMeshvm(['onboard', ...common, '--output', 'plain', '--report', join(out, 'fresh.json')], {
+    timeoutMs: 20 * 60_000,
+  })
   if (fresh.code !== 0) throw new Error(`fresh onboard failed (${fresh.code}):\n${fresh.stdout.slice(-2000)}`)
   for (let i = 0; i < Number(o.rounds); i++) {
-    results.noop.push(await measure(`noop-${i + 1}`, ['onboard', ...common, '--output', 'json', '--report', join(out, `noop-${i + 1}.json`)], onboardOk))
+    results.noop.push(
+      await measure(
+        `noop-${i + 1}`,
+        ['onboard', ...common, '--output', 'json', '--report', join(out, `noop-${i + 1}.json`)],
+        onboardOk,
+      ),
+    )
     results.status.push(await measure(`status-${i + 1}`, ['status', ...common, '--output', 'json'], statusAllOk))
   }
 } finally {
@@ -63,15 +86,29 @@ try {
 if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const m = results.machine
-console.log(`meshvm status bench, ${results.date.slice(0, 10)}: ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}; load at start ${m.loadavg}`)
+console.log(
+  `meshvm status bench, ${results.date.slice(0, 10)}: ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}; load at start ${m.loadavg}`,
+)
 console.log(`${n} onboarded VMs, forks ${o.forks}, ${o.rounds} rounds (median; all rounds in the JSON)`)
 const rows = [
   ['', 'status', 'no-op onboard'],
   ['wall (s)', ...[results.status, results.noop].map((r) => (median(r.map((x) => x.wallMs)) / 1000).toFixed(1))],
-  ['meshvm CPU user+sys (s)', ...[results.status, results.noop].map((r) => (median(r.map((x) => x.cpuMs)) / 1000).toFixed(1))],
-  ['peak RSS (MiB)', ...[results.status, results.noop].map((r) => String(Math.round(median(r.map((x) => x.maxRssKiB)) / 1024)))],
-  ["VMs' CPU, all hosts (s)", ...[results.status, results.noop].map((r) => (median(r.map((x) => x.vmsCpuMs ?? 0)) / 1000).toFixed(1))],
-  ['lab cluster CPU (s)', ...[results.status, results.noop].map((r) => (median(r.map((x) => x.clusterCpuMs ?? 0)) / 1000).toFixed(1))],
+  [
+    'meshvm CPU user+sys (s)',
+    ...[results.status, results.noop].map((r) => (median(r.map((x) => x.cpuMs)) / 1000).toFixed(1)),
+  ],
+  [
+    'peak RSS (MiB)',
+    ...[results.status, results.noop].map((r) => String(Math.round(median(r.map((x) => x.maxRssKiB)) / 1024))),
+  ],
+  [
+    "VMs' CPU, all hosts (s)",
+    ...[results.status, results.noop].map((r) => (median(r.map((x) => x.vmsCpuMs ?? 0)) / 1000).toFixed(1)),
+  ],
+  [
+    'lab cluster CPU (s)',
+    ...[results.status, results.noop].map((r) => (median(r.map((x) => x.clusterCpuMs ?? 0)) / 1000).toFixed(1)),
+  ],
 ]
 const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  '))

@@ -45,7 +45,8 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/workload-entry.js'),
   },
   lab: {
-    summary: 'local lab: real test VMs (systemd-nspawn) and an emulated cluster (up | status | reset | rotate-root | token | down)',
+    summary:
+      'local lab: real test VMs (systemd-nspawn) and an emulated cluster (up | status | reset | rotate-root | token | down)',
     example: 'meshvm lab up --vms 3',
     load: () => import('./commands/lab.js'),
   },

@@ -21,7 +21,10 @@ export interface ControlPlaneFacts {
 }
 
 type Container = { name?: string; image?: string; args?: string[]; env?: { name: string; value?: string }[] }
-type DeploymentLike = { metadata?: { name?: string; namespace?: string }; spec?: { template?: { spec?: { containers?: Container[] } } } }
+type DeploymentLike = {
+  metadata?: { name?: string; namespace?: string }
+  spec?: { template?: { spec?: { containers?: Container[] } } }
+}
 
 const ISTIO_CSR_LABEL = 'app=cert-manager-istio-csr'
 
@@ -44,24 +47,42 @@ export function boolFlag(args: string[], flag: string): boolean | undefined {
   return !/=(false|0)$/i.test(hit)
 }
 
-export async function readControlPlane(client: ClusterClient, istioNamespace: string, revision: string): Promise<ControlPlaneFacts> {
+export async function readControlPlane(
+  client: ClusterClient,
+  istioNamespace: string,
+  revision: string,
+): Promise<ControlPlaneFacts> {
   const name = revisioned('istiod', revision)
   const istiod = await orUndefined(() =>
     client.call({ verb: 'get', resource: 'deployments', namespace: istioNamespace, name }, () =>
       client.apps.readNamespacedDeployment({ namespace: istioNamespace, name }),
     ),
   )
-  const discovery = istiod && istiod !== 'forbidden' ? (containers(istiod as DeploymentLike).find((c) => c.name === 'discovery') ?? containers(istiod as DeploymentLike)[0]) : undefined
+  const discovery =
+    istiod && istiod !== 'forbidden'
+      ? (containers(istiod as DeploymentLike).find((c) => c.name === 'discovery') ??
+        containers(istiod as DeploymentLike)[0])
+      : undefined
   const tag = discovery?.image?.split('/').pop()?.split('@')[0]?.split(':')[1]
   const env = Object.fromEntries((discovery?.env ?? []).map((e) => [e.name, e.value ?? '']))
   const csrList = await orUndefined(() =>
-    client.call({ verb: 'list', resource: 'deployments' }, () => client.apps.listDeploymentForAllNamespaces({ labelSelector: ISTIO_CSR_LABEL })),
+    client.call({ verb: 'list', resource: 'deployments' }, () =>
+      client.apps.listDeploymentForAllNamespaces({ labelSelector: ISTIO_CSR_LABEL }),
+    ),
   )
   const csr = csrList && csrList !== 'forbidden' ? (csrList.items[0] as DeploymentLike | undefined) : undefined
-  return { release: tag, ca: caFacts(istiod === 'forbidden' ? undefined : env, csr, csrList === 'forbidden', `${istioNamespace}/${name}`) }
+  return {
+    release: tag,
+    ca: caFacts(istiod === 'forbidden' ? undefined : env, csr, csrList === 'forbidden', `${istioNamespace}/${name}`),
+  }
 }
 
-function caFacts(istiodEnv: Record<string, string> | undefined, csr: DeploymentLike | undefined, csrForbidden: boolean, istiodName: string): CaFacts {
+function caFacts(
+  istiodEnv: Record<string, string> | undefined,
+  csr: DeploymentLike | undefined,
+  csrForbidden: boolean,
+  istiodName: string,
+): CaFacts {
   if (csr) {
     const args = containers(csr).flatMap((c) => c.args ?? [])
     const flag = boolFlag(args, 'enable-client-cert-authenticator')
@@ -76,7 +97,14 @@ function caFacts(istiodEnv: Record<string, string> | undefined, csr: DeploymentL
   if (istiodEnv.ENABLE_CA_SERVER === 'false') {
     const where = istiodEnv.CA_ADDR ? ` (CA_ADDR ${istiodEnv.CA_ADDR})` : ''
     const why = csrForbidden ? 'Deployments may not be listed' : 'no istio-csr Deployment found'
-    return { kind: 'external', how: `istiod ${istiodName} runs with ENABLE_CA_SERVER=false${where}; ${why}: whether the CA takes client certificates is unknown` }
+    return {
+      kind: 'external',
+      how: `istiod ${istiodName} runs with ENABLE_CA_SERVER=false${where}; ${why}: whether the CA takes client certificates is unknown`,
+    }
   }
-  return { kind: 'istiod', acceptsClientCert: true, how: `istiod's own CA (${istiodName}, ENABLE_CA_SERVER not false) accepts the workload certificate` }
+  return {
+    kind: 'istiod',
+    acceptsClientCert: true,
+    how: `istiod's own CA (${istiodName}, ENABLE_CA_SERVER not false) accepts the workload certificate`,
+  }
 }

@@ -12,9 +12,18 @@ import { commandHelp } from './help.js'
 const flags: Record<string, FlagSpec> = {
   vms: { type: 'number', help: 'number of test hosts (up; default 3)' },
   dir: { type: 'string', help: 'lab directory (default ./lab, or $MESHVM_LAB_DIR)' },
-  'payload-mib': { type: 'number', help: 'extra MiB in the lab sidecar package, for realistic benchmarks (up; default 0)' },
-  'cert-ttl': { type: 'string', help: 'lifetime of the workload certificates the lab istiod issues, e.g. 90s (up; default 24h)' },
-  'ca-mode': { type: 'string', help: 'istiod (renews with the certificate) or token-only (as istio-csr\'s default) (up)' },
+  'payload-mib': {
+    type: 'number',
+    help: 'extra MiB in the lab sidecar package, for realistic benchmarks (up; default 0)',
+  },
+  'cert-ttl': {
+    type: 'string',
+    help: 'lifetime of the workload certificates the lab istiod issues, e.g. 90s (up; default 24h)',
+  },
+  'ca-mode': {
+    type: 'string',
+    help: "istiod (renews with the certificate) or token-only (as istio-csr's default) (up)",
+  },
   vm: { type: 'string', help: 'the lab VM (token)' },
   ttl: { type: 'string', help: 'lifetime of the token, e.g. 20s (token)' },
   json: { type: 'boolean', help: 'status as JSON' },
@@ -48,9 +57,20 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     const log = (line: string) => ctx.stderr.write(`lab: ${line}\n`)
     const certTtlSeconds = durationFlag(f['cert-ttl'] as string | undefined, '--cert-ttl', 10)
     const caMode = f['ca-mode'] as string | undefined
-    if (caMode !== undefined && caMode !== 'istiod' && caMode !== 'token-only') throw new InputError(`--ca-mode: expected istiod or token-only, not "${caMode}"`)
-    const lab = await labUp({ dir, vms, payloadMiB: f['payload-mib'] as number | undefined, certTtlSeconds, caMode, log })
-    const hostLines = lab.hosts.map((h) => `  ${h.name.padEnd(6)} ${h.address}   ssh -i ${show(lab.key)} -o UserKnownHostsFile=${show(lab.knownHosts)} admin@${h.address}`)
+    if (caMode !== undefined && caMode !== 'istiod' && caMode !== 'token-only')
+      throw new InputError(`--ca-mode: expected istiod or token-only, not "${caMode}"`)
+    const lab = await labUp({
+      dir,
+      vms,
+      payloadMiB: f['payload-mib'] as number | undefined,
+      certTtlSeconds,
+      caMode,
+      log,
+    })
+    const hostLines = lab.hosts.map(
+      (h) =>
+        `  ${h.name.padEnd(6)} ${h.address}   ssh -i ${show(lab.key)} -o UserKnownHostsFile=${show(lab.knownHosts)} admin@${h.address}`,
+    )
     ctx.stdout.write(
       [
         `lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.length} host(s), cluster API ${lab.apiUrl}`,
@@ -93,9 +113,12 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   if (action === 'rotate-root') {
     const phase = positionals[1] as RotationPhase
-    if (!rotationPhases.includes(phase)) throw new InputError(`lab rotate-root: expected a phase: ${rotationPhases.join(', ')}`)
+    if (!rotationPhases.includes(phase))
+      throw new InputError(`lab rotate-root: expected a phase: ${rotationPhases.join(', ')}`)
     const ca = await labRotateRoot(dir, phase)
-    const names = ca.trusted.map((p) => (p === ca.signer ? `${fingerprint(p.caCertPem)} (signing)` : fingerprint(p.caCertPem)))
+    const names = ca.trusted.map((p) =>
+      p === ca.signer ? `${fingerprint(p.caCertPem)} (signing)` : fingerprint(p.caCertPem),
+    )
     ctx.stdout.write(`lab root rotation ${phase}: istio-ca-root-cert holds ${names.join(' + ')}\n`)
     return ExitCode.ok
   }
@@ -120,7 +143,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
 function durationFlag(text: string | undefined, flag: string, min: number): number | undefined {
   if (text === undefined) return undefined
   const seconds = parseDuration(text)
-  if (seconds === undefined || seconds < min) throw new InputError(`${flag}: expected a duration of at least ${min}s, like 90s, 5m or 1h (got "${text}")`)
+  if (seconds === undefined || seconds < min)
+    throw new InputError(`${flag}: expected a duration of at least ${min}s, like 90s, 5m or 1h (got "${text}")`)
   return seconds
 }
 

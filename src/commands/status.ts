@@ -17,7 +17,10 @@ const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, fle
 const flags: Record<string, FlagSpec> = {
   ...pick('inventory', 'limit', 'forks'),
   output: { type: 'string', help: 'table (default) | json | prometheus (text exposition format)' },
-  'prometheus-file': { type: 'string', help: "also write the Prometheus text to FILE (*.prom, atomically: node_exporter's textfile collector)" },
+  'prometheus-file': {
+    type: 'string',
+    help: "also write the Prometheus text to FILE (*.prom, atomically: node_exporter's textfile collector)",
+  },
   diff: { type: 'boolean', short: 'D', help: 'show how drifted files differ from what meshvm would write now' },
   ...pick('accept-new-host-keys', 'ask-become-pass', 'ssh-config', 'kubeconfig', 'context', 'istio-version', 'help'),
 }
@@ -44,11 +47,16 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const output = (f.output as string | undefined) ?? 'table'
   if (!OUTPUTS.includes(output)) throw new InputError(`--output: expected ${OUTPUTS.join(', ')}, not "${output}"`)
   const promFile = f['prometheus-file'] as string | undefined
-  if (promFile !== undefined && !promFile.endsWith('.prom')) throw new InputError(`--prometheus-file: the textfile collector reads only *.prom files, not "${promFile}"`)
+  if (promFile !== undefined && !promFile.endsWith('.prom'))
+    throw new InputError(`--prometheus-file: the textfile collector reads only *.prom files, not "${promFile}"`)
   const { forks, acceptNewHostKeys, sshConfigFile } = fleetOptions(f, ctx)
   const vms = await fleetVms(f, ctx)
   const cluster = clusterOptions(f, ctx.env)
-  const status = await fleetStatus({ forks, acceptNewHostKeys, sshConfigFile, cluster, istioVersion: istioVersionFlag(f) }, vms, await becomePassword(f, ctx))
+  const status = await fleetStatus(
+    { forks, acceptNewHostKeys, sshConfigFile, cluster, istioVersion: istioVersionFlag(f) },
+    vms,
+    await becomePassword(f, ctx),
+  )
   const rows = statusRows(status, fixCommand(argvOf(f)))
   const diffs = f.diff ? statusDiffs(status) : undefined
   if (output === 'json') ctx.stdout.write(renderStatusJson(rows, status.at, diffs))
@@ -61,14 +69,16 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
 /** The flags a fixing command must repeat to reach the same VMs and cluster. */
 function argvOf(f: Record<string, unknown>): string {
   const parts = [`-i ${f.inventory}`]
-  for (const name of ['kubeconfig', 'context', 'ssh-config']) if (f[name] !== undefined) parts.push(`--${name} ${f[name]}`)
+  for (const name of ['kubeconfig', 'context', 'ssh-config'])
+    if (f[name] !== undefined) parts.push(`--${name} ${f[name]}`)
   return parts.join(' ')
 }
 
 function fixCommand(common: string) {
   return (kind: FixKind, vm: string): string => {
     if (kind === 'restart') return `meshvm run playbooks/restart-istio.yaml ${common} --limit ${vm}`
-    if (kind === 'network') return `check the VM's network path to the control plane, then: meshvm verify ${common} --limit ${vm}`
+    if (kind === 'network')
+      return `check the VM's network path to the control plane, then: meshvm verify ${common} --limit ${vm}`
     return `meshvm onboard ${common} --limit ${vm}`
   }
 }

@@ -4,7 +4,15 @@
 import { randomBytes } from 'node:crypto'
 import { makeBundle } from '../bundle/make-bundle.js'
 import type { IstioVersion } from '../bundle/types.js'
-import { connectCluster, listWorkloadEntries, readControlPlane, type ClusterClient, type ConnectOptions, type ControlPlaneFacts, type WorkloadEntryObject } from '../cluster/index.js'
+import {
+  connectCluster,
+  listWorkloadEntries,
+  readControlPlane,
+  type ClusterClient,
+  type ConnectOptions,
+  type ControlPlaneFacts,
+  type WorkloadEntryObject,
+} from '../cluster/index.js'
 import { runPool } from '../executor/pool.js'
 import type { Vm } from '../inventory/types.js'
 import type { BundleName, ClusterSide } from '../plan/status-checks.js'
@@ -62,9 +70,16 @@ class ClusterReads {
     const facts = await this.bundles.facts(vm)
     const bundle = makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, new Secret(''), this.istioVersion))
     const text = (name: BundleName) => String(bundle.files.find((f) => f.name === name)?.content ?? '')
-    const cp = await this.#memo(this.#controlPlanes, `${vm.istioNamespace}/${facts.revision}`, () => readControlPlane(this.client, vm.istioNamespace, facts.revision))
+    const cp = await this.#memo(this.#controlPlanes, `${vm.istioNamespace}/${facts.revision}`, () =>
+      readControlPlane(this.client, vm.istioNamespace, facts.revision),
+    )
     const ns = vm.workloadGroup.namespace
-    const entries = await this.#memo(this.#entries, ns, async () => new Map((await listWorkloadEntries(this.client, ns)).map((e) => [e.metadata.name, e as WorkloadEntryObject])))
+    const entries = await this.#memo(
+      this.#entries,
+      ns,
+      async () =>
+        new Map((await listWorkloadEntries(this.client, ns)).map((e) => [e.metadata.name, e as WorkloadEntryObject])),
+    )
     const name = workloadEntryName(vm)
     const entry = name ? entries.get(name) : undefined
     const healthy = entry?.status?.conditions?.find((c) => c.type === 'Healthy')
@@ -85,7 +100,12 @@ class ClusterReads {
   }
 }
 
-async function statusOfVm(vm: Vm, o: StatusOptions, reads: ClusterReads, become: Secret | undefined): Promise<VmStatus> {
+async function statusOfVm(
+  vm: Vm,
+  o: StatusOptions,
+  reads: ClusterReads,
+  become: Secret | undefined,
+): Promise<VmStatus> {
   const base = { name: vm.name, address: vm.ssh.host }
   let cluster: ClusterSide
   try {
@@ -118,6 +138,11 @@ async function statusOfVm(vm: Vm, o: StatusOptions, reads: ClusterReads, become:
 export async function fleetStatus(o: StatusOptions, vms: Vm[], become?: Secret): Promise<FleetStatus> {
   const reads = new ClusterReads(connectCluster(o.cluster), o.istioVersion)
   const results = new Map<string, VmStatus>()
-  await runPool(vms, o.forks, async (vm) => void results.set(vm.name, await statusOfVm(vm, o, reads, become)), () => false)
+  await runPool(
+    vms,
+    o.forks,
+    async (vm) => void results.set(vm.name, await statusOfVm(vm, o, reads, become)),
+    () => false,
+  )
   return { at: new Date(), vms: vms.map((vm) => results.get(vm.name)!) }
 }

@@ -2,12 +2,20 @@
 // Pure: the VM's facts, the cluster's, and the time.
 import type { CaFacts } from '../cluster/control-plane.js'
 import type { VmStatusFacts } from './status-facts.js'
-import { certificateFacts, compareRoots, fingerprints, xdsFacts, type CertificateFacts, type RootComparison } from './status-identity.js'
+import {
+  certificateFacts,
+  compareRoots,
+  fingerprints,
+  xdsFacts,
+  type CertificateFacts,
+  type RootComparison,
+} from './status-identity.js'
 
 export type Verdict = 'ok' | 'attention' | 'broken'
 /** onboard: `meshvm onboard --limit VM`; restart: the restart-istio playbook; network: nothing meshvm can change. */
 export type FixKind = 'onboard' | 'restart' | 'network'
-export type CheckName = 'sidecar' | 'unit' | 'xds' | 'certificate' | 'token' | 'root' | 'drift' | 'workloadEntry' | 'reboot'
+export type CheckName =
+  'sidecar' | 'unit' | 'xds' | 'certificate' | 'token' | 'root' | 'drift' | 'workloadEntry' | 'reboot'
 
 export interface Finding {
   check: CheckName
@@ -27,7 +35,13 @@ export interface ClusterSide {
   ca: CaFacts
   /** What meshvm would upload now (the hosts file is the managed block's content). */
   expected: Record<BundleName, string>
-  entry: { name?: string; autoregister: boolean; present: boolean; healthy?: { status: string; reason?: string }; disconnectedAt?: string }
+  entry: {
+    name?: string
+    autoregister: boolean
+    present: boolean
+    healthy?: { status: string; reason?: string }
+    disconnectedAt?: string
+  }
 }
 
 export interface Derived {
@@ -42,7 +56,14 @@ export interface Derived {
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 export const inHuman = (ms: number) => {
   const s = Math.round(Math.abs(ms) / 1000)
-  const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`
+  const text =
+    s < 120
+      ? `${s}s`
+      : s < 7200
+        ? `${Math.round(s / 60)}m`
+        : s < 172800
+          ? `${Math.round(s / 3600)}h`
+          : `${Math.round(s / 86400)}d`
   return ms < 0 ? `${text} ago` : `in ${text}`
 }
 
@@ -54,8 +75,14 @@ export function hostsBlockOf(etcHosts: string | undefined): string | undefined {
 
 export function derive(f: VmStatusFacts, c: ClusterSide): Derived {
   const hostsBlock = hostsBlockOf(f.files.hosts)
-  const onVm: Record<BundleName, string | undefined> = { 'cluster.env': f.files['cluster.env'], 'mesh.yaml': f.files['mesh.yaml'], hosts: hostsBlock }
-  const drifted = (Object.keys(c.expected) as BundleName[]).filter((k) => (onVm[k] ?? '').trimEnd() !== c.expected[k].trimEnd())
+  const onVm: Record<BundleName, string | undefined> = {
+    'cluster.env': f.files['cluster.env'],
+    'mesh.yaml': f.files['mesh.yaml'],
+    hosts: hostsBlock,
+  }
+  const drifted = (Object.keys(c.expected) as BundleName[]).filter(
+    (k) => (onVm[k] ?? '').trimEnd() !== c.expected[k].trimEnd(),
+  )
   return {
     cert: certificateFacts(f.chainPem, [f.rootPem ?? '', c.rootsPem]),
     roots: compareRoots(fingerprints(f.rootPem), fingerprints(c.rootsPem)),
@@ -65,32 +92,55 @@ export function derive(f: VmStatusFacts, c: ClusterSide): Derived {
   }
 }
 
-const release = (v: string | undefined) => /(\d+)\.(\d+)\.(\d+)/.exec(v ?? '')?.slice(1).map(Number)
+const release = (v: string | undefined) =>
+  /(\d+)\.(\d+)\.(\d+)/
+    .exec(v ?? '')
+    ?.slice(1)
+    .map(Number)
 
 export function sidecarCheck(f: VmStatusFacts, c: ClusterSide): Finding {
-  if (!f.packageVersion) return { check: 'sidecar', level: 'broken', text: 'istio-sidecar is not installed', fix: 'onboard' }
+  if (!f.packageVersion)
+    return { check: 'sidecar', level: 'broken', text: 'istio-sidecar is not installed', fix: 'onboard' }
   const [vm, cl] = [release(f.packageVersion), release(c.release)]
-  if (!vm || !cl) return { check: 'sidecar', level: 'ok', text: `sidecar ${f.packageVersion} (cluster version unknown)` }
+  if (!vm || !cl)
+    return { check: 'sidecar', level: 'ok', text: `sidecar ${f.packageVersion} (cluster version unknown)` }
   const cmp = vm[0] - cl[0] || vm[1] - cl[1] || vm[2] - cl[2]
-  if (cmp === 0) return { check: 'sidecar', level: 'ok', text: `sidecar ${f.packageVersion} matches Istio ${c.release}` }
+  if (cmp === 0)
+    return { check: 'sidecar', level: 'ok', text: `sidecar ${f.packageVersion} matches Istio ${c.release}` }
   const minorsBehind = (cl[0] - vm[0]) * 100 + cl[1] - vm[1]
-  if (cmp > 0) return { check: 'sidecar', level: 'attention', text: `sidecar ${f.packageVersion} is newer than the cluster's Istio ${c.release}`, fix: 'onboard' }
+  if (cmp > 0)
+    return {
+      check: 'sidecar',
+      level: 'attention',
+      text: `sidecar ${f.packageVersion} is newer than the cluster's Istio ${c.release}`,
+      fix: 'onboard',
+    }
   // Istio supports a data plane at most one minor behind its control plane.
   const level = minorsBehind > 1 ? 'broken' : 'attention'
-  return { check: 'sidecar', level, text: `sidecar ${f.packageVersion} is older than the cluster's Istio ${c.release}`, fix: 'onboard' }
+  return {
+    check: 'sidecar',
+    level,
+    text: `sidecar ${f.packageVersion} is older than the cluster's Istio ${c.release}`,
+    fix: 'onboard',
+  }
 }
 
 export function unitCheck(f: VmStatusFacts): Finding {
   const u = f.unit
   if (!u.loaded) return { check: 'unit', level: 'broken', text: 'no istio unit', fix: 'onboard' }
   const since = u.activeSince ? ` since ${iso(u.activeSince)}` : ''
-  if (u.active !== 'active') return { check: 'unit', level: 'broken', text: `istio is ${u.active} (${u.sub})`, fix: 'onboard' }
+  if (u.active !== 'active')
+    return { check: 'unit', level: 'broken', text: `istio is ${u.active} (${u.sub})`, fix: 'onboard' }
   return { check: 'unit', level: 'ok', text: `istio active${since}` }
 }
 
 export function xdsCheck(d: Derived, f: VmStatusFacts): Finding {
   if (d.xds.connected) return { check: 'xds', level: 'ok', text: `connected to XDS since ${iso(d.xds.lastConnectAt!)}` }
   const last = d.xds.lastError?.text ?? 'no connect line since istio started'
-  const fix: FixKind = /no such host|connection refused|i\/o timeout/.test(last) ? 'network' : f.unit.active === 'active' ? 'restart' : 'onboard'
+  const fix: FixKind = /no such host|connection refused|i\/o timeout/.test(last)
+    ? 'network'
+    : f.unit.active === 'active'
+      ? 'restart'
+      : 'onboard'
   return { check: 'xds', level: 'broken', text: `not connected to XDS: ${last}`, fix }
 }

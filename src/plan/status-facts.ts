@@ -91,8 +91,16 @@ function claimsOf(segment: string): TokenClaims | undefined {
 }
 
 export function parseStatusOutput(stdout: string, nonce: string): VmStatusFacts {
-  const [now, pkg, unit, boot, chain, root, token, env, envTime, mesh, hosts, log] = splitFacts(stdout, nonce, SNIPPETS.length)
-  const props = Object.fromEntries(unit.split('\n').flatMap((l) => (l.includes('=') ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])))
+  const [now, pkg, unit, boot, chain, root, token, env, envTime, mesh, hosts, log] = splitFacts(
+    stdout,
+    nonce,
+    SNIPPETS.length,
+  )
+  const props = Object.fromEntries(
+    unit
+      .split('\n')
+      .flatMap((l) => (l.includes('=') ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])),
+  )
   const tokenText = token.trim()
   return {
     now: Number(now.trim()) * 1000,

@@ -88,7 +88,9 @@ export function xdsFacts(lines: string[], unitActiveSince: number | undefined): 
     }
   }
   const since = unitActiveSince ?? 0
-  const connected = lastConnectAt !== undefined && lastConnectAt >= since - 1000 && (!lastFailure || lastFailure.at < lastConnectAt)
-  const errorAfterConnect = lastError && (lastConnectAt === undefined || lastError.at >= lastConnectAt) ? lastError : undefined
+  const connected =
+    lastConnectAt !== undefined && lastConnectAt >= since - 1000 && (!lastFailure || lastFailure.at < lastConnectAt)
+  const errorAfterConnect =
+    lastError && (lastConnectAt === undefined || lastError.at >= lastConnectAt) ? lastError : undefined
   return { connected, lastConnectAt, lastError: errorAfterConnect }
 }

@@ -1,6 +1,16 @@
 // One VM's verdict: every check's finding, the worst one first. Among equally bad findings the cause comes before
 // its symptom (an expired token before the XDS refusal it causes), so the reason and fix name what to repair.
-import { derive, sidecarCheck, unitCheck, xdsCheck, type ClusterSide, type Derived, type Finding, type FixKind, type Verdict } from './status-checks.js'
+import {
+  derive,
+  sidecarCheck,
+  unitCheck,
+  xdsCheck,
+  type ClusterSide,
+  type Derived,
+  type Finding,
+  type FixKind,
+  type Verdict,
+} from './status-checks.js'
 import type { VmStatusFacts } from './status-facts.js'
 import { driftCheck, identityChecks, rebootCheck, rootCheck, workloadEntryCheck } from './status-identity-checks.js'
 
@@ -30,8 +40,16 @@ export function judgeVm(f: VmStatusFacts, c: ClusterSide): VmVerdict {
     workloadEntryCheck(c, d.xds.connected),
     rebootCheck(f),
   ]
-  const sorted = [...findings].sort((a, b) => rank[b.level] - rank[a.level] || causeFirst.indexOf(a.check) - causeFirst.indexOf(b.check))
+  const sorted = [...findings].sort(
+    (a, b) => rank[b.level] - rank[a.level] || causeFirst.indexOf(a.check) - causeFirst.indexOf(b.check),
+  )
   const top = sorted[0]
-  if (top.level === 'ok') return { verdict: 'ok', reason: 'in the mesh: connected, identity renews, config current', findings: sorted, derived: d }
+  if (top.level === 'ok')
+    return {
+      verdict: 'ok',
+      reason: 'in the mesh: connected, identity renews, config current',
+      findings: sorted,
+      derived: d,
+    }
   return { verdict: top.level, reason: top.text, fix: top.fix, findings: sorted, derived: d }
 }

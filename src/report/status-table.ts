@@ -15,7 +15,13 @@ function when(iso: string | undefined, now: number, none: string): string {
 function cells(r: StatusRow, now: number): string[] {
   const f = r.facts
   if (!f) return [r.vm, r.verdict, '-', '-', '-', '-', '-', '-']
-  const entry = !f.workloadEntry.present ? 'missing' : f.workloadEntry.healthy === 'False' ? 'unhealthy' : f.workloadEntry.disconnectedAt ? 'disconnected' : 'ok'
+  const entry = !f.workloadEntry.present
+    ? 'missing'
+    : f.workloadEntry.healthy === 'False'
+      ? 'unhealthy'
+      : f.workloadEntry.disconnectedAt
+        ? 'disconnected'
+        : 'ok'
   return [
     r.vm,
     r.verdict,
@@ -56,7 +62,10 @@ export function renderStatusTable(rows: StatusRow[], now: number, diffs: Map<str
 function renderGrouped(rows: StatusRow[]): string {
   const groups = new Map<string, StatusRow[]>()
   for (const r of rows) {
-    const key = r.verdict === 'ok' ? 'ok' : `${r.verdict}|${r.findings[0]?.check ?? r.verdict}|${r.fix?.split(' --limit ')[0] ?? ''}`
+    const key =
+      r.verdict === 'ok'
+        ? 'ok'
+        : `${r.verdict}|${r.findings[0]?.check ?? r.verdict}|${r.fix?.split(' --limit ')[0] ?? ''}`
     groups.set(key, [...(groups.get(key) ?? []), r])
   }
   const out: string[] = []

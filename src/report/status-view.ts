@@ -34,7 +34,8 @@ export interface StatusFacts {
 export type FixCommand = (kind: FixKind, vm: string) => string
 
 const order: Record<RowVerdict, number> = { broken: 0, unreachable: 1, attention: 2, ok: 3 }
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'))
+const iso = (ms: number | undefined) =>
+  ms === undefined ? undefined : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 
 function factsOf(s: VmStatus): StatusFacts | undefined {
   const j = s.judged
@@ -44,22 +45,39 @@ function factsOf(s: VmStatus): StatusFacts | undefined {
     sidecar: { version: f.packageVersion, clusterRelease: c.release, revision: c.revision },
     unit: { active: f.unit.active, sub: f.unit.sub, since: iso(f.unit.activeSince), restarts: f.unit.restarts },
     xds: { connected: d.xds.connected, lastConnectAt: iso(d.xds.lastConnectAt), lastError: d.xds.lastError?.text },
-    certificate: { present: d.cert !== undefined, notAfter: iso(d.cert?.notAfter), spiffeId: d.cert?.spiffeId, renewsItself: c.ca.acceptsClientCert, ca: c.ca.how },
-    token: { present: f.token.present, expiresAt: iso(f.token.claims?.exp === undefined ? undefined : f.token.claims.exp * 1000) },
+    certificate: {
+      present: d.cert !== undefined,
+      notAfter: iso(d.cert?.notAfter),
+      spiffeId: d.cert?.spiffeId,
+      renewsItself: c.ca.acceptsClientCert,
+      ca: c.ca.how,
+    },
+    token: {
+      present: f.token.present,
+      expiresAt: iso(f.token.claims?.exp === undefined ? undefined : f.token.claims.exp * 1000),
+    },
     root: { vm: fingerprintsOf(j, 'vm'), cluster: fingerprintsOf(j, 'cluster'), state: d.roots.state },
     drift: { files: d.drifted },
-    workloadEntry: { name: c.entry.name, present: c.entry.present, healthy: c.entry.healthy?.status, disconnectedAt: c.entry.disconnectedAt },
+    workloadEntry: {
+      name: c.entry.name,
+      present: c.entry.present,
+      healthy: c.entry.healthy?.status,
+      disconnectedAt: c.entry.disconnectedAt,
+    },
     reboot: {
       bootAt: iso(f.bootAt),
       onboardedAt: iso(f.clusterEnvWrittenAt),
-      rebootedSinceOnboarding: f.bootAt !== undefined && f.clusterEnvWrittenAt !== undefined ? f.bootAt > f.clusterEnvWrittenAt : undefined,
+      rebootedSinceOnboarding:
+        f.bootAt !== undefined && f.clusterEnvWrittenAt !== undefined ? f.bootAt > f.clusterEnvWrittenAt : undefined,
     },
   }
 }
 
 function fingerprintsOf(j: NonNullable<VmStatus['judged']>, side: 'vm' | 'cluster'): string[] {
   const pem = side === 'vm' ? j.facts.rootPem : j.cluster.rootsPem
-  return (pem?.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((p) => sha256Fingerprint(p))
+  return (pem?.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((p) =>
+    sha256Fingerprint(p),
+  )
 }
 
 const sha256Fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256
@@ -67,12 +85,29 @@ const sha256Fingerprint = (pem: string) => new X509Certificate(pem).fingerprint2
 export function statusRows(status: FleetStatus, fix: FixCommand): StatusRow[] {
   const rows = status.vms.map((s): StatusRow => {
     const base = { vm: s.name, address: s.address }
-    if (!s.reachable) return { ...base, verdict: 'unreachable', reason: `unreachable: ${s.error}`, fix: fix('network', s.name), findings: [] }
-    if (!s.judged) return { ...base, verdict: 'broken', reason: s.error ?? 'no facts', fix: fix('onboard', s.name), findings: [] }
+    if (!s.reachable)
+      return {
+        ...base,
+        verdict: 'unreachable',
+        reason: `unreachable: ${s.error}`,
+        fix: fix('network', s.name),
+        findings: [],
+      }
+    if (!s.judged)
+      return { ...base, verdict: 'broken', reason: s.error ?? 'no facts', fix: fix('onboard', s.name), findings: [] }
     const j = s.judged
-    return { ...base, verdict: j.verdict, reason: j.reason, fix: j.fix && fix(j.fix, s.name), findings: j.findings, facts: factsOf(s) }
+    return {
+      ...base,
+      verdict: j.verdict,
+      reason: j.reason,
+      fix: j.fix && fix(j.fix, s.name),
+      findings: j.findings,
+      facts: factsOf(s),
+    }
   })
-  return rows.sort((a, b) => order[a.verdict] - order[b.verdict] || a.vm.localeCompare(b.vm, undefined, { numeric: true }))
+  return rows.sort(
+    (a, b) => order[a.verdict] - order[b.verdict] || a.vm.localeCompare(b.vm, undefined, { numeric: true }),
+  )
 }
 
 /** Exit code: 0 all ok; 2 a VM is broken; 4 a VM is unreachable (none broken); 3 a VM needs attention only. */

@@ -6,15 +6,29 @@ import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { startHarness } from './emulator.js'
 
 const seed = (caMode: 'istiod' | 'token-only') =>
-  labClusterManifests({ caCertPem: 'x', gatewayIP: '198.18.0.1', istioVersion: '1.24.2', clusterName: 'c1', meshId: 'mesh1', caMode })
+  labClusterManifests({
+    caCertPem: 'x',
+    gatewayIP: '198.18.0.1',
+    istioVersion: '1.24.2',
+    clusterName: 'c1',
+    meshId: 'mesh1',
+    caMode,
+  })
 
 test("istiod's own CA accepts the workload certificate; the release is istiod's image tag", async () => {
   const h = await startHarness({ manifests: [seed('istiod')] })
   try {
     const cp = await readControlPlane(h.client, 'istio-system', 'default')
     assert.equal(cp.release, '1.24.2')
-    assert.deepEqual(cp.ca, { kind: 'istiod', acceptsClientCert: true, how: "istiod's own CA (istio-system/istiod, ENABLE_CA_SERVER not false) accepts the workload certificate" })
-    assert.ok(h.api.requests.every((r) => r.method === 'GET'), 'reads only')
+    assert.deepEqual(cp.ca, {
+      kind: 'istiod',
+      acceptsClientCert: true,
+      how: "istiod's own CA (istio-system/istiod, ENABLE_CA_SERVER not false) accepts the workload certificate",
+    })
+    assert.ok(
+      h.api.requests.every((r) => r.method === 'GET'),
+      'reads only',
+    )
   } finally {
     await h.close()
   }
@@ -26,7 +40,10 @@ test('cert-manager istio-csr without --enable-client-cert-authenticator takes to
     const off = await readControlPlane(h.client, 'istio-system', 'default')
     assert.equal(off.ca.kind, 'istio-csr')
     assert.equal(off.ca.acceptsClientCert, false)
-    assert.match(off.ca.how, /^cert-manager istio-csr cert-manager\/cert-manager-istio-csr .*--enable-client-cert-authenticator not set \(off by default\)$/)
+    assert.match(
+      off.ca.how,
+      /^cert-manager istio-csr cert-manager\/cert-manager-istio-csr .*--enable-client-cert-authenticator not set \(off by default\)$/,
+    )
     const d = h.api.store.get('deployments', 'cert-manager', 'cert-manager-istio-csr')!
     ;(d.spec as any).template.spec.containers[0].args.push('--enable-client-cert-authenticator=true')
     h.api.store.put('deployments', d)
@@ -45,7 +62,10 @@ test('istiod without its CA and no istio-csr: an external CA whose behaviour is 
     const cp = await readControlPlane(h.client, 'istio-system', 'default')
     assert.equal(cp.ca.kind, 'external')
     assert.equal(cp.ca.acceptsClientCert, undefined)
-    assert.match(cp.ca.how, /ENABLE_CA_SERVER=false \(CA_ADDR cert-manager-istio-csr\.cert-manager\.svc:443\); no istio-csr Deployment found/)
+    assert.match(
+      cp.ca.how,
+      /ENABLE_CA_SERVER=false \(CA_ADDR cert-manager-istio-csr\.cert-manager\.svc:443\); no istio-csr Deployment found/,
+    )
   } finally {
     await h.close()
   }

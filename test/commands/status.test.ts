@@ -12,7 +12,10 @@ test('status --help names the outputs, the exit codes and examples; main --help 
   assert.match(h.stdout, /^Usage: meshvm status -i INVENTORY/)
   assert.match(h.stdout, /--output <value> +table \(default\) \| json \| prometheus/)
   assert.match(h.stdout, /Examples:\n {2}meshvm status -i inventory\/example\.yaml\n/)
-  assert.match(h.stdout, /Exit codes: 0 every VM ok; 2 a VM is broken; 4 a VM is unreachable \(none broken\); 3 a VM needs attention\./)
+  assert.match(
+    h.stdout,
+    /Exit codes: 0 every VM ok; 2 a VM is broken; 4 a VM is unreachable \(none broken\); 3 a VM needs attention\./,
+  )
   assert.match((await runCli(['--help'])).stdout, /\n {2}status +the fleet as it is[^\n]*\n +e\.g\. meshvm status -i/)
 })
 

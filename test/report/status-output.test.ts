@@ -46,8 +46,16 @@ test('Prometheus text: one verdict sample per VM with reason and fix, a numeric 
   assert.match(text, /^# TYPE meshvm_status_vm_verdict gauge$/m)
   const samples = parsePrometheus(text)
   const verdict = samples.find((s) => s.name === 'meshvm_status_vm_verdict' && s.labels.vm === 'vm1')!
-  assert.deepEqual(verdict.labels, { vm: 'vm1', verdict: 'broken', reason: 'quote " and backslash \\ and\nnewline', fix: 'meshvm onboard -i inv.yaml --limit vm1' })
+  assert.deepEqual(verdict.labels, {
+    vm: 'vm1',
+    verdict: 'broken',
+    reason: 'quote " and backslash \\ and\nnewline',
+    fix: 'meshvm onboard -i inv.yaml --limit vm1',
+  })
   assert.equal(samples.find((s) => s.name === 'meshvm_status_vm_state' && s.labels.vm === 'vm1')!.value, 2)
   assert.equal(samples.find((s) => s.name === 'meshvm_status_vm_state' && s.labels.vm === 'vm2')!.value, 0)
-  assert.equal(samples.find((s) => s.name === 'meshvm_status_timestamp_seconds')!.value, Date.parse('2026-12-01T10:00:00Z') / 1000)
+  assert.equal(
+    samples.find((s) => s.name === 'meshvm_status_timestamp_seconds')!.value,
+    Date.parse('2026-12-01T10:00:00Z') / 1000,
+  )
 })

@@ -39,7 +39,19 @@ export async function labFleet(vms: number, upFlags: string[] = []): Promise<Lab
     meshvm: (...args) => runCli([...args, '-i', fleet.inventory, '--kubeconfig', join(dir, 'kubeconfig')]),
     lab: (...args) => runCli(['lab', ...args, '--dir', dir]),
     ssh: (vm, cmd, input) =>
-      runStatus('ssh', [...sshArgs({ address: address(vm), user: 'admin', keyFile: join(dir, 'id_ed25519'), knownHostsFile: join(dir, 'known_hosts') }), cmd], { input }),
+      runStatus(
+        'ssh',
+        [
+          ...sshArgs({
+            address: address(vm),
+            user: 'admin',
+            keyFile: join(dir, 'id_ed25519'),
+            knownHostsFile: join(dir, 'known_hosts'),
+          }),
+          cmd,
+        ],
+        { input },
+      ),
     async waitForLog(vm, pattern, seconds = 40) {
       let log = ''
       for (let i = 0; i < seconds * 2 && !pattern.test(log); i++) {

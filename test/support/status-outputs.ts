@@ -15,7 +15,17 @@ export interface VerdictView {
 export interface StatusOutputs {
   code: number
   table: string
-  json: { summary: Record<string, number>; vms: Array<VerdictView & { vm: string; facts?: Record<string, any>; checks: { check: string; level: string; text: string }[]; diff?: string[] }> }
+  json: {
+    summary: Record<string, number>
+    vms: Array<
+      VerdictView & {
+        vm: string
+        facts?: Record<string, any>
+        checks: { check: string; level: string; text: string }[]
+        diff?: string[]
+      }
+    >
+  }
   prometheus: string
   metrics: Array<{ name: string; labels: Record<string, string>; value: number }>
 }
@@ -39,7 +49,13 @@ export async function statusOutputs(fleet: LabFleet, ...args: string[]): Promise
     ])
     assert.equal(table.code, json.code, `same exit code for both runs:\n${table.stdout}\n${json.stdout}${json.stderr}`)
     const prometheus = readFileSync(promFile, 'utf8')
-    return { code: json.code, table: table.stdout, json: JSON.parse(json.stdout), prometheus, metrics: parsePrometheus(prometheus) }
+    return {
+      code: json.code,
+      table: table.stdout,
+      json: JSON.parse(json.stdout),
+      prometheus,
+      metrics: parsePrometheus(prometheus),
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
@@ -57,7 +73,11 @@ function fromTable(table: string, vm: string): VerdictView {
 }
 
 /** Asserts one VM's verdict, reason and fix, the same in the table, the JSON and the Prometheus text. */
-export function assertVerdict(out: StatusOutputs, vm: string, want: { verdict: string; reason: RegExp; fix?: RegExp }): void {
+export function assertVerdict(
+  out: StatusOutputs,
+  vm: string,
+  want: { verdict: string; reason: RegExp; fix?: RegExp },
+): void {
   const json = out.json.vms.find((v) => v.vm === vm)
   assert.ok(json, `${vm} in the JSON`)
   const sample = out.metrics.find((m) => m.name === 'meshvm_status_vm_verdict' && m.labels.vm === vm)
@@ -76,4 +96,6 @@ export function assertVerdict(out: StatusOutputs, vm: string, want: { verdict: s
 }
 
 export const metric = (out: StatusOutputs, name: string, labels: Record<string, string>) =>
-  out.metrics.find((m) => m.name === `meshvm_status_${name}` && Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value
+  out.metrics.find(
+    (m) => m.name === `meshvm_status_${name}` && Object.entries(labels).every(([k, v]) => m.labels[k] === v),
+  )?.value
