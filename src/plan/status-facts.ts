@@ -9,7 +9,7 @@ export interface VmStatusFacts {
   now: number
   packageVersion?: string
   unit: { loaded: boolean; active: string; sub: string; activeSince?: number; restarts?: number }
-  /** When systemd (userspace) started: the last boot. */
+  /** When PID 1 started: the last boot (also of a container). */
   bootAt?: number
   chainPem?: string
   rootPem?: string
@@ -50,7 +50,8 @@ const SNIPPETS = [
   'date +%s',
   "dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null || rpm -q --qf '%{VERSION}' istio-sidecar",
   `systemctl show istio ${unitProps} --timestamp=unix 2>/dev/null || systemctl show istio ${unitProps}`,
-  'systemctl show -p UserspaceTimestamp --value --timestamp=unix 2>/dev/null || systemctl show -p UserspaceTimestamp --value',
+  // the boot: when PID 1 started (kernel boot time + its start in clock ticks), without a second systemctl call
+  `awk -v t=$(getconf CLK_TCK) '/^btime/ { b = $2 } FILENAME == "/proc/1/stat" { sub(/^.*\\) /, ""); split($0, f, " "); printf "@%d\\n", b + f[20] / t }' /proc/stat /proc/1/stat`,
   file(STATUS_PATHS.chain),
   file(STATUS_PATHS.root),
   `if [ -e ${STATUS_PATHS.token} ]; then cut -d. -f2 < ${STATUS_PATHS.token} || echo unreadable; fi`,
