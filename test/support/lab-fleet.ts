@@ -25,6 +25,9 @@ export interface LabFleet {
   down(): Promise<void>
 }
 
+const NOT_LOGGED_IN =
+  /connect to host .*: (Connection timed out|Connection refused|No route to host)|banner exchange|kex_exchange_identification/
+
 export async function labFleet(vms: number, upFlags: string[] = []): Promise<LabFleet> {
   await stopOrphanedTestLabs()
   const dir = mkdtempSync('/tmp/meshvm-lab-test-')
@@ -38,20 +41,19 @@ export async function labFleet(vms: number, upFlags: string[] = []): Promise<Lab
     hosts,
     meshvm: (...args) => runCli([...args, '-i', fleet.inventory, '--kubeconfig', join(dir, 'kubeconfig')]),
     lab: (...args) => runCli(['lab', ...args, '--dir', dir]),
-    ssh: (vm, cmd, input) =>
-      runStatus(
-        'ssh',
-        [
-          ...sshArgs({
-            address: address(vm),
-            user: 'admin',
-            keyFile: join(dir, 'id_ed25519'),
-            knownHostsFile: join(dir, 'known_hosts'),
-          }),
-          cmd,
-        ],
-        { input },
-      ),
+    async ssh(vm, cmd, input) {
+      const args = sshArgs({
+        address: address(vm),
+        user: 'admin',
+        keyFile: join(dir, 'id_ed25519'),
+        knownHostsFile: join(dir, 'known_hosts'),
+      })
+      // On a loaded machine a login can time out before the command ran: only then is it tried again.
+      let r = await runStatus('ssh', [...args, cmd], { input })
+      for (let i = 0; i < 3 && r.code === 255 && NOT_LOGGED_IN.test(r.stderr); i++)
+        r = await runStatus('ssh', [...args, cmd], { input })
+      return r
+    },
     async waitForLog(vm, pattern, seconds = 40) {
       let log = ''
       for (let i = 0; i < seconds * 2 && !pattern.test(log); i++) {
