@@ -35,6 +35,12 @@ export function translateError(err: unknown, where: string): SshError {
   const e = err as Error & { code?: string; level?: string }
   const known = e.code ? SOCKET_ERRORS[e.code] : undefined
   if (known) return new SshError(known[0], where, `${where}: ${known[1]}`)
+  // sshd's MaxAuthTries ends the connection: too many keys offered (an agent full of keys, no IdentitiesOnly).
+  if (/Too many authentication failures/.test(e.message ?? '')) {
+    const why =
+      'too many authentication failures (sshd MaxAuthTries; IdentitiesOnly yes offers only the identity files)'
+    return new SshError('auth', where, `${where}: ${why}`)
+  }
   if (e.level === 'client-authentication') {
     return new SshError('auth', where, `${where}: authentication failed (all configured methods were refused)`)
   }
