@@ -67,6 +67,7 @@ try {
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
   const fresh = await runMeshvm(['onboard', ...common, '--output', 'plain', '--report', join(out, 'fresh.json')], {
     timeoutMs: 20 * 60_000,
+    stdoutFile: join(out, 'fresh.out'),
   })
   if (fresh.code !== 0) throw new Error(`fresh onboard failed (${fresh.code}):\n${fresh.stdout.slice(-2000)}`)
   for (let i = 0; i < Number(o.rounds); i++) {
