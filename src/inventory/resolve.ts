@@ -14,6 +14,8 @@ export interface VmSource {
   path: string
   groups: string[]
   layers: Setting[][]
+  /** How the file spells a field, for messages (default: the field's own name). */
+  keyOf?: (field: FieldName) => string
 }
 
 /** Merges each VM's layers and fills defaults; problems are reported, not thrown. `dir` holds the inventory file. */
@@ -41,9 +43,8 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const required = (field: FieldName, what: string): string => {
     const value = get<string>(field)
     if (value === undefined) {
-      problems.addField(
-        source.nameNode,
-        childPath(source.path, field),
+      const key = source.keyOf?.(field) ?? field
+      problems.addField(source.nameNode, childPath(source.path, key),
         `missing (${what}; set it on the VM or inherit it)`,
       )
     }

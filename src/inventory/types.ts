@@ -54,7 +54,14 @@ export interface Vm extends WorkloadEntryFlags {
   vars: Record<string, unknown>
 }
 
+/** A host of an Ansible inventory that meshvm leaves alone, and why (e.g. `ansible_connection: local`). */
+export interface SkippedHost {
+  name: string
+  reason: string
+}
+
 export interface Inventory {
   file: string
   vms: Vm[]
+  skipped?: SkippedHost[]
 }

@@ -145,13 +145,13 @@ vms:
 test('Ansible precedence: all < parent < child, same depth by name, host vars last', () => {
   const list = byName(
     vms(`all:
-  vars: { app: shop, namespace: n, ansible_user: from-all, ansible_port: 2200, revision: all, network: all }
+  vars: { meshvm_app: shop, meshvm_namespace: n, ansible_user: from-all, ansible_port: 2200, meshvm_revision: all, meshvm_network: all }
   children:
     zeta:
-      vars: { ansible_user: from-zeta, revision: zeta }
+      vars: { ansible_user: from-zeta, meshvm_revision: zeta }
       hosts: { h1: }
     alpha:
-      vars: { ansible_user: from-alpha, revision: alpha, network: alpha }
+      vars: { ansible_user: from-alpha, meshvm_revision: alpha, meshvm_network: alpha }
       hosts: { h1: }
       children:
         alpha_child:
@@ -176,7 +176,7 @@ test('Ansible precedence: all < parent < child, same depth by name, host vars la
 
 test('Ansible host ranges expand, other vars become playbook vars', () => {
   const list = vms(`web:
-  vars: { app: web, namespace: n, version: 3, ansible_python_interpreter: /usr/bin/python3 }
+  vars: { meshvm_app: web, meshvm_namespace: n, version: 3, ansible_python_interpreter: /usr/bin/python3 }
   hosts:
     web[08:10].example.com:
 `)
