@@ -8,8 +8,8 @@ import { childPath, describe, type Entry } from './yaml-nodes.js'
 /*
  * Ansible's YAML inventory plugin (ansible/ansible lib/ansible/plugins/inventory/yaml.py): top-level keys are groups;
  * a group has `hosts`, `vars` and `children` (each a map, or one name as a string); host keys take `:port` and ranges.
- * Where Ansible only warns and drops what it cannot read (an unknown key in a group, `host:` for `hosts:`), meshvm
- * refuses the file, naming the line.
+ * Where Ansible only warns and drops what it cannot read because of a typo (`host:` for `hosts:`), meshvm refuses
+ * the file, naming the line.
  */
 
 const SECTIONS = ['hosts', 'vars', 'children']
@@ -77,7 +77,9 @@ class Reader {
     if (parent !== undefined) this.tree.addChild(parent, e.key)
     for (const part of parts) {
       if (!SECTIONS.includes(part.key)) {
-        this.problems.addField(part.keyNode, part.path, `unknown key${hint(part.key, SECTIONS)}`)
+        // Ansible skips other keys with a warning (a group holding YAML anchors); a near miss is a typo meshvm reports
+        const typo = hint(part.key, SECTIONS)
+        if (typo) this.problems.addField(part.keyNode, part.path, `unknown key${typo}`)
         continue
       }
       const items = this.section(part, e.key)

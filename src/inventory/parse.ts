@@ -1,6 +1,7 @@
 import { dirname } from 'node:path'
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { ansibleVms } from './ansible-format.js'
+import type { AnsibleHost, AnsibleTree } from './ansible-tree.js'
 import { isInventoryJson, readAnsibleJson } from './ansible-json.js'
 import { readAnsibleYaml } from './ansible-yaml.js'
 import { looksLikeMeshvmFormat, readMeshvmFormat } from './meshvm-format.js'
@@ -26,6 +27,23 @@ export function parseInventory(text: string, file: string, dir = dirname(file)):
     return { file, vms }
   }
   ;({ doc, problems } = parse(text, file, ANSIBLE_YAML))
+  return resolved(file, dir, problems, ansibleVms(readAnsibleYamlTree(doc, problems, file), problems))
+}
+
+/**
+ * The hosts of an Ansible inventory (YAML, or `ansible-inventory --list` JSON) as Ansible resolves them: groups and
+ * combined vars, what `ansible-inventory --list` prints. Throws InventoryError listing every problem found.
+ */
+export function ansibleHosts(text: string, file: string): AnsibleHost[] {
+  let { doc, problems } = parse(text, file)
+  if (!isInventoryJson(doc.contents)) ({ doc, problems } = parse(text, file, ANSIBLE_YAML))
+  const tree = isInventoryJson(doc.contents) ? readAnsibleJson(doc, problems) : readAnsibleYamlTree(doc, problems, file)
+  const hosts = tree.resolve(problems)
+  throwIfAny(problems)
+  return hosts
+}
+
+function readAnsibleYamlTree(doc: Document, problems: Problems, file: string): AnsibleTree {
   const plugin = isMap(doc.contents) ? doc.contents.get('plugin', true) : undefined
   if (plugin) {
     const problem = `an inventory plugin's configuration (plugin: ${String(plugin)}): let Ansible run it with -i ansible:${file}`
@@ -33,7 +51,7 @@ export function parseInventory(text: string, file: string, dir = dirname(file)):
   }
   throwIfAny(problems)
   reportDuplicateKeys(doc.contents, '', problems, (path) => (/(^|\.)hosts$/.test(path) ? 'host' : 'key'))
-  return resolved(file, dir, problems, ansibleVms(readAnsibleYaml(doc, problems), problems))
+  return readAnsibleYaml(doc, problems)
 }
 
 function parse(text: string, file: string, options = {}): { doc: Document; problems: Problems } {

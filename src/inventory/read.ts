@@ -7,7 +7,7 @@ import type { Inventory } from './types.js'
 
 export { InventoryError } from './problems.js'
 export { applyLimit, limitTerms, writeFailedList } from './limit.js'
-export { parseInventory } from './parse.js'
+export { ansibleHosts, parseInventory } from './parse.js'
 
 /**
  * Reads and checks an inventory file (or, for `ansible:SOURCE`, what `ansible-inventory -i SOURCE --list` prints),
