@@ -102,7 +102,7 @@ class HostReader {
       return undefined
     }
     const value = coerce ? coerce(rendered.value) : rendered.value
-    const same = value === v.value && !hasAliasOrMerge(v.node)
+    const same = value === v.value && (v.node !== null || value === null) && !hasAliasOrMerge(v.node)
     return { node: same ? v.node : nodeAt(value, v.at), at: v.at, path: v.path }
   }
 

@@ -27,7 +27,12 @@ const canonical = (v: unknown): string =>
 function differences(file: string, list: AnsibleList, ssh?: Map<string, AnsibleSshTarget>): string[] {
   const text = readFileSync(join(dir, file), 'utf8')
   const diffs: string[] = []
-  const hosts = ansibleHosts(text, file)
+  let hosts: ReturnType<typeof ansibleHosts>
+  try {
+    hosts = ansibleHosts(text, file)
+  } catch (err) {
+    return [`meshvm refuses it: ${(err as Error).message}`]
+  }
   const groups = groupsOf(list)
   const names = (m: Iterable<string>) => [...m].sort().join(' ')
   if (names(hosts.map((h) => h.name)) !== names(groups.keys())) {
@@ -46,8 +51,18 @@ function differences(file: string, list: AnsibleList, ssh?: Map<string, AnsibleS
     }
   }
   if (!ssh) return diffs
-  const inventory = parseInventory(text, join(dir, file))
+  let inventory: ReturnType<typeof parseInventory>
+  try {
+    inventory = parseInventory(text, file, dir)
+  } catch (err) {
+    return [...diffs, `meshvm refuses it: ${(err as Error).message}`]
+  }
   const vms = new Map(inventory.vms.map((vm) => [vm.name, vm]))
+  // the same fleet read from Ansible's own answer, as `-i ansible:FILE` and dynamic inventories reach meshvm
+  const fromJson = new Map(parseInventory(JSON.stringify(list), `${file}.json`, dir).vms.map((vm) => [vm.name, vm]))
+  for (const [name, vm] of vms) {
+    if (canonical(vm) !== canonical(fromJson.get(name))) diffs.push(`${name}: read from --list JSON, meshvm sees another VM`)
+  }
   if (names(vms.keys()) !== names(ssh.keys())) diffs.push(`reached over ssh: meshvm ${names(vms.keys())} / ansible ${names(ssh.keys())}`)
   for (const [name, target] of ssh) {
     const vm = vms.get(name)

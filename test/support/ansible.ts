@@ -136,10 +136,10 @@ function parseSshArgv(argv: string[]): AnsibleSshTarget {
   let host = ''
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    if (a === '-o') {
-      const [k, ...v] = argv[++i].split('=')
+    if (a.startsWith('-o')) {
+      const [k, ...v] = (a === '-o' ? argv[++i] : a.slice(2)).split('=')
       options.push([k.toLowerCase(), v.join('=').replace(/^"(.*)"$/, '$1')])
-    } else if (a === '-J') options.push(['proxyjump', argv[++i]])
+    } else if (a.startsWith('-J')) options.push(['proxyjump', a === '-J' ? argv[++i] : a.slice(2)])
     else if (a.startsWith('-')) continue
     else {
       host = a
