@@ -41,7 +41,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   if (action === 'show') {
     if (!f.inventory) throw new InputError('expecting an inventory: -i INVENTORY')
-    const { vms } = await readInventory(String(f.inventory), { limit: f.limit as string | undefined })
+    const { vms, skipped } = await readInventory(String(f.inventory), { limit: f.limit as string | undefined })
     if (f.ssh) {
       const sshConfigFile = f['ssh-config'] as string | undefined
       const targets = await Promise.all(
@@ -54,7 +54,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       return ExitCode.ok
     }
     // Secrets print as *** through their toJSON.
-    ctx.stdout.write(stringify(JSON.parse(JSON.stringify({ vms }))))
+    ctx.stdout.write(stringify(JSON.parse(JSON.stringify({ vms, ...(skipped?.length ? { skipped } : {}) }))))
     return ExitCode.ok
   }
   if (action === 'from-vagrant') {

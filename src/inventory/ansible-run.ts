@@ -13,7 +13,9 @@ export const ANSIBLE_PREFIX = 'ansible:'
  */
 export async function ansibleInventoryList(source: string, command = 'ansible-inventory'): Promise<string> {
   try {
-    const { stdout } = await run(command, ['-i', source, '--list'], { timeout: 300_000, maxBuffer: 256 << 20 })
+    // a source Ansible cannot parse is an error, not a warning and an empty inventory
+    const env = { ...process.env, ANSIBLE_INVENTORY_UNPARSED_FAILED: 'True' }
+    const { stdout } = await run(command, ['-i', source, '--list'], { env, timeout: 300_000, maxBuffer: 256 << 20 })
     return stdout
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string }
