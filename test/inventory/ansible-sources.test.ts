@@ -50,6 +50,19 @@ describe('-i ansible:SOURCE and ansible-inventory --list JSON', { skip: ansibleM
     assert.match(shown.stdout, /name: ratings-a/)
   })
 
+  it('README: inventory show for the Ansible example and for an inventory plugin run by Ansible', async () => {
+    const example = await runCli(['inventory', 'show', '-i', 'inventory/ansible-example.yaml'])
+    assert.equal(example.code, 0, example.stderr)
+    assert.match(example.stdout, /name: nginx-vm-2\n[^]*?host: 10\.0\.0\.12\n {6}port: 2222\n {6}user: admin\n/)
+    const plugin = await runCli(['inventory', 'show', '-i', 'ansible:inventory/ansible-generator.yml'])
+    assert.equal(plugin.code, 0, plugin.stderr)
+    const names = [...plugin.stdout.matchAll(/^ {2}- name: (.*)$/gm)].map((m) => m[1])
+    assert.deepEqual(names, ['ratings-stg-1', 'ratings-stg-2', 'reviews-stg-1', 'reviews-stg-2'])
+    const direct = await runCli(['inventory', 'show', '-i', 'inventory/ansible-generator.yml'])
+    assert.equal(direct.code, 5)
+    assert.match(direct.stderr, /ansible-generator\.yml:4:9: plugin: an inventory plugin's configuration \(plugin: ansible\.builtin\.generator\): let Ansible run it with -i ansible:inventory\/ansible-generator\.yml/)
+  })
+
   it('says what failed when ansible-inventory cannot read the source, and names a bad host in its JSON', async () => {
     await assert.rejects(readInventory('ansible:/nonexistent/inventory.yml'), (err: unknown) => {
       assert.ok(err instanceof InputError)
