@@ -17,6 +17,7 @@ import {
 import { maskSecrets, Secret } from '../secret.js'
 import { ClusterError, isRetryable, toClusterError, type Operation } from './errors.js'
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js'
+import { impersonationOf, type Impersonation } from './kubeconfig-select.js'
 
 /** How to connect, and how patient to be. */
 export interface ConnectOptions extends KubeconfigOptions {
@@ -53,6 +54,7 @@ function reusingAgents(kc: KubeConfig): SecurityAuthentication {
     getName: () => kc.getName(),
     async applySecurityAuthentication(ctx: RequestContext) {
       await kc.applySecurityAuthentication(ctx)
+      impersonate(ctx, impersonationOf(kc.getCurrentUser()))
       const made = ctx.getAgent()
       if (made?.constructor !== https.Agent) return
       const o = (made as https.Agent).options
@@ -62,6 +64,18 @@ function reusingAgents(kc: KubeConfig): SecurityAuthentication {
       ctx.setAgent(agent)
     },
   }
+}
+
+/**
+ * kubectl's `as-groups` and `as-uid`: one Impersonate-Group header per group, as the API server reads them (a single
+ * comma-joined header would be one group). node-fetch sends each pair of an iterable header set as its own line.
+ */
+function impersonate(ctx: RequestContext, who: Impersonation | undefined): void {
+  if (!who || (who.groups.length === 0 && !who.uid)) return
+  const headers = ctx.getHeaders()
+  if (who.uid) headers['Impersonate-Uid'] = who.uid
+  const pairs = () => [...Object.entries(headers), ...who.groups.map((g) => ['Impersonate-Group', g])]
+  Object.defineProperty(headers, Symbol.iterator, { value: () => pairs()[Symbol.iterator](), enumerable: false })
 }
 
 export function connectCluster(opts: ConnectOptions = {}): ClusterClient {

@@ -60,12 +60,16 @@ function clusterNameOf(values: Record<string, unknown>): string {
   return typeof multiCluster?.clusterName === 'string' ? multiCluster.clusterName : ''
 }
 
+const answered = (e: ClusterError) => e.status !== undefined
+
 async function meshConfigMap(client: ClusterClient, o: FactsOptions, revision: string) {
   const name = revisioned('istio', revision)
   try {
     return await readConfigMap(client, o.istioNamespace, name)
   } catch (e) {
     if (!(e instanceof ClusterError)) throw e
+    // only an answer of the API server is about the configmap; a bad config or an unreachable server is said as it is
+    if (!answered(e)) throw e
     if (o.wording === 'istioctl') {
       const text = `configmap ${name} was not found in namespace ${o.istioNamespace}: ${cause(e)}`
       throw new ClusterError(text, e.kind, e.status, e.apiMessage)
@@ -81,7 +85,7 @@ async function rootCert(client: ClusterClient, namespace: string): Promise<strin
   try {
     return (await readConfigMap(client, namespace, ROOT_CERT_CONFIGMAP)).data?.['root-cert.pem'] ?? ''
   } catch (e) {
-    if (!(e instanceof ClusterError)) throw e
+    if (!(e instanceof ClusterError) || !answered(e)) throw e
     const text = `configmap ${ROOT_CERT_CONFIGMAP} was not found in namespace ${namespace}: ${cause(e)}`
     throw new ClusterError(text, e.kind, e.status, e.apiMessage)
   }

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node'
+import { KubeConfig } from '@kubernetes/client-node'
 import { ClusterError } from './errors.js'
+import { readKubeconfigFiles } from './kubeconfig-file.js'
+import { selectedConfig } from './kubeconfig-select.js'
 
 /** Where to find the cluster (`--kubeconfig`, `--context`). */
 export interface KubeconfigOptions {
@@ -23,49 +25,26 @@ export interface ContextInfo {
 
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
-function readFile(file: string): KubeConfig {
-  const kc = new KubeConfig()
-  try {
-    kc.loadFromFile(file)
-  } catch (e) {
-    throw new ClusterError(`cannot read kubeconfig ${file}: ${(e as Error).message}`)
-  }
-  return kc
-}
-
-// kubectl's merge of a KUBECONFIG list: for every name, and for current-context, the first file that sets it wins.
-function mergeFirstWins(configs: KubeConfig[]): KubeConfig {
-  const firstByName = <T extends { name: string }>(lists: T[][]) => {
-    const seen = new Map<string, T>()
-    for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item)
-    return [...seen.values()]
-  }
-  const merged = new KubeConfig()
-  merged.loadFromOptions({
-    clusters: firstByName<Cluster>(configs.map((c) => c.getClusters())),
-    users: firstByName<User>(configs.map((c) => c.getUsers())),
-    contexts: firstByName<Context>(configs.map((c) => c.getContexts())),
-    currentContext: configs.map((c) => c.getCurrentContext()).find((name) => !!name) ?? '',
-  })
-  return merged
-}
-
-function load(opts: KubeconfigOptions): KubeConfig {
+/** The files kubectl would read, in its order: --kubeconfig, else the KUBECONFIG list (missing files skipped), else ~/.kube/config. */
+function kubeconfigFiles(opts: KubeconfigOptions): string[] | undefined {
   const env = opts.env ?? process.env
   if (opts.kubeconfig) {
     if (!existsSync(opts.kubeconfig)) {
       throw new ClusterError(`kubeconfig file ${opts.kubeconfig} does not exist (--kubeconfig)`)
     }
-    return readFile(opts.kubeconfig)
+    return [opts.kubeconfig]
   }
   if (env.KUBECONFIG) {
-    // kubectl skips list entries that do not exist.
     const files = env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f))
     if (files.length === 0) throw new ClusterError(`none of the files in KUBECONFIG exist: ${env.KUBECONFIG}`)
-    return mergeFirstWins(files.map(readFile))
+    return files
   }
   const home = env.HOME && join(env.HOME, '.kube', 'config')
-  if (home && existsSync(home)) return readFile(home)
+  return home && existsSync(home) ? [home] : undefined
+}
+
+function inCluster(opts: KubeconfigOptions): KubeConfig {
+  const env = opts.env ?? process.env
   const root = opts.inClusterRoot ?? ''
   if (env.KUBERNETES_SERVICE_HOST && existsSync(root + SA_TOKEN)) {
     const kc = new KubeConfig()
@@ -94,30 +73,36 @@ function restoreEnv(name: string, value: string | undefined): void {
 
 /** Loads the configuration as kubectl: --kubeconfig, else the KUBECONFIG list, else ~/.kube/config, else in-cluster. */
 export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
-  const kc = load(opts)
-  const names = kc.getContexts().map((c) => c.name)
+  const files = kubeconfigFiles(opts)
+  if (!files) return inCluster(opts)
+  const raw = readKubeconfigFiles(files)
+  const names = [...raw.contexts.keys()]
   const available = names.length > 0 ? names.join(', ') : '(none)'
-  const wanted = opts.context || kc.getCurrentContext()
+  const wanted = opts.context || raw.currentContext
   if (!wanted) {
     throw new ClusterError(`the kubeconfig has no current-context; pass --context (available contexts: ${available})`)
   }
-  if (!names.includes(wanted)) {
+  const context = raw.contexts.get(wanted)
+  if (!context) {
     const how = opts.context ? '--context' : 'current-context'
     throw new ClusterError(`context "${wanted}" (${how}) not found in the kubeconfig; available contexts: ${available}`)
   }
-  kc.setCurrentContext(wanted)
-  if (!kc.getCurrentCluster()) {
-    const cluster = kc.getContextObject(wanted)?.cluster
-    throw new ClusterError(`context "${wanted}" names cluster "${cluster}", which the kubeconfig does not define`)
-  }
-  return kc
+  return selectedConfig(raw, context)
 }
 
 /** The contexts of the configuration (for the interactive wizard); `context` marks the current one. */
 export function listContexts(opts: KubeconfigOptions = {}): ContextInfo[] {
-  const kc = load(opts)
-  const current = opts.context || kc.getCurrentContext()
-  return kc
-    .getContexts()
-    .map((c) => ({ name: c.name, cluster: c.cluster, namespace: c.namespace, current: c.name === current }))
+  const files = kubeconfigFiles(opts)
+  if (!files) {
+    const kc = inCluster(opts)
+    return kc.getContexts().map((c) => ({ name: c.name, cluster: c.cluster, namespace: c.namespace, current: true }))
+  }
+  const raw = readKubeconfigFiles(files)
+  const current = opts.context || raw.currentContext
+  return [...raw.contexts.values()].map(({ name, fields }) => ({
+    name,
+    cluster: String(fields.cluster ?? ''),
+    namespace: typeof fields.namespace === 'string' ? fields.namespace : undefined,
+    current: name === current,
+  }))
 }

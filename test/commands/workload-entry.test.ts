@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
 import { startKubeApi, type KubeApi } from '../../src/lab/kube-api/server.js'
+import { createLabPki, issueServingCert } from '../../src/lab/pki.js'
 import { readCaseFile } from '../bundle/conformance-cases.js'
 import { runCli } from '../support/run-cli.js'
 
@@ -35,8 +36,12 @@ for (const [dir, c] of Object.entries(CASES)) {
     let work: string
     let kubeconfig: string
     before(async () => {
-      api = await startKubeApi({ manifests: [readCaseFile(dir, 'fake-cluster.yaml')], bearerToken: 'admin-token' })
       work = await mkdtemp(join(tmpdir(), 'meshvm-wec-'))
+      // a token goes over TLS only (kubectl sends none over plain http)
+      const pki = await createLabPki(join(work, 'pki'))
+      const cert = await issueServingCert(pki, { ips: ['127.0.0.1'] })
+      const tls = { cert: cert.certPem, key: cert.keyPem, ca: pki.caCertPem }
+      api = await startKubeApi({ manifests: [readCaseFile(dir, 'fake-cluster.yaml')], bearerToken: 'admin-token', tls })
       kubeconfig = await writeKubeconfig(api, join(work, 'kubeconfig'), { token: 'admin-token' })
     })
     after(async () => {
