@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve, sep } from 'node:path'
 import { parse } from 'yaml'
+import { ANSIBLE_YAML } from '../inventory/yaml-1-1.js'
 import { ClusterError } from './errors.js'
 
 /*
  * Kubeconfig files as kubectl loads them (kubernetes/client-go tools/clientcmd/loader.go): each file read on its own
- * (YAML 1.1, as sigs.k8s.io/yaml does; an empty file is an empty config), relative paths resolved against the
+ * (YAML 1.1, as sigs.k8s.io/yaml's go-yaml does; an empty file is an empty config), relative paths resolved against the
  * directory of the file that names them, then the KUBECONFIG list merged with the first file winning for every
  * name and for current-context. Nothing is validated here: only the entries the chosen context uses are (see
  * kubeconfig.ts), so a half-written entry elsewhere does not matter, as with kubectl.
@@ -39,7 +40,8 @@ function readOne(file: string): Record<string, unknown> {
     throw new ClusterError(`cannot read kubeconfig ${file}: ${(e as Error).message}`)
   }
   try {
-    const doc: unknown = parse(text, { version: '1.1' })
+    // YAML 1.1 scalars (PyYAML's resolver: the yaml library's own 1.1 schema reads `e1` as NaN)
+    const doc: unknown = parse(text, ANSIBLE_YAML)
     if (doc === null || doc === undefined) return {}
     if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('expected a map at the top level')
     return doc as Record<string, unknown>

@@ -67,9 +67,10 @@ function userOf(entry: Entry | undefined, name: string, cluster: Cluster, cluste
   }
   const base = { name, impersonateUser: impersonation.user, [IMPERSONATION]: impersonation }
   if (cluster.server.startsWith('http:')) return base
+  // client-go: the file's content, read last, takes precedence over `token`
   let token = text(f.token)
   const tokenFile = text(f.tokenFile)
-  if (!token && tokenFile) {
+  if (tokenFile) {
     try {
       token = readFileSync(tokenFile, 'utf8').trim()
     } catch (e) {
@@ -78,6 +79,12 @@ function userOf(entry: Entry | undefined, name: string, cluster: Cluster, cluste
   }
   const exec = f.exec as Record<string, unknown> | undefined
   if (exec && typeof exec.command !== 'string') throw new ClusterError(`user "${name}" (${entry!.file}): exec has no command`)
+  const credentials = ['client-certificate', 'client-certificate-data', 'auth-provider', 'username'].some((k) => f[k])
+  if (!token && !exec && !credentials) {
+    // kubectl asks for a user name and password on a terminal here, and fails without one
+    const who = entry ? `user "${name}" has no credentials` : name ? `user "${name}" is not defined` : 'no user is set'
+    throw new ClusterError(`${who} for ${cluster.server}: give the context a token, tokenFile, client certificate or exec plugin`)
+  }
   const env = [...((exec?.env as Array<{ name: string; value: string }>) ?? [])]
   if (exec) env.push({ name: 'KUBERNETES_EXEC_INFO', value: execInfo(exec, cluster, clusterEntry) })
   return {
