@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { stringify } from 'yaml'
-import { connectCluster } from '../../src/cluster/index.js'
+import { connectCluster, readClusterFacts } from '../../src/cluster/index.js'
 import { createLabPki, issueServingCert } from '../../src/lab/pki.js'
 
 // kubectl is the oracle: each kubeconfig case is used by `kubectl get --raw` and by meshvm's client against the same
@@ -202,5 +202,21 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
   it('refuses what kubectl refuses: the current cluster without a server, a missing tokenFile, TLS without credentials', async () => {
     await agree([write('no-server.yaml', config({}, undefined))], 'refused')
     await agree([write('no-token-file.yaml', config({ server: https, 'certificate-authority': '../ca.crt' }, { tokenFile: 'missing' }))], 'refused')
+  })
+
+  it('an unreachable API server is reported as such, not as a missing configmap', async () => {
+    const closed = createHttpServer()
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok))
+    const server = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+    await new Promise((ok) => closed.close(ok))
+    const client = connectCluster({ kubeconfig: write('gone.yaml', config({ server }, undefined)), retry: { attempts: 1 } })
+    for (const wording of ['istioctl', 'meshvm'] as const) {
+      const o = { istioNamespace: 'istio-system', ingressService: 'istio-eastwestgateway', revision: 'canary', clusterId: 'c1', wording }
+      await assert.rejects(readClusterFacts(client, { name: 'wg', namespace: 'ns' }, o), (e: Error) => {
+        assert.match(e.message, new RegExp(`^cannot reach the Kubernetes API server ${server} to get .* \\(1 attempts\\): ECONNREFUSED$`))
+        assert.doesNotMatch(e.message, /not found/)
+        return true
+      })
+    }
   })
 })
