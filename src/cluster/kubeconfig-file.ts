@@ -51,7 +51,11 @@ function readOne(file: string): Record<string, unknown> {
 }
 
 /** client-go's ResolveLocalPaths: relative file references are relative to the kubeconfig that holds them. */
-function absolutePaths(kind: 'cluster' | 'user', fields: Record<string, unknown>, dir: string): Record<string, unknown> {
+function absolutePaths(
+  kind: 'cluster' | 'user',
+  fields: Record<string, unknown>,
+  dir: string,
+): Record<string, unknown> {
   const out = { ...fields }
   for (const key of PATH_FIELDS[kind]) {
     const value = out[key]

@@ -74,16 +74,21 @@ function userOf(entry: Entry | undefined, name: string, cluster: Cluster, cluste
     try {
       token = readFileSync(tokenFile, 'utf8').trim()
     } catch (e) {
-      throw new ClusterError(`user "${name}" (${entry!.file}): cannot read tokenFile ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? e}`)
+      throw new ClusterError(
+        `user "${name}" (${entry!.file}): cannot read tokenFile ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      )
     }
   }
   const exec = f.exec as Record<string, unknown> | undefined
-  if (exec && typeof exec.command !== 'string') throw new ClusterError(`user "${name}" (${entry!.file}): exec has no command`)
+  if (exec && typeof exec.command !== 'string')
+    throw new ClusterError(`user "${name}" (${entry!.file}): exec has no command`)
   const credentials = ['client-certificate', 'client-certificate-data', 'auth-provider', 'username'].some((k) => f[k])
   if (!token && !exec && !credentials) {
     // kubectl asks for a user name and password on a terminal here, and fails without one
     const who = entry ? `user "${name}" has no credentials` : name ? `user "${name}" is not defined` : 'no user is set'
-    throw new ClusterError(`${who} for ${cluster.server}: give the context a token, tokenFile, client certificate or exec plugin`)
+    throw new ClusterError(
+      `${who} for ${cluster.server}: give the context a token, tokenFile, client certificate or exec plugin`,
+    )
   }
   const env = [...((exec?.env as Array<{ name: string; value: string }>) ?? [])]
   if (exec) env.push({ name: 'KUBERNETES_EXEC_INFO', value: execInfo(exec, cluster, clusterEntry) })
@@ -106,7 +111,9 @@ export function selectedConfig(raw: RawKubeconfig, context: Entry): KubeConfig {
   const clusterName = text(context.fields.cluster)
   const clusterEntry = clusterName ? raw.clusters.get(clusterName) : undefined
   if (!clusterEntry) {
-    const what = clusterName ? `names cluster "${clusterName}", which the kubeconfig does not define` : 'names no cluster'
+    const what = clusterName
+      ? `names cluster "${clusterName}", which the kubeconfig does not define`
+      : 'names no cluster'
     throw new ClusterError(`context "${context.name}" ${what}`)
   }
   const cluster = clusterOf(clusterEntry)
@@ -116,7 +123,9 @@ export function selectedConfig(raw: RawKubeconfig, context: Entry): KubeConfig {
   kc.loadFromOptions({
     clusters: [cluster],
     users: [user],
-    contexts: [{ name: context.name, cluster: cluster.name, user: userName, namespace: text(context.fields.namespace) }],
+    contexts: [
+      { name: context.name, cluster: cluster.name, user: userName, namespace: text(context.fields.namespace) },
+    ],
     currentContext: context.name,
   })
   return kc

@@ -23,7 +23,13 @@ const CONNECTION: Array<[FieldName, string[]]> = [
   ['identityFile', ['ansible_ssh_private_key_file', 'ansible_private_key_file']],
 ]
 /** Never read from an inventory: meshvm asks for passwords at run time (`-K`). */
-const PASSWORDS = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password', 'ansible_become_pass', 'ansible_become_password']
+const PASSWORDS = [
+  'ansible_password',
+  'ansible_ssh_pass',
+  'ansible_ssh_password',
+  'ansible_become_pass',
+  'ansible_become_password',
+]
 const SSH_ARGS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args']
 const CONSUMED = new Set([
   ...CONNECTION.flatMap(([, keys]) => keys),
@@ -34,7 +40,14 @@ const CONSUMED = new Set([
   'ansible_become_method',
 ])
 /** Connection plugins that are SSH; a host with any other (local, docker, winrm, …) is no VM to onboard. */
-const SSH_CONNECTIONS = ['ssh', 'smart', 'paramiko', 'paramiko_ssh', 'ansible.builtin.ssh', 'ansible.builtin.paramiko_ssh']
+const SSH_CONNECTIONS = [
+  'ssh',
+  'smart',
+  'paramiko',
+  'paramiko_ssh',
+  'ansible.builtin.ssh',
+  'ansible.builtin.paramiko_ssh',
+]
 
 const MESHVM_FIELDS: FieldName[] = [
   ...['app', 'namespace', 'serviceAccount', 'labels', 'annotations', 'ports', 'network', 'probe'],
@@ -62,7 +75,8 @@ export function ansibleVms(tree: AnsibleTree, problems: Problems): { sources: Vm
     if (connection === undefined || SSH_CONNECTIONS.includes(connection)) sources.push(read.source())
     else skipped.push({ name: host.name, reason: `ansible_connection: ${connection} (not reached over SSH)` })
   }
-  if (hosts.length > 0 && sources.length === 0) problems.addField(0, 'all', 'no host is reached over SSH (see ansible_connection)')
+  if (hosts.length > 0 && sources.length === 0)
+    problems.addField(0, 'all', 'no host is reached over SSH (see ansible_connection)')
   return { sources, skipped }
 }
 
@@ -92,7 +106,11 @@ class HostReader {
   /** The value as meshvm's checks see it: rendered, unwrapped from !unsafe, refused when it is a template or vaulted. */
   spot(v: AnsibleVar, coerce?: (value: unknown) => unknown): Spot | undefined {
     if (isTagged(v.value, '__ansible_vault')) {
-      this.problems.addField(v.at, v.path, 'encrypted with ansible-vault: meshvm cannot decrypt it; set it in plain text')
+      this.problems.addField(
+        v.at,
+        v.path,
+        'encrypted with ansible-vault: meshvm cannot decrypt it; set it in plain text',
+      )
       return undefined
     }
     const rendered = renderHostTemplate(v.value, this.host.name)
@@ -129,7 +147,11 @@ class HostReader {
         this.problems.addField(v.at, v.path, `unknown meshvm key${slip ? ` (did you mean ${slip}?)` : ''}`)
       } else if (isField(key) && key !== snake(key)) {
         const spelling = key === 'identityFile' ? 'ansible_ssh_private_key_file' : ansibleKey(key)
-        this.problems.addField(v.at, v.path, `in an Ansible inventory meshvm reads ${spelling} (its keys are prefixed so that they never collide with your variables)`)
+        this.problems.addField(
+          v.at,
+          v.path,
+          `in an Ansible inventory meshvm reads ${spelling} (its keys are prefixed so that they never collide with your variables)`,
+        )
       } else {
         const rendered = renderHostTemplate(v.value, this.host.name)
         // a template is Ansible's to render; playbooks never see it as text
@@ -139,10 +161,18 @@ class HostReader {
     for (const field of ['app', 'namespace'] as FieldName[]) {
       const plain = this.host.vars.get(field)
       if (plain && !this.host.vars.has(ansibleKey(field))) {
-        this.problems.addField(plain.at, plain.path, `a plain variable here: meshvm reads ${ansibleKey(field)} in an Ansible inventory`)
+        this.problems.addField(
+          plain.at,
+          plain.path,
+          `a plain variable here: meshvm reads ${ansibleKey(field)} in an Ansible inventory`,
+        )
       }
     }
-    this.settings.push({ field: 'vars', value: vars, spot: { node: null, at: this.host.nameNode, path: this.host.path } })
+    this.settings.push({
+      field: 'vars',
+      value: vars,
+      spot: { node: null, at: this.host.nameNode, path: this.host.path },
+    })
     return {
       name: this.host.name,
       nameNode: this.host.nameNode,
@@ -158,7 +188,8 @@ class HostReader {
     const spot = v && this.spot(v, ansibleBoolean)
     if (!v || !spot) return
     const on = isScalar(spot.node) ? spot.node.value : undefined
-    if (typeof on !== 'boolean') return this.problems.addField(v.at, v.path, `expected true or false, got ${describe(v.node)}`)
+    if (typeof on !== 'boolean')
+      return this.problems.addField(v.at, v.path, `expected true or false, got ${describe(v.node)}`)
     this.settings.push({ field: 'become', value: on ? 'sudo' : 'none', spot })
     const method = this.get('ansible_become_method')
     const methodSpot = on && method && this.spot(method)
@@ -178,7 +209,12 @@ class HostReader {
       const jump = words && proxyJumpOf(words)
       if (jump === null) continue
       if (jump !== undefined) this.settings.push({ field: 'proxyJump', value: jump, spot })
-      else this.problems.addField(v.at, v.path, 'only -o ProxyJump=… or -J … is understood here; put other ssh options in ~/.ssh/config')
+      else
+        this.problems.addField(
+          v.at,
+          v.path,
+          'only -o ProxyJump=… or -J … is understood here; put other ssh options in ~/.ssh/config',
+        )
     }
   }
 }
@@ -205,7 +241,10 @@ function ansibleBoolean(value: unknown): unknown {
 
 function hasAliasOrMerge(node: Node | null): boolean {
   if (isAlias(node)) return true
-  if (isMap(node)) return node.items.some((p) => (isScalar(p.key) && typeof p.key.value === 'symbol') || hasAliasOrMerge(p.value as Node))
+  if (isMap(node))
+    return node.items.some(
+      (p) => (isScalar(p.key) && typeof p.key.value === 'symbol') || hasAliasOrMerge(p.value as Node),
+    )
   return isCollection(node) && node.items.some((item) => hasAliasOrMerge(item as Node))
 }
 

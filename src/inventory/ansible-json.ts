@@ -22,7 +22,8 @@ export function readAnsibleJson(doc: Document, problems: Problems): AnsibleTree 
       return []
     }
     return (e.value.items as Node[]).flatMap((item, i) => {
-      if (isScalar(item) && typeof item.value === 'string') return [{ name: item.value, node: item, path: childPath(e.path, i) }]
+      if (isScalar(item) && typeof item.value === 'string')
+        return [{ name: item.value, node: item, path: childPath(e.path, i) }]
       problems.addField(item, childPath(e.path, i), `expected a name, got ${describe(item)}`)
       return []
     })
@@ -30,7 +31,8 @@ export function readAnsibleJson(doc: Document, problems: Problems): AnsibleTree 
   const hostvars: Entry[] = []
   for (const e of entries(doc.contents, '', problems)) {
     if (e.key === '_meta') {
-      for (const m of entries(e.value, e.path, problems)) if (m.key === 'hostvars') hostvars.push(...entries(m.value, m.path, problems))
+      for (const m of entries(e.value, e.path, problems))
+        if (m.key === 'hostvars') hostvars.push(...entries(m.value, m.path, problems))
       continue
     }
     tree.group(e.key, { node: e.keyNode, path: e.path })

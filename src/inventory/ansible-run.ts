@@ -20,7 +20,9 @@ export async function ansibleInventoryList(source: string, command = 'ansible-in
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string }
     if (e.code === 'ENOENT') {
-      throw new InputError(`${command} not found: -i ${ANSIBLE_PREFIX}${source} needs Ansible (Debian: apt-get install ansible)`)
+      throw new InputError(
+        `${command} not found: -i ${ANSIBLE_PREFIX}${source} needs Ansible (Debian: apt-get install ansible)`,
+      )
     }
     const detail = (e.stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' ') || e.message
     throw new InputError(`${command} -i ${source} --list failed: ${detail}`)

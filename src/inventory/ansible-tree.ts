@@ -96,13 +96,15 @@ export class AnsibleTree {
     const depth = this.depths(problems)
     this.groups.forEach((_, name) => depth(name))
     const direct = new Map<string, Set<string>>()
-    for (const [name, g] of this.groups) for (const h of g.hosts) (direct.get(h) ?? direct.set(h, new Set()).get(h)!).add(name)
+    for (const [name, g] of this.groups)
+      for (const h of g.hosts) (direct.get(h) ?? direct.set(h, new Set()).get(h)!).add(name)
     return [...this.hosts].map(([name, host]) => {
       const own = direct.get(name) ?? new Set()
       if ([...own].some((g) => g !== 'all' && g !== 'ungrouped')) own.delete('ungrouped')
       else own.add('ungrouped')
       const groups = [...this.ancestorsAndSelf(own)].sort(
-        (a, b) => depth(a) - depth(b) || this.group(a).priority - this.group(b).priority || (a < b ? -1 : a > b ? 1 : 0),
+        (a, b) =>
+          depth(a) - depth(b) || this.group(a).priority - this.group(b).priority || (a < b ? -1 : a > b ? 1 : 0),
       )
       const vars = new Map<string, AnsibleVar>()
       for (const g of groups) for (const [k, v] of this.group(g).vars) vars.set(k, v)

@@ -30,7 +30,7 @@ class Reader {
   ) {}
 
   deref(node: Node | null): Node | null {
-    return isAlias(node) ? (node.resolve(this.doc) as Node | undefined) ?? null : node
+    return isAlias(node) ? ((node.resolve(this.doc) as Node | undefined) ?? null) : node
   }
 
   /** A map's entries with `<<` merge keys applied as PyYAML does (own keys win; earlier merged maps over later). */
@@ -63,14 +63,22 @@ class Reader {
     }
     const found = this.entries(node, e.path)
     if (found) return found
-    this.problems.addField(e.value ?? e.keyNode, e.path, `expected a map (the ${e.key} of group ${group}), got ${describe(node)}`)
+    this.problems.addField(
+      e.value ?? e.keyNode,
+      e.path,
+      `expected a map (the ${e.key} of group ${group}), got ${describe(node)}`,
+    )
     return []
   }
 
   group(e: Entry, parent: string | undefined): void {
     const parts = this.entries(e.value, e.path)
     if (!parts) {
-      this.problems.addField(e.value ?? e.keyNode, e.path, `expected a group (hosts, vars, children), got ${describe(e.value)}`)
+      this.problems.addField(
+        e.value ?? e.keyNode,
+        e.path,
+        `expected a group (hosts, vars, children), got ${describe(e.value)}`,
+      )
       return
     }
     this.tree.group(e.key, { node: e.keyNode, path: e.path })
@@ -95,7 +103,12 @@ class Reader {
       return this.problems.addField(h.keyNode, h.path, problem)
     }
     const vars = this.entries(h.value, h.path)
-    if (!vars) return this.problems.addField(h.value ?? h.keyNode, h.path, `expected the host's vars (a map), got ${describe(h.value)}`)
+    if (!vars)
+      return this.problems.addField(
+        h.value ?? h.keyNode,
+        h.path,
+        `expected the host's vars (a map), got ${describe(h.value)}`,
+      )
     let expanded: ReturnType<typeof expandHostPattern>
     try {
       expanded = expandHostPattern(h.key)

@@ -1,6 +1,6 @@
 /*
  * Host keys as Ansible's YAML inventory reads them (ansible/ansible lib/ansible/plugins/inventory/__init__.py
- * `_expand_hostpattern`, lib/ansible/parsing/utils/addresses.py `parse_address`, lib/ansible/inventory/... 
+ * `_expand_hostpattern`, lib/ansible/parsing/utils/addresses.py `parse_address`, lib/ansible/inventory/...
  * `expand_hostname_range`): an optional `:port` suffix, then `[a:b(:step)]` ranges, expanded left to right.
  */
 
@@ -39,11 +39,13 @@ export function expandHostRange(line: string): string[] {
   if (close < 0) throw new HostRangeError('host range must be begin:end or begin:end:step')
   const [head, range, tail] = [line.slice(0, open), line.slice(open + 1, close), line.slice(close + 1)]
   const bounds = range.split(':')
-  if (bounds.length !== 2 && bounds.length !== 3) throw new HostRangeError('host range must be begin:end or begin:end:step')
+  if (bounds.length !== 2 && bounds.length !== 3)
+    throw new HostRangeError('host range must be begin:end or begin:end:step')
   const [begin = '0', end, stepText = '1'] = [bounds[0] || '0', bounds[1], bounds[2]]
   if (!end) throw new HostRangeError('host range must specify end value')
   const width = begin[0] === '0' && begin.length > 1 ? begin.length : 0
-  if (width && width !== end.length) throw new HostRangeError('host range must specify equal-length begin and end formats')
+  if (width && width !== end.length)
+    throw new HostRangeError('host range must specify equal-length begin and end formats')
   const step = toInt(stepText)
   if (step <= 0) throw new HostRangeError(`host range step must be a positive integer, got ${stepText}`)
   const fill = (x: string | number) => String(x).padStart(width, '0')

@@ -12,7 +12,9 @@ export function renderHostTemplate(value: unknown, host: string): { value: unkno
   let template: string | undefined
   const render = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      const out = v.replace(HOSTNAME_VAR, (_, name: string) => (name === 'inventory_hostname' ? host : host.split('.')[0]))
+      const out = v.replace(HOSTNAME_VAR, (_, name: string) =>
+        name === 'inventory_hostname' ? host : host.split('.')[0],
+      )
       if (TEMPLATE.test(out)) template ??= v
       return out
     }

@@ -79,6 +79,9 @@ function looksLikeAnsibleGroups(root: Node | null): boolean {
   return root.items.every((pair) => {
     const value = pair.value as Node | null
     if (value === null || (isScalar(value) && value.value === null)) return true
-    return isMap(value) && value.items.every((p) => ['hosts', 'vars', 'children'].includes(String((p.key as { value?: unknown })?.value)))
+    return (
+      isMap(value) &&
+      value.items.every((p) => ['hosts', 'vars', 'children'].includes(String((p.key as { value?: unknown })?.value)))
+    )
   })
 }

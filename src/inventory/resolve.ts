@@ -44,7 +44,9 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
     const value = get<string>(field)
     if (value === undefined) {
       const key = source.keyOf?.(field) ?? field
-      problems.addField(source.nameNode, childPath(source.path, key),
+      problems.addField(
+        source.nameNode,
+        childPath(source.path, key),
         `missing (${what}; set it on the VM or inherit it)`,
       )
     }

@@ -13,11 +13,11 @@ const scalar = (tag: string, test: RegExp, resolve: (text: string) => unknown): 
   resolve: (text: string) => new Scalar(resolve(text)),
 })
 
-const sign = (text: string): [number, string] => (text.startsWith('-') ? [-1, text.slice(1)] : [1, text.replace(/^\+/, '')])
+const sign = (text: string): [number, string] =>
+  text.startsWith('-') ? [-1, text.slice(1)] : [1, text.replace(/^\+/, '')]
 
 /** `1:30:05` → 5405, as YAML 1.1's base-60 numbers. */
-const sexagesimal = (digits: string): number =>
-  digits.split(':').reduce((total, part) => total * 60 + Number(part), 0)
+const sexagesimal = (digits: string): number => digits.split(':').reduce((total, part) => total * 60 + Number(part), 0)
 
 function int(text: string): number {
   const [s, t] = sign(text.replace(/_/g, ''))
@@ -51,7 +51,11 @@ function timestamp(text: string): string {
   if (h === undefined) return date
   const micro = fraction && Number(fraction.slice(0, 6).padEnd(6, '0')) ? `.${fraction.slice(0, 6).padEnd(6, '0')}` : ''
   const tz =
-    zone === undefined ? '' : zone === 'Z' ? '+00:00' : `${zone[0]}${two(zone.slice(1).split(':')[0])}:${two(zone.split(':')[1])}`
+    zone === undefined
+      ? ''
+      : zone === 'Z'
+        ? '+00:00'
+        : `${zone[0]}${two(zone.slice(1).split(':')[0])}:${two(zone.split(':')[1])}`
   return `${date}T${two(h)}:${mi}:${sec}${micro}${tz}`
 }
 

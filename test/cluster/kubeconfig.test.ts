@@ -46,7 +46,12 @@ describe('kubeconfig loading as kubectl does', () => {
     const env = { HOME: home, KUBECONFIG: [file('missing'), file('b'), file('a')].join(':') }
     const kc = loadKubeConfig({ env })
     assert.equal(kc.getCurrentContext(), 'only-b')
-    assert.deepEqual(listContexts({ env }).map((c) => c.name).sort(), ['only-a', 'only-b', 'shared'])
+    assert.deepEqual(
+      listContexts({ env })
+        .map((c) => c.name)
+        .sort(),
+      ['only-a', 'only-b', 'shared'],
+    )
     assert.equal(server(loadKubeConfig({ env, context: 'shared' })), 'https://b.example:6443')
     assert.equal(server(loadKubeConfig({ env, context: 'only-a' })), 'https://a.example:6443')
   })

@@ -23,7 +23,11 @@ const kubectlMissing: string | false =
 /** kubectl's minor version (Debian 12's kubernetes-client is 1.20). */
 const minor = kubectlMissing
   ? 0
-  : Number(JSON.parse(spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' }).stdout).clientVersion.minor.replace(/\D.*/, ''))
+  : Number(
+      JSON.parse(
+        spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' }).stdout,
+      ).clientVersion.minor.replace(/\D.*/, ''),
+    )
 
 interface Seen {
   port: number
@@ -63,8 +67,14 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
     const port = (s: Server) => (s.address() as AddressInfo).port
     const plain: Server = createHttpServer()
     const tls: Server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem })
-    plain.on('request', record(() => port(plain)))
-    tls.on('request', record(() => port(tls)))
+    plain.on(
+      'request',
+      record(() => port(plain)),
+    )
+    tls.on(
+      'request',
+      record(() => port(tls)),
+    )
     for (const s of [plain, tls]) await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok))
     servers.push(plain, tls)
     http = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`
@@ -94,7 +104,11 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
     return file
   }
 
-  const config = (cluster: Record<string, unknown>, user: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}) => ({
+  const config = (
+    cluster: Record<string, unknown>,
+    user: Record<string, unknown> | undefined,
+    extra: Record<string, unknown> = {},
+  ) => ({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'c', cluster }],
@@ -105,7 +119,10 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
   })
 
   /** What kubectl and meshvm each send for these files (or the fact that they refuse). */
-  async function both(files: string[], context?: string): Promise<{ kubectl: Seen | 'refused'; meshvm: Seen | 'refused' }> {
+  async function both(
+    files: string[],
+    context?: string,
+  ): Promise<{ kubectl: Seen | 'refused'; meshvm: Seen | 'refused' }> {
     const env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: files.join(':') }
     const cwd = tmpdir() // relative paths must resolve against the kubeconfig, not where the tool runs
     seen = []
@@ -135,7 +152,9 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
     const { kubectl, meshvm } = await both(files, context)
     assert.deepEqual(meshvm, kubectl, 'meshvm sends what kubectl sends')
     if (expected === 'refused') assert.equal(kubectl, 'refused')
-    else for (const [k, v] of Object.entries(expected)) assert.deepEqual((kubectl as unknown as Record<string, unknown>)[k], v, k)
+    else
+      for (const [k, v] of Object.entries(expected))
+        assert.deepEqual((kubectl as unknown as Record<string, unknown>)[k], v, k)
   }
 
   it('a kubectl proxy address: plain http, no user, no credentials', async () => {
@@ -143,25 +162,45 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
   })
 
   it('no credentials over plain http, even when the user has a token', async () => {
-    await agree([write('http-token.yaml', config({ server: http, 'insecure-skip-tls-verify': true }, { token: 'never-sent' }))], {
-      authorization: undefined,
-    })
+    await agree(
+      [write('http-token.yaml', config({ server: http, 'insecure-skip-tls-verify': true }, { token: 'never-sent' }))],
+      {
+        authorization: undefined,
+      },
+    )
   })
 
   it('tokenFile and certificate-authority relative to the kubeconfig; tokenFile wins over token', async () => {
     writeFileSync(join(dir, 'conf', 'token'), 'from-token-file\n')
-    await agree([write('token-file.yaml', config({ server: https, 'certificate-authority': '../ca.crt' }, { tokenFile: 'token' }))], {
-      authorization: 'Bearer from-token-file',
-    })
-    const both = config({ server: https, 'certificate-authority': '../ca.crt' }, { token: 'inline', tokenFile: 'token' })
+    await agree(
+      [
+        write(
+          'token-file.yaml',
+          config({ server: https, 'certificate-authority': '../ca.crt' }, { tokenFile: 'token' }),
+        ),
+      ],
+      {
+        authorization: 'Bearer from-token-file',
+      },
+    )
+    const both = config(
+      { server: https, 'certificate-authority': '../ca.crt' },
+      { token: 'inline', tokenFile: 'token' },
+    )
     await agree([write('token-both.yaml', both)], { authorization: 'Bearer from-token-file' })
   })
 
   it('half-written entries the current context does not use are ignored, as is an empty file in KUBECONFIG', async () => {
     const file = write('half.yaml', {
       ...config({ server: https, 'certificate-authority': '../ca.crt' }, { token: 't' }),
-      clusters: [{ name: 'c', cluster: { server: https, 'certificate-authority': '../ca.crt' } }, { name: 'no-server', cluster: {} }],
-      users: [{ name: 'u', user: { token: 't' } }, { name: 'empty', user: {} }],
+      clusters: [
+        { name: 'c', cluster: { server: https, 'certificate-authority': '../ca.crt' } },
+        { name: 'no-server', cluster: {} },
+      ],
+      users: [
+        { name: 'u', user: { token: 't' } },
+        { name: 'empty', user: {} },
+      ],
       contexts: [
         { name: 'x', context: { cluster: 'c', user: 'u' } },
         { name: 'dev', context: { namespace: 'dev' } }, // what `kubectl config set-context dev --namespace=dev` leaves
@@ -175,15 +214,26 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
   })
 
   it('the KUBECONFIG list merges first-wins, current-context from the first file that sets one', async () => {
-    const first = write('first.yaml', { ...config({ server: http }, undefined), 'current-context': undefined, contexts: [] })
-    const second = write('second.yaml', config({ server: https, 'certificate-authority': '../ca.crt' }, { token: 'second' }))
+    const first = write('first.yaml', {
+      ...config({ server: http }, undefined),
+      'current-context': undefined,
+      contexts: [],
+    })
+    const second = write(
+      'second.yaml',
+      config({ server: https, 'certificate-authority': '../ca.crt' }, { token: 'second' }),
+    )
     const { kubectl } = await both([first, second])
     assert.notEqual(kubectl, 'refused')
     await agree([first, second], { port: Number(new URL(http).port), authorization: undefined })
   })
 
   it('an exec plugin named relative to the kubeconfig, with KUBERNETES_EXEC_INFO and provideClusterInfo', async () => {
-    const exec = { apiVersion: 'client.authentication.k8s.io/v1beta1', command: './bin/cred', env: [{ name: 'EXTRA', value: 'e1' }] }
+    const exec = {
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: './bin/cred',
+      env: [{ name: 'EXTRA', value: 'e1' }],
+    }
     const cluster = {
       server: https,
       'certificate-authority': '../ca.crt',
@@ -191,12 +241,20 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
     }
     await agree([write('exec-info.yaml', config(cluster, { exec: { ...exec, provideClusterInfo: true } }))], {})
     const { kubectl } = await both([write('exec-plain.yaml', config(cluster, { exec }))])
-    assert.match((kubectl as Seen).authorization ?? '', /^Bearer exec\|client\.authentication\.k8s\.io\/v1beta1\|false\|no-cluster\|no-ca\|null\|e1$/)
+    assert.match(
+      (kubectl as Seen).authorization ?? '',
+      /^Bearer exec\|client\.authentication\.k8s\.io\/v1beta1\|false\|no-cluster\|no-ca\|null\|e1$/,
+    )
     await agree([join(dir, 'conf', 'exec-plain.yaml')], {})
   })
 
   it('impersonation: as, as-groups (one header each), as-uid (kubectl 1.23 and later)', async () => {
-    const user = { token: 'admin', as: 'alice', 'as-groups': ['devs', 'system:authenticated'], ...(minor >= 23 ? { 'as-uid': 'u-1' } : {}) }
+    const user = {
+      token: 'admin',
+      as: 'alice',
+      'as-groups': ['devs', 'system:authenticated'],
+      ...(minor >= 23 ? { 'as-uid': 'u-1' } : {}),
+    }
     await agree([write('as.yaml', config({ server: https, 'certificate-authority': '../ca.crt' }, user))], {
       user: 'alice',
       groups: ['devs', 'system:authenticated'],
@@ -206,7 +264,15 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
 
   it('refuses what kubectl refuses: the current cluster without a server, a missing tokenFile, TLS without credentials', async () => {
     await agree([write('no-server.yaml', config({}, undefined))], 'refused')
-    await agree([write('no-token-file.yaml', config({ server: https, 'certificate-authority': '../ca.crt' }, { tokenFile: 'missing' }))], 'refused')
+    await agree(
+      [
+        write(
+          'no-token-file.yaml',
+          config({ server: https, 'certificate-authority': '../ca.crt' }, { tokenFile: 'missing' }),
+        ),
+      ],
+      'refused',
+    )
   })
 
   it('an unreachable API server is reported as such, not as a missing configmap', async () => {
@@ -214,11 +280,23 @@ describe('kubeconfig read as kubectl reads it', { skip: kubectlMissing }, () => 
     await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok))
     const server = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
     await new Promise((ok) => closed.close(ok))
-    const client = connectCluster({ kubeconfig: write('gone.yaml', config({ server }, undefined)), retry: { attempts: 1 } })
+    const client = connectCluster({
+      kubeconfig: write('gone.yaml', config({ server }, undefined)),
+      retry: { attempts: 1 },
+    })
     for (const wording of ['istioctl', 'meshvm'] as const) {
-      const o = { istioNamespace: 'istio-system', ingressService: 'istio-eastwestgateway', revision: 'canary', clusterId: 'c1', wording }
+      const o = {
+        istioNamespace: 'istio-system',
+        ingressService: 'istio-eastwestgateway',
+        revision: 'canary',
+        clusterId: 'c1',
+        wording,
+      }
       await assert.rejects(readClusterFacts(client, { name: 'wg', namespace: 'ns' }, o), (e: Error) => {
-        assert.match(e.message, new RegExp(`^cannot reach the Kubernetes API server ${server} to get .* \\(1 attempts\\): ECONNREFUSED$`))
+        assert.match(
+          e.message,
+          new RegExp(`^cannot reach the Kubernetes API server ${server} to get .* \\(1 attempts\\): ECONNREFUSED$`),
+        )
         assert.doesNotMatch(e.message, /not found/)
         return true
       })

@@ -16,12 +16,18 @@ import {
 
 // The corpus of test/fixtures/ansible-inventory/, each file compared with what the real Ansible makes of it.
 const dir = new URL('../../../test/fixtures/ansible-inventory/', import.meta.url).pathname
-const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()
-const deliberate = readdirSync(join(dir, 'deliberate')).filter((f) => f.endsWith('.yaml')).sort()
+const files = readdirSync(dir)
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .sort()
+const deliberate = readdirSync(join(dir, 'deliberate'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
 
 /** JSON with sorted keys (ansible-inventory sorts them). */
 const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x))
+  JSON.stringify(v, (_, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
+  )
 
 /** meshvm's answer to what Ansible says about one file, as lines naming each difference (empty: they agree). */
 function differences(file: string, list: AnsibleList, ssh?: Map<string, AnsibleSshTarget>): string[] {
@@ -61,9 +67,11 @@ function differences(file: string, list: AnsibleList, ssh?: Map<string, AnsibleS
   // the same fleet read from Ansible's own answer, as `-i ansible:FILE` and dynamic inventories reach meshvm
   const fromJson = new Map(parseInventory(JSON.stringify(list), `${file}.json`, dir).vms.map((vm) => [vm.name, vm]))
   for (const [name, vm] of vms) {
-    if (canonical(vm) !== canonical(fromJson.get(name))) diffs.push(`${name}: read from --list JSON, meshvm sees another VM`)
+    if (canonical(vm) !== canonical(fromJson.get(name)))
+      diffs.push(`${name}: read from --list JSON, meshvm sees another VM`)
   }
-  if (names(vms.keys()) !== names(ssh.keys())) diffs.push(`reached over ssh: meshvm ${names(vms.keys())} / ansible ${names(ssh.keys())}`)
+  if (names(vms.keys()) !== names(ssh.keys()))
+    diffs.push(`reached over ssh: meshvm ${names(vms.keys())} / ansible ${names(ssh.keys())}`)
   for (const [name, target] of ssh) {
     const vm = vms.get(name)
     if (!vm) continue
@@ -96,7 +104,9 @@ describe('Ansible inventories as the real Ansible reads them', { skip: ansibleMi
     const answers = files.map((file, i) => ({ file, list: lists[i], ssh: targets[meshvm.indexOf(file)] }))
     const report = answers.flatMap(({ file, list, ssh }) => differences(file, list, ssh).map((d) => `${file}: ${d}`))
     const hosts = answers.reduce((n, a) => n + groupsOf(a.list).size, 0)
-    console.log(`corpus: ${files.length} files, ${hosts} hosts, ${report.length} differences, ${Date.now() - started} ms`)
+    console.log(
+      `corpus: ${files.length} files, ${hosts} hosts, ${report.length} differences, ${Date.now() - started} ms`,
+    )
     assert.deepEqual(report, [])
   })
 
@@ -104,8 +114,13 @@ describe('Ansible inventories as the real Ansible reads them', { skip: ansibleMi
     const lists = await ansibleInventoryLists(deliberate.map((f) => join(dir, 'deliberate', f)))
     for (const [i, file] of deliberate.entries()) {
       const path = join(dir, 'deliberate', file)
-      assert.ok(Object.keys(lists[i]._meta.hostvars).length > 0 || Object.keys(lists[i]).length > 1, `Ansible reads ${file}`)
-      const expected = readFileSync(path.replace(/\.yaml$/, '.problems'), 'utf8').trimEnd().split('\n')
+      assert.ok(
+        Object.keys(lists[i]._meta.hostvars).length > 0 || Object.keys(lists[i]).length > 1,
+        `Ansible reads ${file}`,
+      )
+      const expected = readFileSync(path.replace(/\.yaml$/, '.problems'), 'utf8')
+        .trimEnd()
+        .split('\n')
       assert.throws(
         () => parseInventory(readFileSync(path, 'utf8'), file),
         (err: unknown) => err instanceof InventoryError && assert.deepEqual(err.problems, expected) === undefined,
@@ -115,7 +130,10 @@ describe('Ansible inventories as the real Ansible reads them', { skip: ansibleMi
   })
 
   it('defaults an unset user to the local one, as ssh does', () => {
-    const [vm] = parseInventory('all:\n  vars: { meshvm_app: a, meshvm_namespace: n }\n  hosts: { h: }\n', 'inv.yaml').vms
+    const [vm] = parseInventory(
+      'all:\n  vars: { meshvm_app: a, meshvm_namespace: n }\n  hosts: { h: }\n',
+      'inv.yaml',
+    ).vms
     assert.equal(vm.ssh.user, userInfo().username)
   })
 })

@@ -24,7 +24,9 @@ describe('-i ansible:SOURCE and ansible-inventory --list JSON', { skip: ansibleM
     assert.equal(a.workloadGroup.network, 'eu-west-1')
     assert.deepEqual(a.groups.sort(), ['mesh', 'region_eu_west_1', 'tag_role_ratings'])
     assert.deepEqual(a.vars, { ec2_instance_type: 't3.small' })
-    assert.deepEqual(inventory.skipped, [{ name: 'bastion', reason: 'ansible_connection: local (not reached over SSH)' }])
+    assert.deepEqual(inventory.skipped, [
+      { name: 'bastion', reason: 'ansible_connection: local (not reached over SSH)' },
+    ])
   })
 
   it('reads a saved `ansible-inventory --list` file as the same fleet', async () => {
@@ -46,7 +48,10 @@ describe('-i ansible:SOURCE and ansible-inventory --list JSON', { skip: ansibleM
     assert.deepEqual(ini.vms.map(ssh), ['web-1 deploy@10.90.0.1:2222'])
     const shown = await runCli(['inventory', 'show', '-i', `ansible:${script}`])
     assert.equal(shown.code, 0, shown.stderr)
-    assert.match(shown.stdout, /^skipped:\n {2}- name: bastion\n {4}reason: "ansible_connection: local \(not reached over SSH\)"$/m)
+    assert.match(
+      shown.stdout,
+      /^skipped:\n {2}- name: bastion\n {4}reason: "ansible_connection: local \(not reached over SSH\)"$/m,
+    )
     assert.match(shown.stdout, /name: ratings-a/)
   })
 
@@ -60,7 +65,10 @@ describe('-i ansible:SOURCE and ansible-inventory --list JSON', { skip: ansibleM
     assert.deepEqual(names, ['ratings-stg-1', 'ratings-stg-2', 'reviews-stg-1', 'reviews-stg-2'])
     const direct = await runCli(['inventory', 'show', '-i', 'inventory/ansible-generator.yml'])
     assert.equal(direct.code, 5)
-    assert.match(direct.stderr, /ansible-generator\.yml:4:9: plugin: an inventory plugin's configuration \(plugin: ansible\.builtin\.generator\): let Ansible run it with -i ansible:inventory\/ansible-generator\.yml/)
+    assert.match(
+      direct.stderr,
+      /ansible-generator\.yml:4:9: plugin: an inventory plugin's configuration \(plugin: ansible\.builtin\.generator\): let Ansible run it with -i ansible:inventory\/ansible-generator\.yml/,
+    )
   })
 
   it('says what failed when ansible-inventory cannot read the source, and names a bad host in its JSON', async () => {
@@ -69,14 +77,27 @@ describe('-i ansible:SOURCE and ansible-inventory --list JSON', { skip: ansibleM
       assert.match(err.message, /^ansible-inventory -i \/nonexistent\/inventory.yml --list failed: /)
       return true
     })
-    const json = JSON.stringify({ _meta: { hostvars: { h: { meshvm_app: 'a', meshvm_namespace: 'n', ansible_port: 'x' } } }, all: { children: ['ungrouped'] }, ungrouped: { hosts: ['h'] } }, null, 1)
-    assert.throws(() => parseInventory(json, "list.json"), { message: 'list.json:7:21: _meta.hostvars.h.ansible_port: expected an integer, got "x"' })
+    const json = JSON.stringify(
+      {
+        _meta: { hostvars: { h: { meshvm_app: 'a', meshvm_namespace: 'n', ansible_port: 'x' } } },
+        all: { children: ['ungrouped'] },
+        ungrouped: { hosts: ['h'] },
+      },
+      null,
+      1,
+    )
+    assert.throws(() => parseInventory(json, 'list.json'), {
+      message: 'list.json:7:21: _meta.hostvars.h.ansible_port: expected an integer, got "x"',
+    })
   })
 })
 
 describe('-i ansible: without Ansible', () => {
   it('explains what to install', async () => {
     const { ansibleInventoryList } = await import('../../src/inventory/ansible-run.js')
-    await assert.rejects(ansibleInventoryList('x.yml', 'no-such-ansible-inventory'), /no-such-ansible-inventory not found: -i ansible:x\.yml needs Ansible \(Debian: apt-get install ansible\)/)
+    await assert.rejects(
+      ansibleInventoryList('x.yml', 'no-such-ansible-inventory'),
+      /no-such-ansible-inventory not found: -i ansible:x\.yml needs Ansible \(Debian: apt-get install ansible\)/,
+    )
   })
 })

@@ -5,9 +5,10 @@ import { join } from 'node:path'
 
 // The real Ansible as the oracle of the inventory tests (Debian's ansible package, installed by .ci/run).
 
-
 export const ansibleMissing: string | false =
-  spawnSync('ansible-inventory', ['--version']).status === 0 ? false : 'ansible-inventory is not installed (apt-get install ansible)'
+  spawnSync('ansible-inventory', ['--version']).status === 0
+    ? false
+    : 'ansible-inventory is not installed (apt-get install ansible)'
 
 /** Ansible with no user config, no ~/.ansible writes and no colour, so answers depend on the inventory alone. */
 function ansibleEnv(home: string): NodeJS.ProcessEnv {
@@ -45,7 +46,9 @@ async function ansibleBatch(argvs: string[][], home: string, env: NodeJS.Process
   const jobs = argvs.map((argv, i) => ({ argv, out: join(home, `out-${i}`) }))
   const child = execFile(ansiblePython(), [batchScript], { env: { ...ansibleEnv(home), ...env }, maxBuffer: 64 << 20 })
   child.stdin!.end(JSON.stringify(jobs))
-  await new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`ansible batch exited ${code}`)))))
+  await new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`ansible batch exited ${code}`)))),
+  )
   return jobs.map((job) => readFileSync(job.out, 'utf8'))
 }
 
@@ -53,7 +56,10 @@ async function ansibleBatch(argvs: string[][], home: string, env: NodeJS.Process
 export async function ansibleInventoryLists(files: string[]): Promise<AnsibleList[]> {
   const home = mkdtempSync(join(tmpdir(), 'meshvm-ansible-'))
   try {
-    const outs = await ansibleBatch(files.map((f) => ['ansible-inventory', '-i', f, '--list']), home)
+    const outs = await ansibleBatch(
+      files.map((f) => ['ansible-inventory', '-i', f, '--list']),
+      home,
+    )
     return outs.map((out) => JSON.parse(out) as AnsibleList)
   } finally {
     rmSync(home, { recursive: true, force: true })
@@ -101,7 +107,9 @@ export interface AnsibleSshTarget {
  * stand-in is also the default, so no real ssh (nor a DNS look-up) ever starts. Hosts absent from an answer were not
  * reached over ssh (ansible_connection local, docker, …).
  */
-export async function ansibleSshTargets(inventories: Array<{ file: string; hosts: string[] }>): Promise<Array<Map<string, AnsibleSshTarget>>> {
+export async function ansibleSshTargets(
+  inventories: Array<{ file: string; hosts: string[] }>,
+): Promise<Array<Map<string, AnsibleSshTarget>>> {
   const home = mkdtempSync(join(tmpdir(), 'meshvm-ansible-ssh-'))
   try {
     const fake = join(home, 'fake-ssh')
