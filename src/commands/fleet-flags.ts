@@ -76,7 +76,8 @@ export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]
     throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
   const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
   const { vms, skipped = [] } = await readInventory(String(f.inventory), { limit })
-  for (const host of skipped) ctx.stderr.write(`skipping ${host.name}: ${host.reason}
+  for (const host of skipped)
+    ctx.stderr.write(`skipping ${host.name}: ${host.reason}
 `)
   await checkSshTargets(vms, { sshConfigFile: f['ssh-config'] as string | undefined })
   return vms
