@@ -33,6 +33,11 @@ export function istioVersionIn(text: string | undefined): IstioVersion | undefin
   return m ? versionOf(m) : undefined
 }
 
+/** `1.24.2`, `v1.24.2`, `1.24.2-distroless` → the release `1.24.2`; undefined without a patch number (`1.24`). */
+export function releaseOf(text: string | undefined): string | undefined {
+  return /^v?(\d+\.\d+\.\d+(?:-(?:alpha|beta|rc)\.\d+)?)(?:-[a-z]+)?$/.exec(text?.trim() ?? '')?.[1]
+}
+
 /** A version the user asked for: `1.10`, `1.10.0`, `v1.24.2`, `1.25.0-beta.1`; anything else, or older than 1.10, is an InputError. */
 export function parseIstioVersion(text: string): IstioVersion {
   const m = VERSION.exec(text.trim())

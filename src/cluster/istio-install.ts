@@ -1,4 +1,4 @@
-import { istioVersionIn } from '../bundle/istio-version.js'
+import { istioVersionIn, releaseOf } from '../bundle/istio-version.js'
 import { revisioned } from '../bundle/revision.js'
 import type { IstioVersion } from '../bundle/types.js'
 import type { ClusterClient } from './client.js'
@@ -54,7 +54,7 @@ export async function detectIstioVersion(
     injectorValues?: Record<string, unknown>
     meshLabels?: Record<string, string>
   },
-): Promise<{ version: IstioVersion; source: IstioVersionSource }> {
+): Promise<{ version: IstioVersion; source: IstioVersionSource; release?: string }> {
   const name = revisioned('istiod', a.revision)
   const deployment = await optional(() =>
     client.call({ verb: 'get', resource: 'deployments', namespace: a.istioNamespace, name }, () =>
@@ -63,13 +63,21 @@ export async function detectIstioVersion(
   )
   const containers = deployment?.spec?.template?.spec?.containers ?? []
   const pilot = containers.find((c) => c.name === 'discovery') ?? containers[0]
-  const fromImage = istioVersionIn(imageTag(pilot?.image))
-  if (fromImage) return { version: fromImage, source: 'deployment' }
+  const tag = imageTag(pilot?.image)
+  const fromImage = istioVersionIn(tag)
+  if (fromImage) return { version: fromImage, source: 'deployment', release: releaseOf(tag) }
   const global = a.injectorValues?.global as { tag?: unknown } | undefined
-  const fromInjector = istioVersionIn(typeof global?.tag === 'string' ? global.tag : undefined)
-  if (fromInjector) return { version: fromInjector, source: 'injector' }
+  const globalTag = typeof global?.tag === 'string' ? global.tag : undefined
+  const fromInjector = istioVersionIn(globalTag)
+  if (fromInjector) return { version: fromInjector, source: 'injector', release: releaseOf(globalTag) }
   const labels = a.meshLabels ?? {}
   const fromLabel = istioVersionIn(labels['operator.istio.io/version'] ?? labels['app.kubernetes.io/version'])
   if (fromLabel) return { version: fromLabel, source: 'configmap' }
   return { version: DEFAULT_ISTIO_VERSION, source: 'default' }
+}
+
+/** The full Istio release of a revision's istiod (its image tag), for the matching sidecar package. */
+export async function readIstioRelease(client: ClusterClient, o: { revision?: string; istioNamespace: string }) {
+  const revision = await resolveRevision(client, o.revision, o.istioNamespace)
+  return detectIstioVersion(client, { revision, istioNamespace: o.istioNamespace })
 }

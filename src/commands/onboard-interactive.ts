@@ -82,6 +82,8 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, st
     ...fleetOptions(runFlags, ctx),
     cluster: clusterOptions(runFlags, ctx.env),
     istioVersion: istioVersionFlag(runFlags),
+    istioRelease: runFlags['istio-version'] as string | undefined,
+    env: ctx.env,
     playbookFile: runFlags.playbook as string | undefined,
   }
   const code = await checkAndApply(options, ctx, ask, say, vm, become, state)

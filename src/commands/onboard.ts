@@ -52,6 +52,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ...fleetOptions(f, ctx),
     cluster: clusterOptions(f, ctx.env),
     istioVersion: istioVersionFlag(f),
+    istioRelease: f['istio-version'] as string | undefined,
+    env: ctx.env,
     playbookFile: f.playbook as string | undefined,
   }
   const vms = await fleetVms(f, ctx)

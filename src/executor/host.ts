@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { BundleFile } from '../bundle/types.js'
-import type { Vm } from '../inventory/types.js'
+import type { PackageSource, Vm } from '../inventory/types.js'
 import { planSteps, type PlannedStep } from '../plan/plan.js'
 import { decide } from '../plan/decide.js'
 import { factsScript, splitFacts } from '../plan/facts-script.js'
@@ -18,10 +18,17 @@ import { runClusterStep } from './cluster-step.js'
 import type { RunListener, StepResult } from './events.js'
 import type { StepRecord } from './outcome.js'
 
+/** What a command adds to one VM's run just before its steps: its bundle, variables, and its package when defaulted. */
+export interface Prepared {
+  bundle: BundleFile[]
+  vars?: Record<string, unknown>
+  package?: PackageSource
+}
+
 /** What one VM's steps need from the run. */
 export interface HostRun {
   playbook: Playbook
-  prepare: (vm: Vm, conn: Connection) => Promise<{ bundle: BundleFile[]; vars?: Record<string, unknown> }>
+  prepare: (vm: Vm, conn: Connection) => Promise<Prepared>
   check: boolean
   diff: boolean
   emit: RunListener
@@ -123,10 +130,10 @@ function masked(r: StepResult, secrets: Secret[]): StepResult {
  * failed step; connection-level errors propagate so the caller can retry or report the VM unreachable.
  */
 export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: HostState): Promise<void> {
-  const { bundle, vars } = await o.prepare(vm, conn)
+  const { bundle, vars, package: pkg } = await o.prepare(vm, conn)
   const { secrets } = state
   secrets.push(...secretsOf(vm, bundle))
-  const steps = await Promise.all(renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars)).map(o.resolve))
+  const steps = await Promise.all(renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars, pkg ?? vm.package)).map(o.resolve))
   const ctx: StepContext = {
     vm,
     bundle,

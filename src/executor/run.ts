@@ -1,4 +1,3 @@
-import type { BundleFile } from '../bundle/types.js'
 import type { Vm } from '../inventory/types.js'
 import { validatePlaybook } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
@@ -7,7 +6,7 @@ import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
-import { reportStep, runSteps, secretsOf, type ClusterSteps, type DecidedStep, type HostState } from './host.js'
+import { reportStep, runSteps, secretsOf, type ClusterSteps, type DecidedStep, type HostState, type Prepared } from './host.js'
 import { RunFold, type RunOutcome, type StepRecord } from './outcome.js'
 import { batches, runPool } from './pool.js'
 import { isUnreachable } from '../ssh/errors.js'
@@ -17,7 +16,9 @@ export interface RunOptions {
   playbook: Playbook
   connect: (vm: Vm) => Promise<Connection>
   /** Called per VM just before its steps (mint the token here, so a long run never pushes an expired one). */
-  prepare: (vm: Vm, conn: Connection) => Promise<{ bundle: BundleFile[]; vars?: Record<string, unknown> }>
+  prepare: (vm: Vm, conn: Connection) => Promise<Prepared>
+  /** VMs without `package` get theirs from `prepare` (the default package): not a missing variable. */
+  defaultPackage?: boolean
   /** VMs at a time. Default 50. */
   forks?: number
   /** Rolling batches: a count or `P%`; a batch finishes before the next starts. */
@@ -69,7 +70,7 @@ function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): 
  * failure never stops the others. Throws InputError before anything runs when the playbook does not render for some VM.
  */
 export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
-  validatePlaybook(o.playbook, o.vms)
+  validatePlaybook(o.playbook, o.vms, o.defaultPackage)
   const now = o.now ?? Date.now
   const fold = o.fold ?? new RunFold()
   const emit = (e: RunEvent) => {

@@ -4,6 +4,8 @@ import type { Vm } from '../inventory/types.js'
 import type { Secret } from '../secret.js'
 import { objectName } from '../report/cluster-objects.js'
 import { ensureGroupObjects } from './group-objects.js'
+import { clusterReleases, DefaultPackages } from './default-package.js'
+import { packageCacheDir } from './package-cache.js'
 import { builtInPlaybook } from './playbooks.js'
 import { runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { VmBundles } from './vm-bundles.js'
@@ -14,11 +16,19 @@ export interface OnboardOptions extends FleetOptions {
   istioVersion?: IstioVersion
   /** Default playbooks/onboard.yaml. */
   playbookFile?: string
+  /** `--istio-version` as given: the release of the default sidecar package. */
+  istioRelease?: string
+  /** For $MESHVM_PACKAGE_MIRROR and the XDG cache dir of the default package. */
+  env: NodeJS.ProcessEnv
 }
 
 /** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the wizard). */
 export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(o.cluster)
+  // before any cluster object is made: a release with no published package stops here
+  const packages = vms.some((vm) => !vm.package)
+    ? await DefaultPackages.check(vms, clusterReleases(client, o.istioRelease), o.env, packageCacheDir(o.env))
+    : undefined
   const groups = await ensureGroupObjects(client, vms, o)
   for (const obj of groups.objects)
     if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
@@ -27,7 +37,11 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
   const run = await runFleet(o, io, {
     playbookFile: o.playbookFile ?? builtInPlaybook('onboard'),
     vms,
-    prepare: async (vm) => ({ bundle: (await bundles.forVm(vm)).files }),
+    prepare: async (vm, conn) => ({
+      bundle: (await bundles.forVm(vm)).files,
+      ...(packages && !vm.package ? { package: await packages.forVm(vm, conn, o.check) } : {}),
+    }),
+    defaultPackage: packages !== undefined,
     cluster: { client, after: (vm) => [workloadEntryStep(vm, 'registered')] },
     decided: groups.decided,
     become,

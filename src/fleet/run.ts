@@ -1,8 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { BundleFile } from '../bundle/types.js'
 import { ExitCode } from '../errors.js'
-import type { ClusterSteps, DecidedStep } from '../executor/host.js'
+import type { ClusterSteps, DecidedStep, Prepared } from '../executor/host.js'
 import { RunFold, type RunOutcome } from '../executor/outcome.js'
 import { runPlaybook } from '../executor/run.js'
 import { writeFailedList } from '../inventory/read.js'
@@ -10,6 +9,7 @@ import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
 import { createReporter, failedHosts, reportOf, writeReport, type OutputMode } from '../report/index.js'
 import type { Secret } from '../secret.js'
+import type { Connection } from '../ssh/types.js'
 import { connectVm, type SshChoices } from './connect.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
 
@@ -37,7 +37,9 @@ export interface FleetOptions extends SshChoices {
 export interface FleetRun {
   playbookFile: string
   vms: Vm[]
-  prepare: (vm: Vm) => Promise<{ bundle: BundleFile[] }>
+  prepare: (vm: Vm, conn: Connection) => Promise<Prepared>
+  /** Some VMs' package is the default one, resolved in `prepare`. */
+  defaultPackage?: boolean
   /** Cluster steps after each VM's own (its WorkloadEntry). */
   cluster?: ClusterSteps
   /** Cluster work done before the run (its group's objects), reported among the VM's steps. */
@@ -74,7 +76,8 @@ export async function runFleet(
     vms: run.vms,
     playbook,
     connect: (vm) => connectVm(vm, o, become),
-    prepare: (vm) => run.prepare(vm),
+    prepare: (vm, conn) => run.prepare(vm, conn),
+    defaultPackage: run.defaultPackage,
     forks: o.forks,
     serial: o.serial,
     maxFailPercent: o.maxFailPercent,

@@ -121,6 +121,12 @@ const packageSource: Check = (spot, problems) => {
   return valid ? out : undefined
 }
 
+const httpUrl: Check = (spot, problems) => {
+  const v = text(spot, problems)
+  if (typeof v !== 'string' || /^https?:\/\/[^/\s]+/.test(v)) return v
+  problems.addField(spot.at, spot.path, 'expected an http:// or https:// URL')
+}
+
 const password: Check = (spot, problems) =>
   problems.addField(spot.at, spot.path, 'passwords do not belong in an inventory: meshvm asks for them at run time')
 
@@ -161,6 +167,8 @@ export const FIELDS = {
   captureDns: { check: boolean },
   tokenDuration: { check: integer(600, Infinity, ' seconds: Kubernetes grants no shorter token') },
   package: { check: packageSource },
+  packageMirror: { check: httpUrl },
+  packageFetch: { check: oneOf('controller', 'vm') },
   become: { check: oneOf('sudo', 'none') },
   vars: { check: anyMap, perKey: true },
 } satisfies Record<string, { check: Check; perKey?: true; vmOnly?: true }>

@@ -97,6 +97,8 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
     tokenDuration: get('tokenDuration') ?? 3600,
     // a package file sits next to the inventory that names it, wherever meshvm runs from
     package: pkg?.file === undefined ? pkg : { ...pkg, file: relativeTo(dir, pkg.file) },
+    packageMirror: get('packageMirror'),
+    packageFetch: get('packageFetch'),
     become: { method: get('become') ?? (user === 'root' ? 'none' : 'sudo') },
     vars: get('vars') ?? {},
   }

@@ -48,6 +48,10 @@ export interface Vm extends WorkloadEntryFlags {
   workloadGroup: WorkloadGroupSpec
   revision: string
   package?: PackageSource
+  /** Base URL of Istio's release layout for the default package (no `package`); unset: $MESHVM_PACKAGE_MIRROR or Istio's. */
+  packageMirror?: string
+  /** Who downloads the default package: the controller (default: cached, pushed over SSH) or the VM itself. */
+  packageFetch?: 'controller' | 'vm'
   /** Escalation for non-root users. */
   become: { method: 'sudo' | 'none'; password?: Secret }
   /** Every other key, for playbook variables. */

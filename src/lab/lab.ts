@@ -22,7 +22,8 @@ import { readState } from './hosts/state.js'
 import { writeKubeconfig } from './kube-api/kubeconfig-file.js'
 import { createLabPki } from './pki.js'
 import { buildSidecarDeb } from './sidecar/build-deb.js'
-import { clusterConfigFile, type LabClusterConfig } from './cluster/config.js'
+import { clusterConfigFile, DEFAULT_PACKAGES_PORT, packageMirrorUrl, type LabClusterConfig } from './cluster/config.js'
+import { publishRelease } from './sidecar/publish.js'
 import { clusterPid, ensureClusterProcess, stopClusterProcess } from './cluster/process.js'
 import type { CaMode } from './istiod/index.js'
 import { InputError } from '../errors.js'
@@ -90,13 +91,14 @@ async function clusterConfig(dir: string, bridge: string, o: LabUpOptions): Prom
     host: await claimClusterAddress(bridge, otherClusterAddresses(labIdOf(dir))),
     apiPort: API_PORT,
     istiodPort: ISTIOD_PORT,
+    packagesPort: DEFAULT_PACKAGES_PORT,
     token: `lab-${randomBytes(24).toString('hex')}`,
     istioVersion: LAB_ISTIO_VERSION,
     clusterName: 'lab-cluster',
   }
 }
 
-function labInventory(dir: string, hosts: { name: string; address: string }[], deb: string, key: string): string {
+function labInventory(dir: string, hosts: { name: string; address: string }[], deb: string, mirror: string, key: string): string {
   const header = [
     '# Written by `meshvm lab up`: the lab VMs as a meshvm inventory. Lab-only credentials; see README "The lab".',
     `# Try: meshvm onboard -i ${join(dir, 'inventory.yaml')} --kubeconfig ${join(dir, 'kubeconfig')}`,
@@ -114,6 +116,8 @@ function labInventory(dir: string, hosts: { name: string; address: string }[], d
       ports: { http: 8080 },
       autoregister: true,
       package: { file: relative(dir, deb), version: LAB_ISTIO_VERSION },
+      // without `package`, the default one (the cluster's release) comes from the lab's mirror of Istio's releases
+      packageMirror: mirror,
     },
     vms: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address }])),
   }
@@ -130,6 +134,9 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   const deb = await buildSidecarDeb({ outDir: join(dir, 'packages'), version: `${LAB_ISTIO_VERSION}-lab`, payloadMiB: o.payloadMiB })
   const previous = await buildSidecarDeb({ outDir: join(dir, 'packages'), version: `${LAB_PREVIOUS_ISTIO_VERSION}-lab`, payloadMiB: o.payloadMiB })
   o.log(`sidecar packages: ${deb} (the cluster's), ${previous} (the release before)`)
+  const releases = join(dir, 'packages', 'releases')
+  await publishRelease(deb, releases, LAB_ISTIO_VERSION)
+  await publishRelease(previous, releases, LAB_PREVIOUS_ISTIO_VERSION)
   await createLabPki(join(dir, 'pki'))
   o.log(`booting ${o.vms} host(s)`)
   const firstIndex = readState(dir) ? undefined : freeFirstIndex(labIdOf(dir), BRIDGE, o.vms)
@@ -142,7 +149,7 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   const kubeconfig = await writeKubeconfig({ url: apiUrl, caCert }, join(dir, 'kubeconfig'), { context: 'meshvm-lab', token: config.token })
   const hosts = lab.hosts.map((h) => ({ name: h.name, address: h.address }))
   const inventory = join(dir, 'inventory.yaml')
-  await writeFile(inventory, labInventory(dir, hosts, deb, lab.keyFile), { mode: 0o644 })
+  await writeFile(inventory, labInventory(dir, hosts, deb, packageMirrorUrl(config), lab.keyFile), { mode: 0o644 })
   const packages = { current: deb, previous }
   return { dir, inventory, kubeconfig, knownHosts: lab.knownHostsFile, key: lab.keyFile, hosts, apiUrl, reusedCluster: cluster.reused, packages }
 }

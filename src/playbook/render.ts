@@ -1,4 +1,4 @@
-import type { Vm } from '../inventory/types.js'
+import type { PackageSource, Vm } from '../inventory/types.js'
 import { handlers } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { coerce } from './coerce.js'
@@ -10,8 +10,13 @@ import type { Playbook } from './types.js'
  * What `{{ }}` can name: `vm.*` (the inventory VM), `vars.*` (playbook vars, overridden by the VM's inventory vars,
  * overridden by what the command's prepare hook adds), `package.*` (the VM's package source).
  */
-export function templateVars(pb: Playbook, vm: Vm, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { vm, vars: { ...pb.vars, ...vm.vars, ...extra }, package: vm.package }
+export function templateVars(
+  pb: Playbook,
+  vm: Vm,
+  extra: Record<string, unknown> = {},
+  pkg: PackageSource | undefined = vm.package,
+): Record<string, unknown> {
+  return { vm, vars: { ...pb.vars, ...vm.vars, ...extra }, package: pkg }
 }
 
 function renderWithProblems(pb: Playbook, vars: Record<string, unknown>): { steps: Step[]; problems: string[] } {
@@ -44,11 +49,14 @@ export function renderPlaybook(pb: Playbook, vars: Record<string, unknown>): Ste
   return steps
 }
 
-/** Renders for every VM before anything runs, so a missing variable stops the run, not one VM mid-way. */
-export function validatePlaybook(pb: Playbook, vms: Vm[]): void {
+/**
+ * Renders for every VM before anything runs, so a missing variable stops the run, not one VM mid-way. With
+ * `defaultPackage`, a VM without `package` gets one just before its steps (the default package), so it is not missing.
+ */
+export function validatePlaybook(pb: Playbook, vms: Vm[], defaultPackage = false): void {
   const problems = new Map<string, string[]>()
   for (const vm of vms)
-    for (const p of renderWithProblems(pb, templateVars(pb, vm)).problems)
+    for (const p of renderWithProblems(pb, templateVars(pb, vm, {}, vm.package ?? (defaultPackage ? {} : undefined))).problems)
       problems.set(p, [...(problems.get(p) ?? []), vm.name])
   const all = [...problems].map(([p, names]) => (names.length === vms.length ? p : `${p} (VMs: ${names.join(', ')})`))
   throwIfAny(pb.file, all)

@@ -30,7 +30,7 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
     runStatus('ssh', [...sshArgs({ address, user, keyFile: join(dir, 'id_ed25519'), knownHostsFile: join(dir, 'known_hosts') }), cmd])
   const meshvm = async (...args: string[]) => {
     const report = join(cwd, `report-${outputs.length}.json`)
-    const r = await runCli([...args, '-i', join(dir, 'inventory.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--output', 'plain', '--report', report], {}, cwd)
+    const r = await runCli([...args, '-i', join(dir, 'inventory.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--output', 'plain', '--report', report], { XDG_CACHE_HOME: join(cwd, 'cache') }, cwd)
     outputs.push(r.stdout, r.stderr)
     let parsed: Report | undefined
     try {

@@ -67,7 +67,8 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     const login = { address, keyFile: labVm.ssh.identityFile!, knownHostsFile: join(lab, 'known_hosts'), user: 'admin' }
     const onHost = (cmd: string) => spawnSync('ssh', [...sshArgs(login), cmd], { encoding: 'utf8' })
     // A fresh HOME: no known_hosts, no keys, no agent, so every answer comes from the screen.
-    const env = { HOME: home, SSH_AUTH_SOCK: undefined }
+    // the default sidecar package comes from the lab's release mirror (no internet here)
+    const env = { HOME: home, SSH_AUTH_SOCK: undefined, MESHVM_PACKAGE_MIRROR: labVm.packageMirror }
     screen = new TmuxScreen(cli(`onboard --kubeconfig ${kubeconfig}`), { cwd: dir, env })
     const s = screen
     await s.answer('VM address', address)
@@ -99,10 +100,8 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     await s.answer('Ports (name=port,...):', 'http=8080')
     await s.waitFor(new RegExp(`east-west gateway's is ${gateway.replaceAll('.', '\\.')}`))
     await s.answer('Ingress address')
-    s.keys('Down')
+    await s.waitFor(/❯ the one matching the cluster's Istio version/)
     await s.answer('Sidecar package:')
-    await s.answer('Package file:', labVm.package!.file!)
-    await s.answer('Package version')
     await s.answer('Auto-registration')
     await s.waitFor(/The authenticity of [\d.]+ can't be established: ssh-ed25519 key SHA256:/)
     await s.answer('The authenticity', 'y')
@@ -145,7 +144,7 @@ test('the wizard onboards a lab VM: questions, plan, confirm, live run, saved in
     const again = spawnSync(process.execPath, [bin, ...args], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, HOME: home },
+      env: { ...process.env, HOME: home, MESHVM_PACKAGE_MIRROR: labVm.packageMirror },
     })
     assert.equal(again.status, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /changed=0/)

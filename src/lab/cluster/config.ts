@@ -7,6 +7,8 @@ export interface LabClusterConfig {
   host: string
   apiPort: number
   istiodPort: number
+  /** The lab's sidecar package mirror (HTTP); absent in configs of labs started before it existed. */
+  packagesPort?: number
   /** The admin bearer token of the lab API (lab-only credential, also in DIR/kubeconfig). */
   token: string
   istioVersion: string
@@ -24,3 +26,7 @@ export const clusterConfigFile = (dir: string) => join(dir, 'cluster', 'config.j
 export function readClusterConfig(dir: string): LabClusterConfig {
   return JSON.parse(readFileSync(clusterConfigFile(dir), 'utf8')) as LabClusterConfig
 }
+
+export const DEFAULT_PACKAGES_PORT = 8080
+/** The base URL of the lab's release mirror, as an inventory's `packageMirror`. */
+export const packageMirrorUrl = (c: LabClusterConfig) => `http://${c.host}:${c.packagesPort ?? DEFAULT_PACKAGES_PORT}/releases`

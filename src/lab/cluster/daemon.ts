@@ -7,7 +7,8 @@ import { startKubeApi } from '../kube-api/server.js'
 import { ISSUER } from '../kube-api/tokens.js'
 import { loadMeshCa } from '../mesh-roots.js'
 import { createLabPki, issueServingCert, type LabPki } from '../pki.js'
-import { readClusterConfig, type LabClusterConfig } from './config.js'
+import { DEFAULT_PACKAGES_PORT, readClusterConfig, type LabClusterConfig } from './config.js'
+import { startPackageServer } from './package-server.js'
 import { startRootCertPublisher } from './root-cert-publisher.js'
 import { labClusterManifests } from './seed.js'
 
@@ -68,11 +69,14 @@ async function run(dir: string, config: LabClusterConfig) {
       renameSync(`${generationFile}.tmp`, generationFile)
     })().catch((err: Error) => log(`${new Date().toISOString()}\terror\tsecurity\troot rotation failed: ${err.message}`))
   })
+  const packagesLog = (line: string) => appendFileSync(join(dir, 'cluster', 'packages.log'), `${line}\n`)
+  const packagesPort = config.packagesPort ?? DEFAULT_PACKAGES_PORT
+  const packages = await startPackageServer(join(dir, 'packages'), config.host, packagesPort, packagesLog)
   writeFileSync(join(dir, 'cluster', 'ready'), JSON.stringify({ pid: process.pid, api: api.url, istiod: istiod.url }))
 
   const stop = async () => {
     publisher.stop()
-    await Promise.allSettled([istiod.close(), api.close()])
+    await Promise.allSettled([istiod.close(), api.close(), packages.close()])
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop())
