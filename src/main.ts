@@ -44,6 +44,11 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm workload-entry configure -f workloadgroup.yaml -o out/ --clusterID Kubernetes',
     load: () => import('./commands/workload-entry.js'),
   },
+  'workload-group': {
+    summary: 'drop-in for `istioctl x workload group create` (prints a WorkloadGroup)',
+    example: 'meshvm workload-group create --name vm-app -n vm-ns -p http=8080',
+    load: () => import('./commands/workload-group.js'),
+  },
   lab: {
     summary:
       'local lab: real test VMs (systemd-nspawn) and an emulated cluster (up | status | reset | rotate-root | token | down)',
@@ -80,8 +85,16 @@ export function usage(): string {
   ].join('\n')
 }
 
+/** istioctl's spelling, `x|experimental workload entry|group …`, as meshvm's `workload-entry|workload-group …`. */
+function istioctlSpelling(argv: string[]): string[] {
+  const [x, workload, kind, ...rest] = argv
+  if ((x === 'x' || x === 'experimental') && workload === 'workload' && (kind === 'entry' || kind === 'group'))
+    return [`workload-${kind}`, ...rest]
+  return argv
+}
+
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
-  const [name, ...rest] = argv
+  const [name, ...rest] = istioctlSpelling(argv)
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(usage())
     return name ? ExitCode.ok : ExitCode.input

@@ -39,7 +39,7 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 }
 
-const help = commandHelp('meshvm workload-entry configure [flags]', flags, [
+const help = commandHelp('meshvm workload-entry configure [flags]   (or: meshvm x workload entry configure)', flags, [
   'meshvm workload-entry configure -f workloadgroup.yaml -o out/ --clusterID Kubernetes',
   'meshvm workload-entry configure --name vm-app -n vm-ns -o out/ --autoregister --ingressIP 192.0.2.10',
 ])
