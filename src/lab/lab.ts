@@ -19,6 +19,7 @@ import {
 import { otherClaims } from './hosts/registry.js'
 import { claimClusterAddress, releaseClusterAddress } from './cluster/address.js'
 import { readState } from './hosts/state.js'
+import { pidAlive } from './hosts/processes.js'
 import { writeKubeconfig } from './kube-api/kubeconfig-file.js'
 import { createLabPki } from './pki.js'
 import { buildSidecarDeb } from './sidecar/build-deb.js'
@@ -124,9 +125,23 @@ function labInventory(dir: string, hosts: { name: string; address: string }[], d
   return header + stringify(inventory)
 }
 
+/** A lab whose hosts run is reused as it is, or left alone: `lab up` never tears down running hosts. */
+function refuseToReplaceRunningHosts(dir: string, vms: number): void {
+  const hosts = readState(dir)?.hosts ?? []
+  const running = hosts.filter((h) => pidAlive(h.supervisorPid)).length
+  if (running === 0 || (running === hosts.length && hosts.length === vms)) return
+  const size = running === hosts.length ? `${hosts.length} host(s)` : `${running} of its ${hosts.length} host(s)`
+  throw new InputError(
+    `the lab in ${dir} already runs ${size}; nothing was changed. ` +
+      (running === hosts.length ? `\`meshvm lab up --vms ${hosts.length}\` reuses it; ` : '') +
+      '`meshvm lab down` first to start a different one (or `meshvm lab reset` for fresh hosts)',
+  )
+}
+
 export async function labUp(o: LabUpOptions): Promise<Lab> {
   requireRootOnLinux()
   const dir = resolve(o.dir)
+  refuseToReplaceRunningHosts(dir, o.vms)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await ensureHostPackages(o.log)
   o.log('base image: checking the cache (the first build takes about 45 s)')

@@ -14,14 +14,20 @@ export interface AuthPlan {
   offered: string[]
   /** Identity files that need a passphrase (skipped: load them into ssh-agent instead). */
   encrypted: string[]
+  /** Identity files that hold a public key only (a `.pub` named where the private key belongs). */
+  publicOnly: string[]
+  /** Whether an ssh-agent socket was there to offer. */
+  agent: boolean
 }
 
 interface FileKey {
   file: string
   /** The public blob (base64), from the key itself or its .pub file. */
   publicKey?: string
-  /** Undefined when the file is encrypted. */
+  /** Undefined when the file is encrypted, or holds a public key only. */
   privateKey?: ParsedKey
+  /** The file is a public key (a `.pub` named where the private key belongs). */
+  publicOnly?: boolean
 }
 
 type Callback = Parameters<ssh2.OpenSSHAgent['getIdentities']>[0]
@@ -53,6 +59,7 @@ function loadFile(file: string): FileKey | undefined {
   if (!existsSync(file)) return undefined
   const key = parsed(readFileSync(file))
   if (!(key instanceof Error) && key.isPrivateKey()) return { file, publicKey: blob(key), privateKey: key }
+  if (!(key instanceof Error)) return { file, publicKey: blob(key), publicOnly: true }
   const pub = existsSync(`${file}.pub`) ? parsed(readFileSync(`${file}.pub`)) : undefined
   return { file, publicKey: pub && !(pub instanceof Error) ? blob(pub) : undefined }
 }
@@ -77,9 +84,10 @@ export type AuthHop = Pick<Hop, 'user' | 'identityFiles' | 'certificateFiles' | 
 /** The methods for one hop; `agentSocket` (tests, the wizard) replaces IdentityAgent / SSH_AUTH_SOCK. */
 export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password?: Secret }): Promise<AuthPlan> {
   const username = hop.user
-  const plan: AuthPlan = { methods: [], offered: [], encrypted: [] }
   const files = hop.identityFiles.map(loadFile).filter((f): f is FileKey => f !== undefined)
   const socket = agentSocketOf(hop, o.agentSocket)
+  const agent = socket !== undefined && existsSync(socket)
+  const plan: AuthPlan = { methods: [], offered: [], encrypted: [], publicOnly: [], agent }
   const held = new Set(socket && existsSync(socket) ? (await agentKeys(socket)).map(blob) : [])
   const fromFiles = new Set(files.map((f) => f.publicKey).filter(Boolean))
   // CertificateFile certificates go first (pubkey_prepare's "preferred" list), each with its identity file's key.
@@ -101,7 +109,7 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
   for (const file of files) {
     if (file.publicKey && held.has(file.publicKey)) continue
     if (!file.privateKey) {
-      plan.encrypted.push(file.file)
+      ;(file.publicOnly ? plan.publicOnly : plan.encrypted).push(file.file)
       continue
     }
     plan.methods.push({ type: 'publickey', username, key: file.privateKey })
@@ -125,11 +133,21 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
   return plan
 }
 
-/** The end of an auth failure message: what was tried, and how to use an encrypted key. */
+/** The end of an auth failure message: what was tried, and what was not usable and why (never "no key" when one was named). */
 export function describeAuthFailure(plan: AuthPlan): string {
-  const tried = plan.offered.length > 0 ? `tried ${plan.offered.join(', ')}` : 'no key, agent or password available'
-  const hint = plan.encrypted.length
-    ? `; ${plan.encrypted.join(', ')} need a passphrase: load them with ssh-add so meshvm uses them through ssh-agent`
-    : ''
-  return `${tried}${hint}`
+  const unusable = plan.publicOnly.length + plan.encrypted.length > 0
+  const tried =
+    plan.offered.length > 0 ? `tried ${plan.offered.join(', ')}` : unusable ? 'no usable key' : 'no key, agent or password available'
+  const notes = [
+    ...plan.publicOnly.map(
+      (f) => `${f} is a public key: identityFile must name the private key${f.endsWith('.pub') ? ` (${f.slice(0, -4)}?)` : ''}`,
+    ),
+    ...(plan.encrypted.length === 0
+      ? []
+      : [
+          `${plan.encrypted.join(', ')} need a passphrase: load them with ssh-add so meshvm uses them through ssh-agent` +
+            (plan.agent ? '' : ' (no ssh-agent is running: SSH_AUTH_SOCK is unset or gone)'),
+        ]),
+  ]
+  return [tried, ...notes].join('; ')
 }

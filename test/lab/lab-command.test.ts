@@ -30,6 +30,10 @@ test('lab up --vms 3 boots hosts and the cluster; status; reset; down leaves not
     const again = await runCli(['lab', 'up', '--vms', '3', '--dir', dir])
     assert.equal(again.code, 0, again.stderr)
     assert.match(again.stderr, /reusing the lab cluster/)
+    // a different size on a running lab is refused: its hosts are never torn down by `lab up`
+    const resized = await runCli(['lab', 'up', '--vms', '2', '--dir', dir])
+    assert.equal(resized.code, 5, resized.stderr)
+    assert.match(resized.stderr, /already runs 3 host\(s\); nothing was changed\. `meshvm lab up --vms 3` reuses it; `meshvm lab down` first/)
 
     const status = await runCli(['lab', 'status', '--dir', dir, '--json'])
     assert.equal(status.code, 0, status.stdout)

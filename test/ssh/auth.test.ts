@@ -70,6 +70,18 @@ describe('authentication and connection errors', () => {
     )
   })
 
+  it('names a public key given as identityFile, and an encrypted key with no agent running, as such', async () => {
+    const pub = `${encryptedKey}.pub`
+    await assert.rejects(
+      connect({ ...targetOf(sshd), identityFile: pub }, trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') })),
+      sshErrorOf('auth', /authentication failed.*; (no usable key|tried [^;]+); .*encrypted_key\.pub is a public key: identityFile must name the private key \(.*encrypted_key\?\)$/),
+    )
+    await assert.rejects(
+      connect({ ...targetOf(sshd), identityFile: encryptedKey }, trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') })),
+      sshErrorOf('auth', /; (no usable key|tried [^;]+); .*encrypted_key need a passphrase: load them with ssh-add .* \(no ssh-agent is running: SSH_AUTH_SOCK is unset or gone\)$/),
+    )
+  })
+
   it('reports a missing identity file as auth', async () => {
     const target = { ...targetOf(sshd), identityFile: join(sshd.dir, 'nope') }
     await assert.rejects(connect(target, trustingOptions(sshd)), sshErrorOf('auth', /identity file .*nope not found/))
