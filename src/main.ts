@@ -26,7 +26,7 @@ const commands: Record<string, CommandEntry> = {
   },
   offboard: {
     summary: 'remove the sidecar and everything onboarding put on each VM',
-    example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2',
+    example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2 --yes',
     load: () => import('./commands/offboard.js'),
   },
   run: {
