@@ -1,4 +1,5 @@
 import { ExitCode, ExitError } from './errors.js'
+import { didYouMean } from './inventory/did-you-mean.js'
 import { processContext, type CommandContext, type CommandMain } from './commands/context.js'
 
 interface CommandEntry {
@@ -75,7 +76,7 @@ export function usage(): string {
   return [
     'meshvm — onboard Linux VMs into an Istio service mesh over SSH',
     '',
-    'Usage: meshvm <command> [flags]   (meshvm <command> --help for its flags)',
+    'Usage: meshvm <command> [flags]   (meshvm <command> --help or meshvm help <command> for its flags)',
     '',
     'Commands:',
     ...rows,
@@ -93,8 +94,16 @@ function istioctlSpelling(argv: string[]): string[] {
   return argv
 }
 
+/** `meshvm help onboard` is `meshvm onboard --help` (with the subcommand the two istioctl drop-ins need). */
+function helpSpelling(argv: string[]): string[] {
+  const [help, command] = argv
+  if (help !== 'help' || !command) return argv
+  const sub = command === 'workload-entry' ? ['configure'] : command === 'workload-group' ? ['create'] : []
+  return [command, ...sub, '--help']
+}
+
 export async function main(argv: string[], ctx: CommandContext = processContext()): Promise<number> {
-  const [name, ...rest] = istioctlSpelling(argv)
+  const [name, ...rest] = helpSpelling(istioctlSpelling(argv))
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(usage())
     return name ? ExitCode.ok : ExitCode.input
@@ -105,7 +114,8 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
   }
   const entry = commands[name]
   if (!entry) {
-    ctx.stderr.write(`meshvm: unknown command "${name}"\n\n${usage()}`)
+    const guess = didYouMean(name, Object.keys(commands))
+    ctx.stderr.write(`meshvm: unknown command "${name}"${guess ? ` (did you mean ${guess}?)` : ''}\n\n${usage()}`)
     return ExitCode.input
   }
   try {

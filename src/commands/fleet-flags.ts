@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js'
+import { parseSerial } from '../executor/pool.js'
 import type { FleetOptions } from '../fleet/run.js'
 import { checkSshTargets } from '../fleet/connect.js'
 import { failedListFile } from '../fleet/state.js'
@@ -20,10 +21,7 @@ export const fleetFlags: Record<string, FlagSpec> = {
     help: "VMs or groups: names, globs, !exclusions, @file; @failed = the last run's failed and unreachable VMs",
   },
   forks: { type: 'number', short: 'f', help: 'VMs at a time (default 50)' },
-  serial: {
-    type: 'string',
-    help: 'rolling batches: a count or P% of the fleet; a batch finishes before the next starts',
-  },
+  serial: { type: 'string', help: 'rolling batches: N VMs, P% of the fleet, or a list (1,5,25%); a batch finishes before the next starts' },
   'max-fail': { type: 'string', help: 'stop starting VMs once more than P% of a batch failed or was unreachable' },
   retries: { type: 'number', help: 'retries of connection-level failures, with exponential backoff (default 0)' },
   check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },
@@ -49,18 +47,25 @@ export const fleetFlags: Record<string, FlagSpec> = {
 function percent(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
   const n = Number(String(value).replace(/%$/, ''))
-  if (!Number.isFinite(n) || n < 0 || n > 100)
+  if (String(value).trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
     throw new InputError(`--${flag}: expected a percentage 0-100, got "${value}"`)
   return n
+}
+
+function wholeNumber(flag: string, value: unknown, min: number, fallback: number, why: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new InputError(`--${flag}: expected a whole number of at least ${min} (${why}), got ${value}`)
+  return value
 }
 
 /** The fleet flags as the fleet layer takes them; a bad value is an InputError before anything runs. */
 export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
   return {
-    forks: (f.forks as number | undefined) ?? 50,
-    serial: f.serial as string | undefined,
+    forks: wholeNumber('forks', f.forks, 1, 50, 'VMs at a time'),
+    serial: f.serial === undefined ? undefined : parseSerial(String(f.serial)),
     maxFailPercent: percent('max-fail', f['max-fail']),
-    retries: (f.retries as number | undefined) ?? 0,
+    retries: wholeNumber('retries', f.retries, 0, 0, 'extra attempts'),
     check: f.check === true,
     diff: f.diff === true,
     verbose: f.verbose === true,

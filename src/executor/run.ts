@@ -8,7 +8,7 @@ import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
 import { reportStep, runSteps, secretsOf, type ClusterSteps, type DecidedStep, type HostState, type Prepared } from './host.js'
 import { RunFold, type RunOutcome, type StepRecord } from './outcome.js'
-import { batches, runPool } from './pool.js'
+import { batches, runPool, type BatchSize } from './pool.js'
 import { isUnreachable } from '../ssh/errors.js'
 
 export interface RunOptions {
@@ -22,7 +22,7 @@ export interface RunOptions {
   /** VMs at a time. Default 50. */
   forks?: number
   /** Rolling batches: a count or `P%`; a batch finishes before the next starts. */
-  serial?: number | string
+  serial?: BatchSize[]
   /** Stop starting VMs once more than this percentage of the current batch failed or was unreachable. */
   maxFailPercent?: number
   /** Extra attempts for timeouts and dropped connections, with exponential backoff from `retryDelayMs`. */

@@ -7,7 +7,9 @@ import { ensureGroupObjects } from './group-objects.js'
 import { clusterReleases, DefaultPackages } from './default-package.js'
 import { packageCacheDir } from './package-cache.js'
 import { builtInPlaybook } from './playbooks.js'
-import { runFleet, type FleetIo, type FleetOptions } from './run.js'
+import { loadPlaybook } from '../playbook/load.js'
+import { validatePlaybook } from '../playbook/render.js'
+import { needsDefaultPackage, runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { VmBundles } from './vm-bundles.js'
 import { workloadEntryStep } from './workload-entry.js'
 
@@ -24,9 +26,13 @@ export interface OnboardOptions extends FleetOptions {
 
 /** Ensures the VMs' cluster objects, then runs the onboard playbook over them (fleet runs and the wizard). */
 export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
+  const file = o.playbookFile ?? builtInPlaybook('onboard')
+  const playbook = await loadPlaybook(file)
+  const defaultPackage = needsDefaultPackage(playbook, vms)
+  validatePlaybook(playbook, vms, defaultPackage) // all input checked: nothing contacted yet
   const client = connectCluster(o.cluster)
   // before any cluster object is made: a release with no published package stops here
-  const packages = vms.some((vm) => !vm.package)
+  const packages = defaultPackage
     ? await DefaultPackages.check(vms, clusterReleases(client, o.istioRelease), o.env, packageCacheDir(o.env))
     : undefined
   const groups = await ensureGroupObjects(client, vms, o)
@@ -35,7 +41,7 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
   const bundles = new VmBundles(client, o.istioVersion, groups.missing)
   await warnUnreachableIstiod(bundles, vms, io)
   const run = await runFleet(o, io, {
-    playbookFile: o.playbookFile ?? builtInPlaybook('onboard'),
+    playbook,
     vms,
     prepare: async (vm, conn) => ({
       bundle: (await bundles.forVm(vm)).files,

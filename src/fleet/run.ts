@@ -8,6 +8,9 @@ import { writeFailedList } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
 import { createReporter, failedHosts, reportOf, writeReport, type OutputMode } from '../report/index.js'
+import type { BatchSize } from '../executor/pool.js'
+import { validatePlaybook } from '../playbook/render.js'
+import type { Playbook } from '../playbook/types.js'
 import type { Secret } from '../secret.js'
 import type { Connection } from '../ssh/types.js'
 import { connectVm, type SshChoices } from './connect.js'
@@ -23,7 +26,7 @@ export interface FleetIo {
 /** How a playbook runs over the VMs (the fleet flags, already checked). */
 export interface FleetOptions extends SshChoices {
   forks: number
-  serial?: string
+  serial?: BatchSize[]
   maxFailPercent?: number
   retries: number
   check: boolean
@@ -35,7 +38,8 @@ export interface FleetOptions extends SshChoices {
 }
 
 export interface FleetRun {
-  playbookFile: string
+  /** Loaded and checked with `checkedPlaybook` before anything was contacted. */
+  playbook: Playbook
   vms: Vm[]
   prepare: (vm: Vm, conn: Connection) => Promise<Prepared>
   /** Some VMs' package is the default one, resolved in `prepare`. */
@@ -52,15 +56,26 @@ const exitCodeOf = (o: RunOutcome) =>
   o.failed.length > 0 ? ExitCode.failed : o.unreachable.length > 0 ? ExitCode.unreachable : ExitCode.ok
 
 /**
+ * The playbook, loaded and rendered for every VM (unknown keys, types, missing variables, local files to push): an
+ * InputError here comes before any SSH connection or cluster request. `defaultPackage`: VMs without `package` get
+ * the default one just before their steps.
+ */
+export async function checkedPlaybook(file: string, vms: Vm[], defaultPackage = false): Promise<Playbook> {
+  const playbook = await loadPlaybook(file)
+  validatePlaybook(playbook, vms, defaultPackage)
+  return playbook
+}
+
+/** Whether the default package is needed: some VM has no `package` and the playbook installs one. */
+export const needsDefaultPackage = (playbook: Playbook, vms: Vm[]) =>
+  vms.some((vm) => !vm.package) && playbook.steps.some((s) => s.kind === 'package')
+
+/**
  * Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code and
  * the outcome. One fold of the run's events feeds all of them: exit code, report file, failed list, recap, wizard.
  */
-export async function runFleet(
-  o: FleetOptions,
-  io: FleetIo,
-  run: FleetRun,
-): Promise<{ code: number; outcome: RunOutcome }> {
-  const playbook = await loadPlaybook(run.playbookFile)
+export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; outcome: RunOutcome }> {
+  const playbook = run.playbook
   const become = run.become
   const secrets = become ? [become] : []
   const fold = new RunFold()

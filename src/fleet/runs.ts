@@ -1,10 +1,9 @@
 import type { IstioVersion } from '../bundle/types.js'
 import { connectCluster, type ConnectOptions } from '../cluster/index.js'
 import type { Vm } from '../inventory/types.js'
-import { loadPlaybook } from '../playbook/load.js'
 import type { Secret } from '../secret.js'
 import { builtInPlaybook } from './playbooks.js'
-import { runFleet, type FleetIo, type FleetOptions } from './run.js'
+import { checkedPlaybook, runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { ensureGroupObjects } from './group-objects.js'
 import { VmBundles } from './vm-bundles.js'
 import { workloadEntryStep } from './workload-entry.js'
@@ -17,10 +16,11 @@ export async function runWithClusterStep(
   playbook: 'verify' | 'offboard',
   become: Secret | undefined,
 ): Promise<number> {
+  const checked = await checkedPlaybook(builtInPlaybook(playbook), vms)
   const client = connectCluster(o.cluster)
   const entry = playbook === 'verify' ? 'present' : 'absent'
   const run = await runFleet(o, io, {
-    playbookFile: builtInPlaybook(playbook),
+    playbook: checked,
     vms,
     prepare: async () => ({ bundle: [] }),
     cluster: { client, after: (vm) => [workloadEntryStep(vm, entry)] },
@@ -37,12 +37,13 @@ export async function runAnyPlaybook(
   playbookFile: string,
   become: Secret | undefined,
 ): Promise<number> {
-  const usesBundle = (await loadPlaybook(playbookFile)).steps.some((step) => 'bundle' in step.args)
+  const playbook = await checkedPlaybook(playbookFile, vms)
+  const usesBundle = playbook.steps.some((step) => 'bundle' in step.args)
   const client = usesBundle ? connectCluster(o.cluster) : undefined
   const groups = client ? await ensureGroupObjects(client, vms, o) : undefined
   const bundles = client ? new VmBundles(client, o.istioVersion, groups!.missing) : undefined
   const { code } = await runFleet(o, io, {
-    playbookFile,
+    playbook,
     vms,
     prepare: async (vm) => ({ bundle: bundles ? (await bundles.forVm(vm)).files : [] }),
     decided: groups?.decided,

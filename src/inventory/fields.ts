@@ -1,3 +1,4 @@
+import { ansibleBoolean } from '../ansible-boolean.js'
 import { isIP } from 'node:net'
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
 import { hint } from './did-you-mean.js'
@@ -50,8 +51,8 @@ const integer =
 const port = integer(1, 65535)
 
 const boolean: Check = (spot, problems) => {
-  const v = valueOf(spot)
-  return typeof v === 'boolean' ? v : expected(spot, problems, 'true or false')
+  const v = ansibleBoolean(valueOf(spot))
+  return v ?? expected(spot, problems, 'true or false (or yes/no)')
 }
 
 const ip: Check = (spot, problems) => {

@@ -1,3 +1,4 @@
+import { ansibleBoolean } from '../ansible-boolean.js'
 import type { ArgRule } from '../steps/args.js'
 
 const BUNDLE_FILES = ['cluster.env', 'mesh.yaml', 'root-cert.pem', 'istio-token', 'hosts']
@@ -16,7 +17,7 @@ export function coerce(value: unknown, rule: ArgRule): Coerced {
     case 'string':
       return typeof value === 'string' ? { value } : bad('a string')
     case 'boolean':
-      return typeof value === 'boolean' ? { value } : bad('true or false')
+      return ansibleBoolean(value) !== undefined ? { value: ansibleBoolean(value) } : bad('true or false (or yes/no)')
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? { value } : bad('a number ≥ 0')
     case 'strings':

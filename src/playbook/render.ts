@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import type { PackageSource, Vm } from '../inventory/types.js'
 import { handlers } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
@@ -42,6 +43,15 @@ function renderWithProblems(pb: Playbook, vars: Record<string, unknown>): { step
   return { steps, problems }
 }
 
+/** Local files a step would push (a package `source.file`) that are not there: found before any VM is contacted. */
+function missingLocalFiles(pb: Playbook, steps: Step[]): string[] {
+  return steps.flatMap((step, i) => {
+    const file = (step.args as { source?: { file?: unknown } }).source?.file
+    if (typeof file !== 'string' || existsSync(file)) return []
+    return [`${pb.steps[i]!.argAt.source}: ${step.kind}.source.file: no such file ${file} (the package to push)`]
+  })
+}
+
 /** The playbook's steps with every template filled for one VM; problems throw one InputError with positions. */
 export function renderPlaybook(pb: Playbook, vars: Record<string, unknown>): Step[] {
   const { steps, problems } = renderWithProblems(pb, vars)
@@ -55,9 +65,11 @@ export function renderPlaybook(pb: Playbook, vars: Record<string, unknown>): Ste
  */
 export function validatePlaybook(pb: Playbook, vms: Vm[], defaultPackage = false): void {
   const problems = new Map<string, string[]>()
-  for (const vm of vms)
-    for (const p of renderWithProblems(pb, templateVars(pb, vm, {}, vm.package ?? (defaultPackage ? {} : undefined))).problems)
+  for (const vm of vms) {
+    const rendered = renderWithProblems(pb, templateVars(pb, vm, {}, vm.package ?? (defaultPackage ? {} : undefined)))
+    for (const p of [...rendered.problems, ...missingLocalFiles(pb, rendered.steps)])
       problems.set(p, [...(problems.get(p) ?? []), vm.name])
+  }
   const all = [...problems].map(([p, names]) => (names.length === vms.length ? p : `${p} (VMs: ${names.join(', ')})`))
   throwIfAny(pb.file, all)
 }

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { SshError } from '../../src/ssh/errors.js'
+import { batches, parseSerial } from '../../src/executor/pool.js'
 import { fleet, PLAYBOOK, TOKEN } from './harness.js'
 import { LocalConnection } from './local-connection.js'
 
@@ -110,11 +111,9 @@ test('forks bounds how many VMs are open at once', async (t) => {
 test('serial runs rolling batches: a batch ends before the next starts', async (t) => {
   const f = await fleet(5)
   t.after(f.cleanup)
-  for (const serial of [2, '40%']) {
-    await f.run({ serial })
-    const order = f.events
-      .filter((e) => e.type === 'host-start' || e.type === 'host-end')
-      .map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
+  for (const serial of ['2', '40%', '1,1,40%']) {
+    await f.run({ serial: parseSerial(serial) })
+    const order = f.events.filter((e) => e.type === 'host-start' || e.type === 'host-end').map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
     const batchOf = (h: string) => Math.floor((Number(h.slice(3)) - 1) / 2)
     for (let i = 0; i < order.length; i++)
       if (order[i][0] === '+')
@@ -123,6 +122,23 @@ test('serial runs rolling batches: a batch ends before the next starts', async (
     for (const vm of ['vm1', 'vm2']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm3'), order.join(' '))
     for (const vm of ['vm3', 'vm4']) assert.ok(order.indexOf(`-${vm}`) < order.indexOf('+vm5'), order.join(' '))
   }
+})
+
+test("--serial as Ansible's serial: a count, a percentage, a list whose last size repeats; bad sizes refused", () => {
+  const sizes = (serial: string, n: number) => batches(Array.from({ length: n }, (_, i) => i), parseSerial(serial)).map((b) => b.length)
+  assert.deepEqual(sizes('10', 25), [10, 10, 5])
+  assert.deepEqual(sizes('25%', 10), [2, 2, 2, 2, 2], 'int(10 * 25 / 100) = 2')
+  assert.deepEqual(sizes('1%', 10), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 'at least one VM a batch')
+  assert.deepEqual(sizes('1,5,50%', 20), [1, 5, 10, 4])
+  for (const [bad, msg] of [
+    ['0', /at least 1, got "0"/],
+    ['-1', /expected a count, a percentage like 25%, or a list of them like 1,5,25%/],
+    ['2.5', /whole number of VMs/],
+    ['150%', /at most 100%/],
+    ['ten', /got "ten"/],
+    ['1,,2', /got "1,,2"/],
+  ] as const)
+    assert.throws(() => parseSerial(bad), { name: 'InputError', message: msg })
 })
 
 test('max-fail stops starting new VMs; the rest are not run and get no events', async (t) => {

@@ -103,14 +103,17 @@ test('a whole-value template keeps its type and is type-checked after rendering'
   const pb = parsePlaybook(text, 'pb.yaml')
   const [step] = renderPlaybook(pb, templateVars(pb, testVm('a', { vars: { on: false } })))
   assert.equal(step.kind === 'systemd' && step.args.enabled, false)
-  const msg = problemsOf(() => renderPlaybook(pb, templateVars(pb, testVm('a', { vars: { on: 'yes' } }))))
-  assert.match(msg, /pb\.yaml:4:38: systemd\.enabled: expected true or false, got "yes"/)
+  const [yes] = renderPlaybook(pb, templateVars(pb, testVm('a', { vars: { on: 'yes' } })))
+  assert.equal(yes.kind === 'systemd' && yes.args.enabled, true, 'yes, as Ansible users write it')
+  const msg = problemsOf(() => renderPlaybook(pb, templateVars(pb, testVm('a', { vars: { on: 'maybe' } }))))
+  assert.match(msg, /pb\.yaml:4:38: systemd\.enabled: expected true or false \(or yes\/no\), got "maybe"/)
 })
 
-test('onboard without a package source in the inventory is an input error, not a mid-run failure', async () => {
+test('a playbook naming {{ package }} for a VM without one is an input error, unless the default package fills it', async () => {
   const pb = await loadPlaybook(playbook('onboard'))
   const msg = problemsOf(() => validatePlaybook(pb, [testVm('a', { package: undefined })]))
   assert.match(msg, /onboard\.yaml:\d+:\d+: package\.source: missing variable 'package'/)
+  validatePlaybook(pb, [testVm('a', { package: undefined })], true)
 })
 
 test('YAML syntax errors carry positions', () => {
