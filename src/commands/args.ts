@@ -30,7 +30,9 @@ function unknownFlag(arg: string, specs: Record<string, FlagSpec>): InputError {
   const name = arg.replace(/^--?/, '').split('=')[0]!
   const candidates = long ? Object.keys(specs) : Object.values(specs).flatMap((s) => (s.short ? [s.short] : []))
   const guess = long ? didYouMean(name, candidates) : undefined
-  return new InputError(`unknown flag ${long ? '--' : '-'}${name}${guess ? ` (did you mean --${guess}?)` : ''} (see --help)`)
+  return new InputError(
+    `unknown flag ${long ? '--' : '-'}${name}${guess ? ` (did you mean --${guess}?)` : ''} (see --help)`,
+  )
 }
 
 /**
@@ -51,7 +53,8 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>): Pars
     let value: string | number = raw
     if (spec.type === 'number') {
       value = Number(raw)
-      if (raw.trim() === '' || !Number.isFinite(value)) throw new InputError(`${shown}: expected a number, got "${raw}"`)
+      if (raw.trim() === '' || !Number.isFinite(value))
+        throw new InputError(`${shown}: expected a number, got "${raw}"`)
     }
     if (spec.multiple) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)]
     else flags[name] = value
@@ -77,10 +80,12 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>): Pars
       const inline = eq === -1 ? undefined : arg.slice(eq + 1)
       let name = byLower.get(key.toLowerCase())
       let negated = false
-      if (!name && key.startsWith('no-') && specs[key.slice(3)]?.type === 'boolean') [name, negated] = [key.slice(3), true]
+      if (!name && key.startsWith('no-') && specs[key.slice(3)]?.type === 'boolean')
+        [name, negated] = [key.slice(3), true]
       if (!name) throw unknownFlag(arg, specs)
       const shown = `--${name}`
-      if (specs[name]!.type === 'boolean') set(name, negated ? false : inline === undefined ? true : toBool(name, inline), shown)
+      if (specs[name]!.type === 'boolean')
+        set(name, negated ? false : inline === undefined ? true : toBool(name, inline), shown)
       else if (inline !== undefined) set(name, inline, shown)
       else set(name, valueAfter(i++, shown), shown)
       continue

@@ -29,7 +29,9 @@ const help = commandHelp('meshvm bundle -i INVENTORY -o|--dir DIR [flags]', flag
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   // elsewhere --output picks a format (tty, plain, json): here it would silently name a directory
   if (argv.some((a) => a === '--output' || a.startsWith('--output=')))
-    throw new InputError("bundle writes files: its output directory is -o/--dir DIR (--output is the fleet commands' format flag)")
+    throw new InputError(
+      "bundle writes files: its output directory is -o/--dir DIR (--output is the fleet commands' format flag)",
+    )
   const { flags: f } = parseArgs(argv, flags)
   if (f.help) {
     ctx.stdout.write(help)

@@ -21,7 +21,10 @@ export const fleetFlags: Record<string, FlagSpec> = {
     help: "VMs or groups: names, globs, !exclusions, @file; @failed = the last run's failed and unreachable VMs",
   },
   forks: { type: 'number', short: 'f', help: 'VMs at a time (default 50)' },
-  serial: { type: 'string', help: 'rolling batches: N VMs, P% of the fleet, or a list (1,5,25%); a batch finishes before the next starts' },
+  serial: {
+    type: 'string',
+    help: 'rolling batches: N VMs, P% of the fleet, or a list (1,5,25%); a batch finishes before the next starts',
+  },
   'max-fail': { type: 'string', help: 'stop starting VMs once more than P% of a batch failed or was unreachable' },
   retries: { type: 'number', help: 'retries of connection-level failures, with exponential backoff (default 0)' },
   check: { type: 'boolean', short: 'C', help: 'check mode: read and plan only, change nothing (cluster included)' },

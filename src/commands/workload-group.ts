@@ -19,10 +19,14 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 }
 
-const help = commandHelp('meshvm workload-group create --name NAME -n NAMESPACE [flags]   (or: meshvm x workload group create)', flags, [
-  'meshvm workload-group create --name foo --namespace bar',
-  'meshvm x workload group create --name foo -n bar -l app=foo,bar=baz -p grpc=3550,http=8080 -a annotation=foobar --serviceAccount test --weight 100',
-])
+const help = commandHelp(
+  'meshvm workload-group create --name NAME -n NAMESPACE [flags]   (or: meshvm x workload group create)',
+  flags,
+  [
+    'meshvm workload-group create --name foo --namespace bar',
+    'meshvm x workload group create --name foo -n bar -l app=foo,bar=baz -p grpc=3550,http=8080 -a annotation=foobar --serviceAccount test --weight 100',
+  ],
+)
 
 const csv = (v: unknown) => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(','))
 

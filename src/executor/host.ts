@@ -133,7 +133,9 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   const { bundle, vars, package: pkg } = await o.prepare(vm, conn)
   const { secrets } = state
   secrets.push(...secretsOf(vm, bundle))
-  const steps = await Promise.all(renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars, pkg ?? vm.package)).map(o.resolve))
+  const steps = await Promise.all(
+    renderPlaybook(o.playbook, templateVars(o.playbook, vm, vars, pkg ?? vm.package)).map(o.resolve),
+  )
   const ctx: StepContext = {
     vm,
     bundle,

@@ -12,7 +12,7 @@ export async function runPool<T>(items: T[], limit: number, run: (item: T) => Pr
 /** One batch size of Ansible's `serial`: a count of VMs, or a percentage of all of them. */
 export type BatchSize = { count: number } | { percent: number }
 
-const SERIAL_FORM = 'a count, a percentage like 25%, or a list of them like 1,5,25% (as Ansible\'s serial)'
+const SERIAL_FORM = "a count, a percentage like 25%, or a list of them like 1,5,25% (as Ansible's serial)"
 
 /** `10`, `25%`, or Ansible's list form `1,5,25%`: the batch sizes in turn, the last one repeated. */
 export function parseSerial(text: string): BatchSize[] {
@@ -20,8 +20,10 @@ export function parseSerial(text: string): BatchSize[] {
     const m = /^\s*(\d+(?:\.\d+)?)(%?)\s*$/.exec(item)
     if (!m) throw new InputError(`--serial: expected ${SERIAL_FORM}, got "${text}"`)
     const n = Number(m[1])
-    if (m[2] && (n <= 0 || n > 100)) throw new InputError(`--serial: a percentage must be above 0 and at most 100%, got "${item.trim()}"`)
-    if (!m[2] && (n < 1 || !Number.isInteger(n))) throw new InputError(`--serial: a batch is a whole number of VMs, at least 1, got "${item.trim()}"`)
+    if (m[2] && (n <= 0 || n > 100))
+      throw new InputError(`--serial: a percentage must be above 0 and at most 100%, got "${item.trim()}"`)
+    if (!m[2] && (n < 1 || !Number.isInteger(n)))
+      throw new InputError(`--serial: a batch is a whole number of VMs, at least 1, got "${item.trim()}"`)
     return m[2] ? { percent: n } : { count: n }
   })
 }

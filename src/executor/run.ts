@@ -6,7 +6,15 @@ import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
 import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
-import { reportStep, runSteps, secretsOf, type ClusterSteps, type DecidedStep, type HostState, type Prepared } from './host.js'
+import {
+  reportStep,
+  runSteps,
+  secretsOf,
+  type ClusterSteps,
+  type DecidedStep,
+  type HostState,
+  type Prepared,
+} from './host.js'
 import { RunFold, type RunOutcome, type StepRecord } from './outcome.js'
 import { batches, runPool, type BatchSize } from './pool.js'
 import { isUnreachable } from '../ssh/errors.js'

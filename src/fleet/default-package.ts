@@ -7,7 +7,14 @@ import { InputError } from '../errors.js'
 import type { PackageSource, Vm } from '../inventory/types.js'
 import type { Connection } from '../ssh/types.js'
 import { cachedPackage, cachedPath, PackageFetchError, publishedSha256 } from './package-cache.js'
-import { allArtifacts, archOf, artifact, mirrorOf, type PackageFormat, type ReleaseArtifact } from './sidecar-release.js'
+import {
+  allArtifacts,
+  archOf,
+  artifact,
+  mirrorOf,
+  type PackageFormat,
+  type ReleaseArtifact,
+} from './sidecar-release.js'
 
 /** Which release a VM's cluster runs: the full version, or why there is none (for the error message). */
 export type ReleaseOf = (vm: Vm) => Promise<{ release?: string; detail: string }>
@@ -19,7 +26,8 @@ const WHAT_TO_SET =
   '$MESHVM_PACKAGE_MIRROR to a mirror with that release, or --istio-version to a published release'
 
 // One line of output: "pm arch", e.g. "deb x86_64"; pm is "none" without dpkg and rpm.
-const DETECT = 'if command -v dpkg >/dev/null 2>&1; then p=deb; elif command -v rpm >/dev/null 2>&1; then p=rpm; else p=none; fi; echo "$p $(uname -m)"'
+const DETECT =
+  'if command -v dpkg >/dev/null 2>&1; then p=deb; elif command -v rpm >/dev/null 2>&1; then p=rpm; else p=none; fi; echo "$p $(uname -m)"'
 
 export class DefaultPackages {
   readonly #published = new Map<string, Published>()
@@ -35,7 +43,12 @@ export class DefaultPackages {
    * Finds each VM's release and the mirror's published checksums of it, before anything runs. Throws one InputError
    * naming what to set when a release cannot be told or is not published there.
    */
-  static async check(vms: Vm[], releaseOf: ReleaseOf, env: NodeJS.ProcessEnv, cacheDir: string): Promise<DefaultPackages> {
+  static async check(
+    vms: Vm[],
+    releaseOf: ReleaseOf,
+    env: NodeJS.ProcessEnv,
+    cacheDir: string,
+  ): Promise<DefaultPackages> {
     const packages = new DefaultPackages(env, cacheDir)
     const problems = new Set<string>()
     for (const vm of vms.filter((v) => !v.package)) {
@@ -61,7 +74,9 @@ export class DefaultPackages {
     const cached = this.#published.get(key)
     if (cached) return Promise.resolve(cached)
     return Promise.all(
-      allArtifacts(mirror, release).map(async (a) => [a.url, await publishedSha256(a.url).catch((e: PackageFetchError) => e)] as const),
+      allArtifacts(mirror, release).map(
+        async (a) => [a.url, await publishedSha256(a.url).catch((e: PackageFetchError) => e)] as const,
+      ),
     ).then((entries) => {
       const map: Published = new Map(entries)
       this.#published.set(key, map)
@@ -81,11 +96,16 @@ export class DefaultPackages {
     if (pm !== 'deb' && pm !== 'rpm') throw new Error(`no dpkg or rpm on the VM: the istio-sidecar package needs one`)
     const arch = archOf(machine)
     const mirror = mirrorOf(vm.packageMirror, this.env)
-    if (!arch) throw new Error(`Istio publishes no istio-sidecar package for ${machine} (amd64 and arm64 only); set package for this VM`)
+    if (!arch)
+      throw new Error(
+        `Istio publishes no istio-sidecar package for ${machine} (amd64 and arm64 only); set package for this VM`,
+      )
     const a = artifact(mirror, release, pm as PackageFormat, arch)
     const sha256 = (await this.#publishedAt(mirror, release)).get(a.url)
     if (typeof sha256 !== 'string')
-      throw new Error(`no istio-sidecar package of Istio ${release} for ${arch} .${pm}: ${sha256?.message ?? a.url}; ${WHAT_TO_SET}`)
+      throw new Error(
+        `no istio-sidecar package of Istio ${release} for ${arch} .${pm}: ${sha256?.message ?? a.url}; ${WHAT_TO_SET}`,
+      )
     if (vm.packageFetch === 'vm') return { url: a.url, sha256, version: release }
     const file = check ? cachedPath(this.cacheDir, a.url, sha256) : await this.#download(a, sha256)
     return { file, sha256, version: release }
@@ -111,7 +131,8 @@ export function clusterReleases(client: ClusterClient, istioVersionFlag: string 
     if (istioVersionFlag !== undefined)
       return { release: flag, detail: `--istio-version ${istioVersionFlag} names no release (use e.g. 1.24.2)` }
     const key = `${vm.istioNamespace}/${vm.revision}`
-    if (!detected.has(key)) detected.set(key, readIstioRelease(client, { revision: vm.revision, istioNamespace: vm.istioNamespace }))
+    if (!detected.has(key))
+      detected.set(key, readIstioRelease(client, { revision: vm.revision, istioNamespace: vm.istioNamespace }))
     const d = await detected.get(key)!
     const detail =
       d.source === 'default'

@@ -78,7 +78,8 @@ export async function cachedPackage(cacheDir: string, url: string, sha256: strin
     body.on('data', (chunk: Buffer) => hash.update(chunk))
     await pipeline(body, createWriteStream(tmp, { mode: 0o644 }))
     const got = hash.digest('hex')
-    if (got !== sha256) throw new PackageFetchError(`${url}: sha256 ${got} does not match the published ${sha256}`, false)
+    if (got !== sha256)
+      throw new PackageFetchError(`${url}: sha256 ${got} does not match the published ${sha256}`, false)
     await rename(tmp, path)
     return path
   } finally {

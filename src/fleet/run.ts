@@ -74,7 +74,11 @@ export const needsDefaultPackage = (playbook: Playbook, vms: Vm[]) =>
  * Runs a playbook over the VMs with live progress, writes the report and the failed list; returns the exit code and
  * the outcome. One fold of the run's events feeds all of them: exit code, report file, failed list, recap, wizard.
  */
-export async function runFleet(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; outcome: RunOutcome }> {
+export async function runFleet(
+  o: FleetOptions,
+  io: FleetIo,
+  run: FleetRun,
+): Promise<{ code: number; outcome: RunOutcome }> {
   const playbook = run.playbook
   const become = run.become
   const secrets = become ? [become] : []

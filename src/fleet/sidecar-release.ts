@@ -16,7 +16,6 @@ export interface ReleaseArtifact {
   url: string
 }
 
-
 export function artifact(base: string, release: string, format: PackageFormat, arch: PackageArch): ReleaseArtifact {
   const file = `istio-sidecar${arch === 'arm64' ? '-arm64' : ''}.${format}`
   return { release, format, arch, url: `${base.replace(/\/+$/, '')}/${release}/${format}/${file}` }
@@ -24,7 +23,9 @@ export function artifact(base: string, release: string, format: PackageFormat, a
 
 /** Every package a release may publish, amd64 first. */
 export const allArtifacts = (base: string, release: string): ReleaseArtifact[] =>
-  (['amd64', 'arm64'] as const).flatMap((arch) => (['deb', 'rpm'] as const).map((f) => artifact(base, release, f, arch)))
+  (['amd64', 'arm64'] as const).flatMap((arch) =>
+    (['deb', 'rpm'] as const).map((f) => artifact(base, release, f, arch)),
+  )
 
 /** `uname -m` or `dpkg --print-architecture` → the package architecture, undefined when Istio builds none for it. */
 export function archOf(machine: string): PackageArch | undefined {

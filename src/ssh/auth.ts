@@ -137,10 +137,15 @@ export async function planAuth(hop: AuthHop, o: { agentSocket?: string; password
 export function describeAuthFailure(plan: AuthPlan): string {
   const unusable = plan.publicOnly.length + plan.encrypted.length > 0
   const tried =
-    plan.offered.length > 0 ? `tried ${plan.offered.join(', ')}` : unusable ? 'no usable key' : 'no key, agent or password available'
+    plan.offered.length > 0
+      ? `tried ${plan.offered.join(', ')}`
+      : unusable
+        ? 'no usable key'
+        : 'no key, agent or password available'
   const notes = [
     ...plan.publicOnly.map(
-      (f) => `${f} is a public key: identityFile must name the private key${f.endsWith('.pub') ? ` (${f.slice(0, -4)}?)` : ''}`,
+      (f) =>
+        `${f} is a public key: identityFile must name the private key${f.endsWith('.pub') ? ` (${f.slice(0, -4)}?)` : ''}`,
     ),
     ...(plan.encrypted.length === 0
       ? []

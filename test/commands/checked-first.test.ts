@@ -23,10 +23,28 @@ describe('input is checked before anything is contacted', () => {
   // file names are the test dir's: meshvm reads paths from its own working directory
   // and --check first (a case may override it): should a check not hold, the run still changes nothing on this machine
   const meshvm = (command: string, ...args: string[]) =>
-    runCli([command, '--check', '--kubeconfig', kubeconfig, '--output', 'plain', ...args.map((a) => (/\.(yaml|deb)$/.test(a) ? join(dir, a) : a))], {}, dir)
+    runCli(
+      [
+        command,
+        '--check',
+        '--kubeconfig',
+        kubeconfig,
+        '--output',
+        'plain',
+        ...args.map((a) => (/\.(yaml|deb)$/.test(a) ? join(dir, a) : a)),
+      ],
+      {},
+      dir,
+    )
 
   before(async () => {
-    const seed = labClusterManifests({ caCertPem: 'lab-ca', gatewayIP: '192.0.2.1', istioVersion: '1.24.2', clusterName: 'c1', meshId: 'mesh1' })
+    const seed = labClusterManifests({
+      caCertPem: 'lab-ca',
+      gatewayIP: '192.0.2.1',
+      istioVersion: '1.24.2',
+      clusterName: 'c1',
+      meshId: 'mesh1',
+    })
     api = await startKubeApi({ manifests: [seed] })
     sshd = await startSshd()
     dir = mkdtempSync(join(tmpdir(), 'meshvm-checked-first-'))
@@ -52,15 +70,47 @@ describe('input is checked before anything is contacted', () => {
   })
 
   const refused: [string, string[], RegExp][] = [
-    ['--serial 0', ['onboard', '-i', 'inventory.yaml', '--serial', '0'], /--serial: a batch is a whole number of VMs, at least 1, got "0"/],
-    ['--serial ten', ['onboard', '-i', 'inventory.yaml', '--serial', 'ten'], /--serial: expected a count, a percentage like 25%, or a list of them like 1,5,25%/],
-    ['--forks 0', ['onboard', '-i', 'inventory.yaml', '--forks', '0'], /--forks: expected a whole number of at least 1 \(VMs at a time\), got 0/],
+    [
+      '--serial 0',
+      ['onboard', '-i', 'inventory.yaml', '--serial', '0'],
+      /--serial: a batch is a whole number of VMs, at least 1, got "0"/,
+    ],
+    [
+      '--serial ten',
+      ['onboard', '-i', 'inventory.yaml', '--serial', 'ten'],
+      /--serial: expected a count, a percentage like 25%, or a list of them like 1,5,25%/,
+    ],
+    [
+      '--forks 0',
+      ['onboard', '-i', 'inventory.yaml', '--forks', '0'],
+      /--forks: expected a whole number of at least 1 \(VMs at a time\), got 0/,
+    ],
     ['--forks 2.5', ['verify', '-i', 'inventory.yaml', '-f', '2.5'], /--forks: expected a whole number of at least 1/],
-    ['--retries -1', ['onboard', '-i', 'inventory.yaml', '--retries', '-1'], /--retries: expected a whole number of at least 0 \(extra attempts\), got -1/],
-    ['--max-fail 120%', ['offboard', '-i', 'inventory.yaml', '--yes', '--max-fail', '120%'], /--max-fail: expected a percentage 0-100, got "120%"/],
-    ['--output fancy', ['onboard', '-i', 'inventory.yaml', '--output', 'fancy'], /--output must be one of tty, plain, json/],
-    ['a mistyped flag', ['onboard', '-i', 'inventory.yaml', '--chek'], /unknown flag --chek \(did you mean --check\?\)/],
-    ['a yes/no flag value that is neither', ['onboard', '-i', 'inventory.yaml', '--diff=maybe'], /--diff: expected yes\/no or true\/false, got "maybe"/],
+    [
+      '--retries -1',
+      ['onboard', '-i', 'inventory.yaml', '--retries', '-1'],
+      /--retries: expected a whole number of at least 0 \(extra attempts\), got -1/,
+    ],
+    [
+      '--max-fail 120%',
+      ['offboard', '-i', 'inventory.yaml', '--yes', '--max-fail', '120%'],
+      /--max-fail: expected a percentage 0-100, got "120%"/,
+    ],
+    [
+      '--output fancy',
+      ['onboard', '-i', 'inventory.yaml', '--output', 'fancy'],
+      /--output must be one of tty, plain, json/,
+    ],
+    [
+      'a mistyped flag',
+      ['onboard', '-i', 'inventory.yaml', '--chek'],
+      /unknown flag --chek \(did you mean --check\?\)/,
+    ],
+    [
+      'a yes/no flag value that is neither',
+      ['onboard', '-i', 'inventory.yaml', '--diff=maybe'],
+      /--diff: expected yes\/no or true\/false, got "maybe"/,
+    ],
     ['an unknown short flag in a bundle', ['onboard', '-i', 'inventory.yaml', '-Cx'], /unknown flag -x/],
   ]
   for (const [what, argv, message] of refused)
@@ -74,13 +124,28 @@ describe('input is checked before anything is contacted', () => {
     })
 
   test('a bad playbook, a missing template variable, a missing package file: exit 5 before the cluster objects are made', async () => {
-    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nsteps:\n  - name: Mkdir\n    directory: { path: /tmp/x, mdoe: "0755" }\n')
-    writeFileSync(join(dir, 'template.yaml'), "name: t\nsteps:\n  - name: Mkdir\n    directory: { path: '/srv/{{ vars.app }}' }\n")
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'name: bad\nsteps:\n  - name: Mkdir\n    directory: { path: /tmp/x, mdoe: "0755" }\n',
+    )
+    writeFileSync(
+      join(dir, 'template.yaml'),
+      "name: t\nsteps:\n  - name: Mkdir\n    directory: { path: '/srv/{{ vars.app }}' }\n",
+    )
     writeFileSync(join(dir, 'gone.yaml'), readInventoryText().replace('istio-sidecar.deb', 'no-such.deb'))
     const cases: [string[], RegExp][] = [
-      [['onboard', '-i', 'inventory.yaml', '--playbook', 'bad.yaml'], /bad\.yaml:4:32: unknown key 'mdoe' for directory \(accepted: path, present, owner, group, mode\)/],
-      [['run', 'template.yaml', '-i', 'inventory.yaml'], /template\.yaml:4:\d+: directory\.path: missing variable 'vars\.app'/],
-      [['onboard', '-i', 'gone.yaml'], /onboard\.yaml:\d+:\d+: package\.source\.file: no such file .*no-such\.deb \(the package to push\)/],
+      [
+        ['onboard', '-i', 'inventory.yaml', '--playbook', 'bad.yaml'],
+        /bad\.yaml:4:32: unknown key 'mdoe' for directory \(accepted: path, present, owner, group, mode\)/,
+      ],
+      [
+        ['run', 'template.yaml', '-i', 'inventory.yaml'],
+        /template\.yaml:4:\d+: directory\.path: missing variable 'vars\.app'/,
+      ],
+      [
+        ['onboard', '-i', 'gone.yaml'],
+        /onboard\.yaml:\d+:\d+: package\.source\.file: no such file .*no-such\.deb \(the package to push\)/,
+      ],
     ]
     for (const [argv, message] of cases) {
       const [requests, sessions] = [api.requests.length, logins()]
@@ -129,5 +194,8 @@ test('commands: "did you mean", and `meshvm help onboard` is onboard --help', as
   assert.equal(help.code, 0)
   assert.equal(help.stdout, (await runCli(['onboard', '--help'])).stdout)
   assert.match(help.stdout, /^Usage: meshvm onboard/)
-  assert.equal((await runCli(['help', 'workload-group'])).stdout, (await runCli(['workload-group', 'create', '--help'])).stdout)
+  assert.equal(
+    (await runCli(['help', 'workload-group'])).stdout,
+    (await runCli(['workload-group', 'create', '--help'])).stdout,
+  )
 })

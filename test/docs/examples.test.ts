@@ -5,7 +5,17 @@
 // HOME). A new example with no entry below still runs, and must exit 0; an entry no document shows any more fails.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { parse, stringify } from 'yaml'
@@ -146,7 +156,11 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
 
   const recapOf = (r: Run) => /^RECAP [\s\S]*$/m.exec(r.stdout)?.[0] ?? ''
   const recapHosts = (r: Run) => [...recapOf(r).matchAll(/^(\S+) : ok=/gm)].map((m) => m[1])
-  const everyLineJson = (r: Run) => r.stdout.trim().split('\n').forEach((l) => JSON.parse(l))
+  const everyLineJson = (r: Run) =>
+    r.stdout
+      .trim()
+      .split('\n')
+      .forEach((l) => JSON.parse(l))
 
   const specs: Spec[] = [
     {
@@ -164,14 +178,32 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       },
     },
     { line: 'meshvm lab status', check: (r) => assert.match(r.stdout, /^cluster: running/m) },
-    { line: 'node bin/meshvm.js --help', inRepo: true, check: (r) => assert.match(r.stdout, /^Commands:\n {2}onboard /m) },
+    {
+      line: 'node bin/meshvm.js --help',
+      inRepo: true,
+      check: (r) => assert.match(r.stdout, /^Commands:\n {2}onboard /m),
+    },
     {
       line: 'meshvm workload-group create --name foo --namespace bar',
-      check: (r) => assert.equal(r.stdout, readFileSync(join(repo, 'test/fixtures/conformance/istioctl-workload-group-create/minimal/expected.yaml'), 'utf8')),
+      check: (r) =>
+        assert.equal(
+          r.stdout,
+          readFileSync(
+            join(repo, 'test/fixtures/conformance/istioctl-workload-group-create/minimal/expected.yaml'),
+            'utf8',
+          ),
+        ),
     },
     {
       line: 'meshvm x workload group create --name foo -n bar -l app=foo,bar=baz -p grpc=3550,http=8080 -a annotation=foobar --serviceAccount test --weight 100',
-      check: (r) => assert.equal(r.stdout, readFileSync(join(repo, 'test/fixtures/conformance/istioctl-workload-group-create/full/expected.yaml'), 'utf8')),
+      check: (r) =>
+        assert.equal(
+          r.stdout,
+          readFileSync(
+            join(repo, 'test/fixtures/conformance/istioctl-workload-group-create/full/expected.yaml'),
+            'utf8',
+          ),
+        ),
     },
     {
       line: 'meshvm workload-group create --name vm-app -n vm-ns -l app=vm-app -p http=8080 --serviceAccount vm',
@@ -179,15 +211,24 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
         assert.match(r.stdout, /^kind: WorkloadGroup\n[\s\S]*name: vm-app\n {2}namespace: vm-ns\n/m)
         // what it printed is the file the next examples read, and the group they find in the cluster
         writeFileSync(join(cwd, 'workloadgroup.yaml'), r.stdout)
-        writeFileSync(join(cwd, '.setup.yaml'), 'defaults: { app: vm-app, namespace: vm-ns, serviceAccount: vm, labels: { app: vm-app }, ports: { http: 8080 } }\nvms: { setup: { address: 127.0.0.1 } }\n')
+        writeFileSync(
+          join(cwd, '.setup.yaml'),
+          'defaults: { app: vm-app, namespace: vm-ns, serviceAccount: vm, labels: { app: vm-app }, ports: { http: 8080 } }\nvms: { setup: { address: 127.0.0.1 } }\n',
+        )
       },
     },
     {
       line: 'meshvm workload-entry configure -f workloadgroup.yaml -o out/ --clusterID Kubernetes',
-      before: async () => assert.equal((await sh('meshvm bundle -i .setup.yaml -o .setup-out')).code, 0, 'namespace, service account and group for the workload-entry examples'),
+      before: async () =>
+        assert.equal(
+          (await sh('meshvm bundle -i .setup.yaml -o .setup-out')).code,
+          0,
+          'namespace, service account and group for the workload-entry examples',
+        ),
       check(r) {
         assert.match(r.stdout, /^Configuration generation into directory out\/ was successful$/m)
-        for (const f of ['cluster.env', 'mesh.yaml', 'root-cert.pem', 'istio-token', 'hosts']) assert.ok(existsSync(join(cwd, 'out', f)), f)
+        for (const f of ['cluster.env', 'mesh.yaml', 'root-cert.pem', 'istio-token', 'hosts'])
+          assert.ok(existsSync(join(cwd, 'out', f)), f)
         assert.match(file('out/cluster.env'), /^ISTIO_META_CLUSTER_ID='Kubernetes'$/m)
       },
     },
@@ -205,18 +246,26 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     },
     {
       line: 'meshvm bundle -i inventory/example.yaml -o out/ --dry-run',
-      check: (r) => assert.match(r.stdout, /^would-create +Namespace istio-demo/m, 'what would be created in the cluster'),
+      check: (r) =>
+        assert.match(r.stdout, /^would-create +Namespace istio-demo/m, 'what would be created in the cluster'),
     },
     {
       line: 'meshvm bundle -i inventory/example.yaml -o out/',
       check(r) {
         for (const vm of ['nginx-vm-1', 'nginx-vm-2'])
-          for (const f of ['cluster.env', 'mesh.yaml', 'root-cert.pem', 'istio-token', 'hosts']) assert.ok(existsSync(join(cwd, 'out', vm, f)), `out/${vm}/${f}`)
+          for (const f of ['cluster.env', 'mesh.yaml', 'root-cert.pem', 'istio-token', 'hosts'])
+            assert.ok(existsSync(join(cwd, 'out', vm, f)), `out/${vm}/${f}`)
         assert.match(r.stdout, /^created +WorkloadGroup istio-demo\/nginx-vm/m)
       },
     },
-    { line: 'meshvm bundle -i inventory/example.yaml --dir out/', check: (r) => assert.match(r.stdout, /^wrote out\/nginx-vm-1\//m) },
-    { line: 'meshvm bundle -i inventory/example.yaml -o out/ --limit web --context prod', check: (r) => assert.match(r.stdout, /^wrote out\/nginx-vm-2\//m) },
+    {
+      line: 'meshvm bundle -i inventory/example.yaml --dir out/',
+      check: (r) => assert.match(r.stdout, /^wrote out\/nginx-vm-1\//m),
+    },
+    {
+      line: 'meshvm bundle -i inventory/example.yaml -o out/ --limit web --context prod',
+      check: (r) => assert.match(r.stdout, /^wrote out\/nginx-vm-2\//m),
+    },
     {
       line: 'meshvm onboard -i inventory/example.yaml',
       check(r) {
@@ -226,9 +275,17 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     },
     {
       line: 'meshvm onboard -i inventory/example.yaml --limit web --forks 20 --serial 25% --max-fail 10%',
-      check: (r) => assert.match(recapOf(r), /2 hosts in .*changed=0 /, 'every step checks before it changes: a second run changes nothing'),
+      check: (r) =>
+        assert.match(
+          recapOf(r),
+          /2 hosts in .*changed=0 /,
+          'every step checks before it changes: a second run changes nothing',
+        ),
     },
-    { line: 'meshvm onboard -i inventory/example.yaml --check --diff', check: (r) => assert.match(recapOf(r), /changed=0/) },
+    {
+      line: 'meshvm onboard -i inventory/example.yaml --check --diff',
+      check: (r) => assert.match(recapOf(r), /changed=0/),
+    },
     {
       line: 'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
       before: () => {
@@ -237,15 +294,32 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       },
       check: (r) => assert.deepEqual(recapHosts(r), ['nginx-vm-2'], 'exactly the VMs the last run did not finish'),
     },
-    { line: 'meshvm onboard', code: 5, check: (r) => assert.match(r.stderr, /not a terminal, so no questions can be asked/) },
-    { line: 'meshvm verify -i inventory/example.yaml', check: (r) => assert.deepEqual(recapHosts(r), ['nginx-vm-1', 'nginx-vm-2']) },
-    { line: 'meshvm run playbooks/verify.yaml -i inventory/example.yaml', check: (r) => assert.match(recapOf(r), /RECAP verify/) },
+    {
+      line: 'meshvm onboard',
+      code: 5,
+      check: (r) => assert.match(r.stderr, /not a terminal, so no questions can be asked/),
+    },
+    {
+      line: 'meshvm verify -i inventory/example.yaml',
+      check: (r) => assert.deepEqual(recapHosts(r), ['nginx-vm-1', 'nginx-vm-2']),
+    },
+    {
+      line: 'meshvm run playbooks/verify.yaml -i inventory/example.yaml',
+      check: (r) => assert.match(recapOf(r), /RECAP verify/),
+    },
     {
       line: 'meshvm run my-playbook.yaml -i inventory/example.yaml --limit web --check --diff',
       // my-playbook.yaml is the example playbook of README's "Playbooks" section
-      before: () => writeFileSync(join(cwd, 'my-playbook.yaml'), /## Playbooks[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))![1]!),
+      before: () =>
+        writeFileSync(
+          join(cwd, 'my-playbook.yaml'),
+          /## Playbooks[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))![1]!,
+        ),
       check(r) {
-        assert.match(r.stdout, /nginx-vm-1 \[2\/3\] Say hello once: would change .*would run echo hello > \/var\/lib\/hello/)
+        assert.match(
+          r.stdout,
+          /nginx-vm-1 \[2\/3\] Say hello once: would change .*would run echo hello > \/var\/lib\/hello/,
+        )
         assert.match(recapOf(r), /RECAP example/)
       },
     },
@@ -270,26 +344,53 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       check: () => assert.match(file('inventory/vagrant.yaml'), /namespace: web-vms/),
     },
     { line: 'meshvm onboard --vagrant', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
-    { line: 'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
-    { line: 'meshvm onboard --vagrant --kubeconfig ~/.kube/config --accept-new-host-keys', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
+    {
+      line: 'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
+      check: (r) => assert.deepEqual(recapHosts(r), ['default']),
+    },
+    {
+      line: 'meshvm onboard --vagrant --kubeconfig ~/.kube/config --accept-new-host-keys',
+      check: (r) => assert.deepEqual(recapHosts(r), ['default']),
+    },
     { line: 'meshvm verify -i inventory/vagrant.yaml', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
     { line: 'meshvm demo', check: (r) => assert.match(r.stdout + r.stderr, /RECAP verify/) },
     { line: 'meshvm verify -i lab/inventory.yaml --kubeconfig lab/kubeconfig --output json', check: everyLineJson },
-    { line: 'meshvm lab reset', check: (r) => assert.match(r.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m) },
-    { line: 'meshvm lab down', check: (r) => assert.match(r.stdout, /^lab down: stopped 3 host\(s\) and the lab cluster/m) },
+    {
+      line: 'meshvm lab reset',
+      check: (r) => assert.match(r.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m),
+    },
+    {
+      line: 'meshvm lab down',
+      check: (r) => assert.match(r.stdout, /^lab down: stopped 3 host\(s\) and the lab cluster/m),
+    },
     { line: 'meshvm demo --vms 10', check: (r) => assert.match(r.stdout + r.stderr, /RECAP verify[\s\S]*10 hosts in/) },
   ]
 
   const packageJson = () => JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'))
   const elsewhere: Elsewhere[] = [
-    { line: 'npm run demo', why: 'the npm script of `meshvm demo`, run above', covered: () => packageJson().scripts.demo.endsWith('node bin/meshvm.js demo') },
-    { line: 'npm test', why: 'this test suite itself', covered: () => packageJson().scripts.test.endsWith('node test/run.mjs') },
-    { line: 'npm ci && npm run build', why: '.ci/run installs with npm ci; npm test builds', covered: () => readFileSync(join(repo, '.ci/run'), 'utf8').includes('npm ci') },
+    {
+      line: 'npm run demo',
+      why: 'the npm script of `meshvm demo`, run above',
+      covered: () => packageJson().scripts.demo.endsWith('node bin/meshvm.js demo'),
+    },
+    {
+      line: 'npm test',
+      why: 'this test suite itself',
+      covered: () => packageJson().scripts.test.endsWith('node test/run.mjs'),
+    },
+    {
+      line: 'npm ci && npm run build',
+      why: '.ci/run installs with npm ci; npm test builds',
+      covered: () => readFileSync(join(repo, '.ci/run'), 'utf8').includes('npm ci'),
+    },
     { line: 'vagrant up', why: "Vagrant's own command: a stand-in vagrant answers here", covered: () => true },
     {
       line: 'meshvm onboard --kubeconfig lab/kubeconfig',
       why: 'the wizard on a terminal: test/prompts/wizard.test.ts types its answers in tmux',
-      covered: () => readFileSync(join(repo, 'test/prompts/wizard.test.ts'), 'utf8').includes("cli(`onboard --kubeconfig ${kubeconfig}`)"),
+      covered: () =>
+        readFileSync(join(repo, 'test/prompts/wizard.test.ts'), 'utf8').includes(
+          'cli(`onboard --kubeconfig ${kubeconfig}`)',
+        ),
     },
   ]
 
@@ -301,7 +402,9 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     home = join(cwd, '.home')
     mkdirSync(join(cwd, '.bin'), { recursive: true })
     mkdirSync(home)
-    writeFileSync(join(cwd, '.bin', 'meshvm'), `#!/bin/sh\nexec '${process.execPath}' '${meshvmBin}' "$@"\n`, { mode: 0o755 })
+    writeFileSync(join(cwd, '.bin', 'meshvm'), `#!/bin/sh\nexec '${process.execPath}' '${meshvmBin}' "$@"\n`, {
+      mode: 0o755,
+    })
     symlinkSync(join(repo, 'playbooks'), join(cwd, 'playbooks'))
   })
   after(async () => {
@@ -324,12 +427,17 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     for (const spec of [...specs.slice(0, teardown), ...unlisted, ...specs.slice(teardown)]) {
       await spec.before?.()
       const r = await sh(spec.line, spec.inRepo ? repo : cwd)
-      const where = examples.filter((e) => e.line === spec.line).map((e) => e.where).join(', ')
+      const where = examples
+        .filter((e) => e.line === spec.line)
+        .map((e) => e.where)
+        .join(', ')
       assert.equal(r.code, spec.code ?? 0, `${spec.line} (${where}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
       try {
         spec.check?.(r)
       } catch (e) {
-        throw new Error(`${spec.line} (${where}): ${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`)
+        throw new Error(
+          `${spec.line} (${where}): ${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+        )
       }
     }
   })

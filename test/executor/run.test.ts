@@ -113,7 +113,9 @@ test('serial runs rolling batches: a batch ends before the next starts', async (
   t.after(f.cleanup)
   for (const serial of ['2', '40%', '1,1,40%']) {
     await f.run({ serial: parseSerial(serial) })
-    const order = f.events.filter((e) => e.type === 'host-start' || e.type === 'host-end').map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
+    const order = f.events
+      .filter((e) => e.type === 'host-start' || e.type === 'host-end')
+      .map((e) => `${e.type === 'host-start' ? '+' : '-'}${'host' in e ? e.host : ''}`)
     const batchOf = (h: string) => Math.floor((Number(h.slice(3)) - 1) / 2)
     for (let i = 0; i < order.length; i++)
       if (order[i][0] === '+')
@@ -125,7 +127,11 @@ test('serial runs rolling batches: a batch ends before the next starts', async (
 })
 
 test("--serial as Ansible's serial: a count, a percentage, a list whose last size repeats; bad sizes refused", () => {
-  const sizes = (serial: string, n: number) => batches(Array.from({ length: n }, (_, i) => i), parseSerial(serial)).map((b) => b.length)
+  const sizes = (serial: string, n: number) =>
+    batches(
+      Array.from({ length: n }, (_, i) => i),
+      parseSerial(serial),
+    ).map((b) => b.length)
   assert.deepEqual(sizes('10', 25), [10, 10, 5])
   assert.deepEqual(sizes('25%', 10), [2, 2, 2, 2, 2], 'int(10 * 25 / 100) = 2')
   assert.deepEqual(sizes('1%', 10), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 'at least one VM a batch')

@@ -73,12 +73,24 @@ describe('authentication and connection errors', () => {
   it('names a public key given as identityFile, and an encrypted key with no agent running, as such', async () => {
     const pub = `${encryptedKey}.pub`
     await assert.rejects(
-      connect({ ...targetOf(sshd), identityFile: pub }, trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') })),
-      sshErrorOf('auth', /authentication failed.*; (no usable key|tried [^;]+); .*encrypted_key\.pub is a public key: identityFile must name the private key \(.*encrypted_key\?\)$/),
+      connect(
+        { ...targetOf(sshd), identityFile: pub },
+        trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') }),
+      ),
+      sshErrorOf(
+        'auth',
+        /authentication failed.*; (no usable key|tried [^;]+); .*encrypted_key\.pub is a public key: identityFile must name the private key \(.*encrypted_key\?\)$/,
+      ),
     )
     await assert.rejects(
-      connect({ ...targetOf(sshd), identityFile: encryptedKey }, trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') })),
-      sshErrorOf('auth', /; (no usable key|tried [^;]+); .*encrypted_key need a passphrase: load them with ssh-add .* \(no ssh-agent is running: SSH_AUTH_SOCK is unset or gone\)$/),
+      connect(
+        { ...targetOf(sshd), identityFile: encryptedKey },
+        trustingOptions(sshd, { agentSocket: join(sshd.dir, 'no-agent.sock') }),
+      ),
+      sshErrorOf(
+        'auth',
+        /; (no usable key|tried [^;]+); .*encrypted_key need a passphrase: load them with ssh-add .* \(no ssh-agent is running: SSH_AUTH_SOCK is unset or gone\)$/,
+      ),
     )
   })
 
