@@ -1,5 +1,6 @@
 import { ExitCode, ExitError } from './errors.js'
 import { didYouMean } from './inventory/did-you-mean.js'
+import { MESHVM_VERSION } from './version.js'
 import { processContext, type CommandContext, type CommandMain } from './commands/context.js'
 
 interface CommandEntry {
@@ -49,6 +50,11 @@ const commands: Record<string, CommandEntry> = {
     summary: 'drop-in for `istioctl x workload group create` (prints a WorkloadGroup)',
     example: 'meshvm workload-group create --name vm-app -n vm-ns -p http=8080',
     load: () => import('./commands/workload-group.js'),
+  },
+  report: {
+    summary: "show the last run's report: recap, what failed and why (or --json)",
+    example: 'meshvm report',
+    load: () => import('./commands/report.js'),
   },
   lab: {
     summary:
@@ -109,7 +115,7 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
     return name ? ExitCode.ok : ExitCode.input
   }
   if (name === '--version') {
-    ctx.stdout.write('meshvm 0.1.0\n')
+    ctx.stdout.write(`meshvm ${MESHVM_VERSION}\n`)
     return ExitCode.ok
   }
   const entry = commands[name]
@@ -120,7 +126,7 @@ export async function main(argv: string[], ctx: CommandContext = processContext(
   }
   try {
     const command = await entry.load()
-    return await command.main(rest, ctx)
+    return await command.main(rest, { ...ctx, argv: ctx.argv ?? ['meshvm', ...argv] })
   } catch (err) {
     if (err instanceof ExitError) {
       ctx.stderr.write(`Error: ${err.message}\n`)

@@ -5,6 +5,8 @@ export interface CommandContext {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   env: NodeJS.ProcessEnv
   cwd: string
+  /** The command line as typed (`meshvm onboard -i …`), for the report and the resume hint. */
+  argv?: string[]
 }
 
 export type CommandMain = (argv: string[], ctx: CommandContext) => Promise<number>

@@ -13,6 +13,13 @@ export interface Tally {
   unreachable: number
 }
 
+/**
+ * Why a VM did not finish well: the SSH error kinds of an unreachable VM (`auth`, `hostkey`, `timeout`,
+ * `connection`), `step` when one of its steps failed, `interrupted` when SIGINT/SIGTERM stopped it between steps,
+ * `error` for anything else (preparing its bundle or package).
+ */
+export type ErrorKind = 'auth' | 'hostkey' | 'timeout' | 'connection' | 'step' | 'interrupted' | 'error'
+
 export type RunEvent =
   | { type: 'run-start'; at: number; playbook: string; hosts: string[]; check: boolean }
   | { type: 'host-start'; at: number; host: string }
@@ -20,7 +27,16 @@ export type RunEvent =
   /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */
   | { type: 'step-start'; at: number; host: string; index: number; total?: number; kind: string; name: string }
   | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
-  | { type: 'host-end'; at: number; host: string; status: HostStatus; tally: Tally; msg?: string; ms: number }
+  | {
+      type: 'host-end'
+      at: number
+      host: string
+      status: HostStatus
+      tally: Tally
+      msg?: string
+      errorKind?: ErrorKind
+      ms: number
+    }
   | { type: 'run-end'; at: number; ms: number; hosts: Record<string, Tally> }
 
 export type RunListener = (event: RunEvent) => void

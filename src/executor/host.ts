@@ -25,6 +25,9 @@ export interface Prepared {
   package?: PackageSource
 }
 
+/** A VM stopped between two steps because the run was interrupted (SIGINT/SIGTERM): it is not done. */
+export class InterruptedError extends Error {}
+
 /** What one VM's steps need from the run. */
 export interface HostRun {
   playbook: Playbook
@@ -33,6 +36,8 @@ export interface HostRun {
   diff: boolean
   emit: RunListener
   now: () => number
+  /** True once the run was interrupted: no step starts after that. */
+  interrupted?: () => boolean
   /** Controller-side step resolution, shared by all VMs of the run. */
   resolve: (step: Step) => Promise<Step>
   /** Cluster steps after the VM's own (its WorkloadEntry), through the cluster door. */
@@ -148,7 +153,12 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   }
   let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
   const stale = new StaleFacts()
+  const stopIfInterrupted = (i: number, name: string) => {
+    // between steps only: a step that started ends (its writes are atomic), none starts after an interrupt
+    if (o.interrupted?.()) throw new InterruptedError(`interrupted before step ${i + 1} "${name}"`)
+  }
   for (let i = 0; i < steps.length; i++) {
+    stopIfInterrupted(i, steps[i]!.name)
     const result = await reportStep(vm, o, state, steps[i], () => runStep(plan[i], conn, ctx, o))
     if (result.status === 'failed') return
     if (result.status === 'changed' && !o.check) stale.add(steps[i])
@@ -165,6 +175,7 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   }
   const cluster = o.cluster
   for (const step of cluster?.after(vm) ?? []) {
+    stopIfInterrupted(steps.length, step.name)
     const run = async () => (await runClusterStep(step, cluster!.client, o)).result
     if ((await reportStep(vm, o, state, step, run)).status === 'failed') return
   }

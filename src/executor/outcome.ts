@@ -1,4 +1,4 @@
-import { emptyTally, type HostStatus, type RunEvent, type StepResult, type Tally } from './events.js'
+import { emptyTally, type ErrorKind, type HostStatus, type RunEvent, type StepResult, type Tally } from './events.js'
 
 /** One step's result as the run keeps it. */
 export interface StepRecord {
@@ -15,6 +15,7 @@ export interface HostOutcome {
   steps: StepRecord[]
   ms: number
   msg?: string
+  errorKind?: ErrorKind
   /** Earlier attempts (`--retries`) and why they ended; the steps are the last attempt's. */
   retries?: { attempt: number; msg: string }[]
 }
@@ -89,6 +90,7 @@ export class RunFold {
         host.status = event.status
         host.ms = event.ms
         if (event.msg !== undefined) host.msg = event.msg
+        if (event.errorKind !== undefined) host.errorKind = event.errorKind
         host.tally = { ...event.tally }
         break
     }

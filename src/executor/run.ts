@@ -5,8 +5,9 @@ import { maskSecrets } from '../secret.js'
 import type { Connection } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step } from '../steps/types.js'
-import { emptyTally, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
+import { emptyTally, type ErrorKind, type HostStatus, type RunEvent, type RunListener, type Tally } from './events.js'
 import {
+  InterruptedError,
   reportStep,
   runSteps,
   secretsOf,
@@ -46,6 +47,8 @@ export interface RunOptions {
   cluster?: ClusterSteps
   /** Cluster work decided before the run (a group's objects), reported as the first steps of the VM it was done for. */
   decided?: (vm: Vm) => DecidedStep[]
+  /** True once the run was interrupted: no VM and no step starts after that; running steps end. */
+  interrupted?: () => boolean
   /** The fold the outcome is read from, when the caller shares it (with its reporter); default a fresh one. */
   fold?: RunFold
 }
@@ -56,20 +59,32 @@ interface HostEnd {
   tally: Tally
   ms: number
   msg?: string
+  errorKind?: ErrorKind
 }
 
 const RETRY_CAP_MS = 30_000
 const retryable = (e: unknown) => isUnreachable(e) && (e.kind === 'timeout' || e.kind === 'connection')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function summarize(records: StepRecord[], ms: number, unreachableMsg?: string): HostEnd {
+function summarize(records: StepRecord[], ms: number, unreachable?: { msg: string; kind: ErrorKind }): HostEnd {
   const tally = emptyTally()
   for (const r of records) tally[r.result.status]++
-  if (unreachableMsg !== undefined)
-    return { status: 'unreachable', tally: { ...tally, unreachable: 1 }, ms, msg: unreachableMsg }
+  if (unreachable !== undefined)
+    return {
+      status: 'unreachable',
+      tally: { ...tally, unreachable: 1 },
+      ms,
+      msg: unreachable.msg,
+      errorKind: unreachable.kind,
+    }
   const failed = records.find((r) => r.result.status === 'failed')
   const status = failed ? 'failed' : tally.changed ? 'changed' : 'ok'
-  return { status, tally, ms, ...(failed ? { msg: `${failed.name}: ${failed.result.msg}` } : {}) }
+  return {
+    status,
+    tally,
+    ms,
+    ...(failed ? { msg: `${failed.name}: ${failed.result.msg}`, errorKind: 'step' as const } : {}),
+  }
 }
 
 /**
@@ -106,6 +121,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     now,
     resolve,
     cluster: o.cluster,
+    interrupted: o.interrupted,
   }
 
   async function runHost(vm: Vm): Promise<HostEnd> {
@@ -131,14 +147,19 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
           continue
         }
         summary = isUnreachable(e)
-          ? summarize(state.records, now() - started, msg)
-          : { ...summarize(state.records, now() - started), status: 'failed', msg }
+          ? summarize(state.records, now() - started, { msg, kind: e.kind as ErrorKind })
+          : {
+              ...summarize(state.records, now() - started),
+              status: 'failed',
+              msg,
+              errorKind: e instanceof InterruptedError ? 'interrupted' : 'error',
+            }
         if (!isUnreachable(e)) summary.tally.failed++
       }
       await conn?.close().catch(() => {})
-      const { status, tally, ms, msg } = summary
+      const { status, tally, ms, msg, errorKind } = summary
       const end = { type: 'host-end', at: now(), host: vm.name, status, tally, ms } as const
-      emit(msg ? { ...end, msg } : end)
+      emit({ ...end, ...(msg ? { msg } : {}), ...(errorKind ? { errorKind } : {}) })
       return summary
     }
   }
@@ -147,8 +168,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   emit({ type: 'run-start', at: started, playbook: o.playbook.name, hosts: o.vms.map((v) => v.name), check: !!o.check })
   const tallies: Record<string, Tally> = {}
   let stop = false
+  const stopped = () => stop || o.interrupted?.() === true
   for (const batch of batches(o.vms, o.serial)) {
-    if (stop) break
+    if (stopped()) break
     let bad = 0
     await runPool(
       batch,
@@ -159,7 +181,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
         if (s.status === 'failed' || s.status === 'unreachable') bad++
         if (o.maxFailPercent !== undefined && (bad * 100) / batch.length > o.maxFailPercent) stop = true
       },
-      () => stop,
+      stopped,
     )
   }
   const ran = Object.fromEntries(o.vms.filter((vm) => tallies[vm.name]).map((vm) => [vm.name, tallies[vm.name]]))

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { shellQuote } from '../bundle/shell-quote.js'
 import { ExitCode } from '../errors.js'
 import type { ClusterSteps, DecidedStep, Prepared } from '../executor/host.js'
 import { RunFold, type RunOutcome } from '../executor/outcome.js'
@@ -14,6 +15,7 @@ import type { Playbook } from '../playbook/types.js'
 import type { Secret } from '../secret.js'
 import type { Connection } from '../ssh/types.js'
 import { connectVm, type SshChoices } from './connect.js'
+import { RunInterrupt } from './interrupt.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
 
 /** Where a fleet run writes: progress to stdout, notes to stderr, its state under `cwd`. */
@@ -21,6 +23,8 @@ export interface FleetIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean }
   stderr: NodeJS.WritableStream
   cwd: string
+  /** The command line (`meshvm onboard …`): the report's argv and the resume hint. */
+  argv?: string[]
 }
 
 /** How a playbook runs over the VMs (the fleet flags, already checked). */
@@ -83,7 +87,9 @@ export async function runFleet(
   const become = run.become
   const secrets = become ? [become] : []
   const fold = new RunFold()
+  const argv = io.argv ?? []
   const reporter = createReporter(o.output, {
+    argv,
     stream: io.stdout,
     verbose: o.verbose,
     diff: o.diff,
@@ -91,33 +97,59 @@ export async function runFleet(
     secrets,
     fold,
   })
-  const outcome = await runPlaybook({
-    vms: run.vms,
-    playbook,
-    connect: (vm) => connectVm(vm, o, become),
-    prepare: (vm, conn) => run.prepare(vm, conn),
-    defaultPackage: run.defaultPackage,
-    forks: o.forks,
-    serial: o.serial,
-    maxFailPercent: o.maxFailPercent,
-    retries: o.retries,
-    check: o.check,
-    diff: o.diff,
-    listeners: [reporter.listener],
-    cluster: run.cluster,
-    decided: run.decided,
-    fold,
-  })
-  await reporter.done()
-  const report = reportOf(outcome)
-  const reportFile = o.reportFile ?? lastRunReport(io.cwd)
-  await mkdir(dirname(reportFile), { recursive: true })
-  await writeReport(reportFile, report, secrets)
-  const resume = failedHosts(report)
-  if (resume.length > 0) {
-    await mkdir(stateDir(io.cwd), { recursive: true })
-    await writeFailedList(failedListFile(io.cwd), resume)
-    io.stderr.write(`${resume.length} VM(s) not done; resume them with: --limit @failed   (report: ${reportFile})\n`)
-  } else await rm(failedListFile(io.cwd), { force: true })
-  return { code: exitCodeOf(outcome), outcome }
+  const interrupt = new RunInterrupt(
+    (line) => io.stderr.write(`${line}\n`),
+    () => io.stdout.isTTY && io.stdout.write('\x1b[?25h'),
+  ).listen()
+  try {
+    const outcome = await runPlaybook({
+      interrupted: () => interrupt.signal !== undefined,
+      vms: run.vms,
+      playbook,
+      connect: (vm) => connectVm(vm, o, become),
+      prepare: (vm, conn) => run.prepare(vm, conn),
+      defaultPackage: run.defaultPackage,
+      forks: o.forks,
+      serial: o.serial,
+      maxFailPercent: o.maxFailPercent,
+      retries: o.retries,
+      check: o.check,
+      diff: o.diff,
+      listeners: [reporter.listener],
+      cluster: run.cluster,
+      decided: run.decided,
+      fold,
+    })
+    await reporter.done()
+    const report = reportOf(outcome, argv)
+    const reportFile = o.reportFile ?? lastRunReport(io.cwd)
+    await mkdir(dirname(reportFile), { recursive: true })
+    await writeReport(reportFile, report, secrets)
+    const resume = failedHosts(report)
+    if (resume.length > 0) {
+      await mkdir(stateDir(io.cwd), { recursive: true })
+      await writeFailedList(failedListFile(io.cwd), resume)
+      io.stderr.write(
+        `${resume.length} VM(s) not done; resume them with: ${resumeCommand(argv)}   (report: ${reportFile})\n`,
+      )
+    } else await rm(failedListFile(io.cwd), { force: true })
+    if (interrupt.signal) io.stderr.write(`interrupted (${interrupt.signal})\n`)
+    return { code: interrupt.exitCode ?? exitCodeOf(outcome), outcome }
+  } finally {
+    interrupt.close()
+  }
 }
+
+/** The command line again, limited to the VMs not done: any --limit/-l replaced by `--limit @failed`. */
+export function resumeCommand(argv: string[]): string {
+  if (argv.length === 0) return '--limit @failed'
+  const kept: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--limit' || a === '-l') i++
+    else if (!a.startsWith('--limit=') && !/^-l./.test(a)) kept.push(a)
+  }
+  return [...kept, '--limit', '@failed'].map(shellWord).join(' ')
+}
+
+const shellWord = (w: string) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : shellQuote(w))

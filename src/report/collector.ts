@@ -1,5 +1,6 @@
 import { emptyTally } from '../executor/events.js'
-import type { HostStatus, RunEvent, StepDiff, StepStatus, Tally } from '../executor/events.js'
+import type { ErrorKind, HostStatus, RunEvent, StepDiff, StepStatus, Tally } from '../executor/events.js'
+import { MESHVM_VERSION, SCHEMA_VERSION } from '../version.js'
 import { RunFold, type HostOutcome, type RunOutcome } from '../executor/outcome.js'
 
 /** One step's result as the report keeps it. */
@@ -20,13 +21,19 @@ export type HostReportStatus = HostStatus | 'not-run'
 export interface HostReport extends Tally {
   status: HostReportStatus
   msg?: string
+  /** Why it did not finish well (failed or unreachable hosts only). */
+  errorKind?: ErrorKind
   ms: number
   retries: { attempt: number; msg: string }[]
   steps: StepReport[]
 }
 
-/** The JSON report of one run, built from RunEvents only. Times are ISO 8601. */
+/** The JSON report of one run, built from RunEvents only. Times are ISO 8601. README "Reports and events". */
 export interface RunReport {
+  schemaVersion: number
+  meshvm: string
+  /** The command line (meshvm never takes a secret as an argument; masked all the same). */
+  argv: string[]
   playbook: string
   check: boolean
   start: string
@@ -42,23 +49,21 @@ const iso = (at: number) => new Date(at).toISOString()
 
 function hostReport(h: HostOutcome): HostReport {
   const steps = h.steps.map(({ index, kind, name, result }) => ({ index, kind, name, ...result }))
-  return {
-    status: h.status,
-    ...h.tally,
+  const why = {
     ...(h.msg === undefined ? {} : { msg: h.msg }),
-    ms: h.ms,
-    retries: h.retries ?? [],
-    steps,
+    ...(h.errorKind === undefined ? {} : { errorKind: h.errorKind }),
   }
+  return { status: h.status, ...h.tally, ...why, ms: h.ms, retries: h.retries ?? [], steps }
 }
 
 /** The JSON report of a run outcome (the shape of `--report` and `.meshvm/last-run.json`). */
-export function reportOf(o: RunOutcome): RunReport {
+export function reportOf(o: RunOutcome, argv: string[] = []): RunReport {
   const hosts = Object.fromEntries(Object.entries(o.hosts).map(([name, h]) => [name, hostReport(h)]))
   const totals = emptyTally()
   for (const h of Object.values(hosts)) for (const k of tallyKeys) totals[k] += h[k]
   const end = o.end === undefined ? {} : { end: iso(o.end), durationMs: o.ms }
-  return { playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, totals }
+  const meta = { schemaVersion: SCHEMA_VERSION, meshvm: MESHVM_VERSION, argv }
+  return { ...meta, playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, totals }
 }
 
 /** A RunListener over the run's one fold, read as the JSON report; results come from events, never from a UI. */

@@ -59,7 +59,7 @@ const outputs = {
   json: {
     help: 'one event per line',
     make: ({ out, opts }: OutputParts): Reporter => ({
-      listener: ndjsonListener(out, opts.secrets),
+      listener: ndjsonListener(out, opts.secrets, opts.argv),
       done: async () => {},
     }),
   },
@@ -94,6 +94,8 @@ export interface ReporterOptions {
   collapseAfter?: number
   /** Texts masked as *** in every line written, as a guard behind the Secret type. */
   secrets?: readonly Secret[]
+  /** The command line, for the NDJSON run-start event. */
+  argv?: string[]
   /** The run's fold, when its owner feeds it (the fleet run shares one with the executor); default: its own. */
   fold?: RunFold
 }

@@ -4,10 +4,18 @@ import type { RunListener } from '../executor/events.js'
 import type { Secret } from '../secret.js'
 import type { RunReport } from './collector.js'
 import { maskDeep, type LineOut } from './text.js'
+import { MESHVM_VERSION, SCHEMA_VERSION } from '../version.js'
 
-/** `--output json`: every event as one JSON object per line (NDJSON). */
-export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = []): RunListener {
-  return (event) => out(JSON.stringify(maskDeep(event, secrets)))
+/**
+ * `--output json`: every event as one JSON object per line (NDJSON); the first, `run-start`, also names the schema
+ * version, meshvm's version and the command line (README "Reports and events").
+ */
+export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = [], argv: string[] = []): RunListener {
+  return (event) => {
+    const line =
+      event.type === 'run-start' ? { ...event, schemaVersion: SCHEMA_VERSION, meshvm: MESHVM_VERSION, argv } : event
+    out(JSON.stringify(maskDeep(line, secrets)))
+  }
 }
 
 /** Writes the report as JSON, atomically: a temp file in the same directory, synced, then renamed over `file`. */

@@ -318,7 +318,7 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       check(r) {
         assert.match(
           r.stdout,
-          /nginx-vm-1 \[2\/3\] Say hello once: would change .*would run echo hello > \/var\/lib\/hello/,
+          /nginx-vm-1 \[\d+\/\d+\] Say hello once: would change .*would run echo hello > \/var\/lib\/hello/,
         )
         assert.match(recapOf(r), /RECAP example/)
       },
@@ -355,6 +355,18 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     { line: 'meshvm verify -i inventory/vagrant.yaml', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
     { line: 'meshvm demo', check: (r) => assert.match(r.stdout + r.stderr, /RECAP verify/) },
     { line: 'meshvm verify -i lab/inventory.yaml --kubeconfig lab/kubeconfig --output json', check: everyLineJson },
+    {
+      line: 'meshvm report',
+      check(r) {
+        assert.match(
+          r.stdout,
+          /^meshvm verify -i lab\/inventory\.yaml --kubeconfig lab\/kubeconfig --output json {3}\(/,
+          'the last run',
+        )
+        assert.match(r.stdout, /^RECAP verify$/m)
+      },
+    },
+    { line: 'meshvm report --json', check: (r) => assert.equal(JSON.parse(r.stdout).schemaVersion, 1) },
     {
       line: 'meshvm lab reset',
       check: (r) => assert.match(r.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m),

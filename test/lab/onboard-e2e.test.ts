@@ -139,6 +139,8 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
     assert.equal(r.report!.hosts[spoofed.name].status, 'unreachable')
     assert.equal(r.report!.hosts[down.name].status, 'unreachable')
     assert.match(r.stdout, /IDENTIFICATION HAS CHANGED/)
+    // the hint is the whole command again, limited to the VMs not done
+    assert.match(r.stderr, /2 VM\(s\) not done; resume them with: meshvm onboard -i \S+inventory\.yaml --kubeconfig \S+ --output plain --report \S+ --limit @failed {3}\(report: /)
     assert.deepEqual(readFileSync(join(cwd, '.meshvm', 'failed'), 'utf8').trim().split('\n').sort(), [spoofed.name, down.name].sort())
 
     writeFileSync(knownHosts, original)
