@@ -72,7 +72,10 @@ export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
     check: f.check === true,
     diff: f.diff === true,
     verbose: f.verbose === true,
-    output: pickOutputMode(f.output as string | undefined, ctx.stdout.isTTY === true),
+    output: pickOutputMode(f.output as string | undefined, ctx.stdout.isTTY === true, {
+      term: ctx.env.TERM,
+      columns: (ctx.stdout as { columns?: number }).columns,
+    }),
     reportFile: f.report as string | undefined,
     acceptNewHostKeys: f['accept-new-host-keys'] === true,
     sshConfigFile: f['ssh-config'] as string | undefined,

@@ -74,8 +74,14 @@ const modes = Object.keys(outputs) as OutputMode[]
 export const outputHelp = modes.map((m) => `${m} (${outputs[m].help})`).join(' | ')
 
 /** `--output` if given, else the tree on a TTY and plain lines anywhere else (CI, pipes). */
-export function pickOutputMode(flag: string | undefined, isTTY = process.stdout.isTTY === true): OutputMode {
-  if (flag === undefined) return isTTY ? 'tty' : 'plain'
+export function pickOutputMode(
+  flag: string | undefined,
+  isTTY = process.stdout.isTTY === true,
+  terminal: { term?: string; columns?: number } = {},
+): OutputMode {
+  // a terminal that cannot draw a tree: TERM=dumb (no cursor movement), or a 0-column pty (as CI runners give)
+  const drawable = terminal.term !== 'dumb' && terminal.columns !== 0
+  if (flag === undefined) return isTTY && drawable ? 'tty' : 'plain'
   if ((modes as readonly string[]).includes(flag)) return flag as OutputMode
   throw new InputError(`--output must be one of ${modes.join(', ')}, not "${flag}"`)
 }

@@ -48,6 +48,10 @@ test('recap: colored on a TTY (red failures, yellow changes), same text without 
 test('output mode: tree on a TTY, plain lines otherwise, --output wins, anything else is bad input', () => {
   assert.equal(pickOutputMode(undefined, true), 'tty')
   assert.equal(pickOutputMode(undefined, false), 'plain')
+  assert.equal(pickOutputMode(undefined, true, { term: 'dumb', columns: 80 }), 'plain', 'TERM=dumb: no cursor codes')
+  assert.equal(pickOutputMode(undefined, true, { term: 'xterm', columns: 0 }), 'plain', 'a 0x0 pty draws no tree')
+  assert.equal(pickOutputMode(undefined, true, { term: 'xterm', columns: 80 }), 'tty')
+  assert.equal(pickOutputMode('tty', true, { term: 'dumb' }), 'tty', 'asked for explicitly')
   assert.equal(pickOutputMode('json', true), 'json')
   assert.equal(pickOutputMode('tty', false), 'tty')
   assert.throws(() => pickOutputMode('xml', true), InputError)
