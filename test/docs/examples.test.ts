@@ -283,6 +283,10 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
         ),
     },
     {
+      line: 'meshvm onboard -i inventory/example.yaml --limit web --forks 20',
+      check: (r) => assert.match(recapOf(r), /2 hosts in .*changed=0 /),
+    },
+    {
       line: 'meshvm onboard -i inventory/example.yaml --check --diff',
       check: (r) => assert.match(recapOf(r), /changed=0/),
     },
@@ -353,6 +357,11 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       check: (r) => assert.deepEqual(recapHosts(r), ['default']),
     },
     { line: 'meshvm verify -i inventory/vagrant.yaml', check: (r) => assert.deepEqual(recapHosts(r), ['default']) },
+    // fresh hosts for the demo: the fleet examples above left their own identities on them
+    {
+      line: 'meshvm lab reset',
+      check: (r) => assert.match(r.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m),
+    },
     { line: 'meshvm demo', check: (r) => assert.match(r.stdout + r.stderr, /RECAP verify/) },
     { line: 'meshvm verify -i lab/inventory.yaml --kubeconfig lab/kubeconfig --output json', check: everyLineJson },
     {
@@ -367,10 +376,6 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
       },
     },
     { line: 'meshvm report --json', check: (r) => assert.equal(JSON.parse(r.stdout).schemaVersion, 1) },
-    {
-      line: 'meshvm lab reset',
-      check: (r) => assert.match(r.stdout, /^lab reset in [\d.]+ s: 3 host\(s\) back to the fresh base$/m),
-    },
     {
       line: 'meshvm lab down',
       check: (r) => assert.match(r.stdout, /^lab down: stopped 3 host\(s\) and the lab cluster/m),
@@ -434,8 +439,8 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     for (const s of known) assert.ok(shown.has(s), `"${s}" is in this test but no document shows it any more`)
     for (const e of elsewhere) assert.ok(e.covered(), `${e.line}: ${e.why} — no longer true`)
     const unlisted = [...shown].filter((l) => !known.has(l)).map((line): Spec => ({ line }))
-    // new examples run while the lab still holds what the ones before made, before it is reset and torn down
-    const teardown = specs.findIndex((s) => s.line === 'meshvm lab reset')
+    // new examples run while the lab still holds what the ones before made, before it is torn down
+    const teardown = specs.findIndex((s) => s.line === 'meshvm lab down')
     for (const spec of [...specs.slice(0, teardown), ...unlisted, ...specs.slice(teardown)]) {
       await spec.before?.()
       const r = await sh(spec.line, spec.inRepo ? repo : cwd)
