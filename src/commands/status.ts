@@ -49,7 +49,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const promFile = f['prometheus-file'] as string | undefined
   if (promFile !== undefined && !promFile.endsWith('.prom'))
     throw new InputError(`--prometheus-file: the textfile collector reads only *.prom files, not "${promFile}"`)
-  const { forks, acceptNewHostKeys, sshConfigFile } = fleetOptions(f, ctx)
+  // --output here is status's own (table, json, prometheus), not a fleet run's progress format
+  const { forks, acceptNewHostKeys, sshConfigFile } = fleetOptions({ ...f, output: undefined }, ctx)
   const vms = await fleetVms(f, ctx)
   const cluster = clusterOptions(f, ctx.env)
   const status = await fleetStatus(

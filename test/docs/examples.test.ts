@@ -41,6 +41,8 @@ interface Spec {
   code?: number
   /** Run from the repository (the Install section's lines). */
   inRepo?: boolean
+  /** What is run instead, when the line names a lab host by its usual name (other labs may hold vm1). */
+  asRun?: () => string
   before?: () => void | Promise<void>
   check?: (r: Run) => void
 }
@@ -68,6 +70,7 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
   let home: string
   let lab: { hosts: { name: string; address: string }[]; gateway: string; mirror: string }
   const file = (p: string) => readFileSync(join(cwd, p), 'utf8')
+  let promDirMade = false
 
   const sh = (line: string, dir = cwd): Promise<Run> =>
     new Promise((resolve, reject) => {
@@ -365,6 +368,28 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     { line: 'meshvm demo', check: (r) => assert.match(r.stdout + r.stderr, /RECAP verify/) },
     { line: 'meshvm verify -i lab/inventory.yaml --kubeconfig lab/kubeconfig --output json', check: everyLineJson },
     {
+      line: 'meshvm status -i lab/inventory.yaml --kubeconfig lab/kubeconfig --output prometheus --prometheus-file /var/lib/node_exporter/meshvm.prom',
+      before: () => {
+        // the node_exporter textfile directory the example names: made here if missing, removed after
+        promDirMade = !existsSync('/var/lib/node_exporter')
+        mkdirSync('/var/lib/node_exporter', { recursive: true })
+      },
+      check(r) {
+        try {
+          assert.match(readFileSync('/var/lib/node_exporter/meshvm.prom', 'utf8'), /^# HELP meshvm_/m)
+          assert.match(r.stdout, /^# HELP meshvm_/m)
+        } finally {
+          rmSync('/var/lib/node_exporter/meshvm.prom', { force: true })
+          if (promDirMade) rmSync('/var/lib/node_exporter', { recursive: true, force: true })
+        }
+      },
+    },
+    {
+      line: 'meshvm status -i lab/inventory.yaml --kubeconfig lab/kubeconfig --limit vm1 --diff',
+      asRun: () =>
+        `meshvm status -i lab/inventory.yaml --kubeconfig lab/kubeconfig --limit ${lab.hosts[0]!.name} --diff`,
+    },
+    {
       line: 'meshvm report',
       check(r) {
         assert.match(
@@ -443,7 +468,7 @@ describe('every documented example', { skip: labSkipReason, timeout: 1_200_000 }
     const teardown = specs.findIndex((s) => s.line === 'meshvm lab down')
     for (const spec of [...specs.slice(0, teardown), ...unlisted, ...specs.slice(teardown)]) {
       await spec.before?.()
-      const r = await sh(spec.line, spec.inRepo ? repo : cwd)
+      const r = await sh(spec.asRun?.() ?? spec.line, spec.inRepo ? repo : cwd)
       const where = examples
         .filter((e) => e.line === spec.line)
         .map((e) => e.where)
