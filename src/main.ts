@@ -44,6 +44,11 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm workload-entry configure -f workloadgroup.yaml -o out/ --clusterID Kubernetes',
     load: () => import('./commands/workload-entry.js'),
   },
+  report: {
+    summary: "merge the reports of a sharded run (--shard, an Indexed Job's pods) into one report and failed list",
+    example: 'meshvm report merge shard-*.log -i inventory/example.yaml',
+    load: () => import('./commands/report.js'),
+  },
   lab: {
     summary:
       'local lab: real test VMs (systemd-nspawn) and an emulated cluster (up | status | reset | rotate-root | token | down)',

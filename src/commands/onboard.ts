@@ -7,7 +7,8 @@ import { vagrantInventoryText } from '../inventory/vagrant-run.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 
 const flags: Record<string, FlagSpec> = {
@@ -37,6 +38,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(help)
     return ExitCode.ok
   }
+  if (await printJobIfAsked('onboard', argv, flags, ctx, limitFlag(f, ctx))) return ExitCode.ok
   if (f.vagrant) {
     const dir = await mkdtemp(join(tmpdir(), 'meshvm-vagrant-'))
     f.inventory = join(dir, 'inventory.yaml')

@@ -8,7 +8,8 @@ import { runPlaybook } from '../executor/run.js'
 import { writeFailedList } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
-import { createReporter, failedHosts, reportOf, writeReport, type OutputMode } from '../report/index.js'
+import type { Shard } from '../inventory/shard.js'
+import { createReporter, failedHosts, reportOf, reportText, writeReport, type OutputMode, type RunReport } from '../report/index.js'
 import type { Secret } from '../secret.js'
 import { connectVm, type SshChoices } from './connect.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
@@ -30,8 +31,10 @@ export interface FleetOptions extends SshChoices {
   diff: boolean
   verbose: boolean
   output: OutputMode
-  /** Default `.meshvm/last-run.json` under the working directory. */
-  reportFile?: string
+  /** Default `.meshvm/last-run.json` under the working directory; `-` is stdout (progress then goes to stderr). */
+  reportFiles?: string[]
+  /** The slice of the fleet this run is (the VMs are already that slice); recorded in the report for `report merge`. */
+  shard?: Shard
 }
 
 export interface FleetRun {
@@ -62,14 +65,8 @@ export async function runFleet(
   const become = run.become
   const secrets = become ? [become] : []
   const fold = new RunFold()
-  const reporter = createReporter(o.output, {
-    stream: io.stdout,
-    verbose: o.verbose,
-    diff: o.diff,
-    check: o.check,
-    secrets,
-    fold,
-  })
+  const stream = o.reportFiles?.includes('-') ? io.stderr : io.stdout
+  const reporter = createReporter(o.output, { stream, verbose: o.verbose, diff: o.diff, check: o.check, secrets, fold })
   const outcome = await runPlaybook({
     vms: run.vms,
     playbook,
@@ -87,15 +84,27 @@ export async function runFleet(
     fold,
   })
   await reporter.done()
-  const report = reportOf(outcome)
-  const reportFile = o.reportFile ?? lastRunReport(io.cwd)
-  await mkdir(dirname(reportFile), { recursive: true })
-  await writeReport(reportFile, report, secrets)
+  const report = o.shard ? { ...reportOf(outcome), shard: o.shard } : reportOf(outcome)
+  await recordOutcome(report, o.reportFiles, io, secrets)
+  return { code: exitCodeOf(outcome), outcome }
+}
+
+/** Writes the report (to each file, `-` = stdout) and the failed list `--limit @failed` reads (removed if none). */
+export async function recordOutcome(report: RunReport, files: string[] | undefined, io: FleetIo, secrets: Secret[] = []) {
+  const targets = files && files.length > 0 ? files : [lastRunReport(io.cwd)]
+  for (const file of targets) {
+    if (file === '-') {
+      io.stdout.write(reportText(report, secrets))
+      continue
+    }
+    await mkdir(dirname(file), { recursive: true })
+    await writeReport(file, report, secrets)
+  }
   const resume = failedHosts(report)
   if (resume.length > 0) {
     await mkdir(stateDir(io.cwd), { recursive: true })
     await writeFailedList(failedListFile(io.cwd), resume)
-    io.stderr.write(`${resume.length} VM(s) not done; resume them with: --limit @failed   (report: ${reportFile})\n`)
+    const where = targets.filter((t) => t !== '-').join(', ') || 'stdout'
+    io.stderr.write(`${resume.length} VM(s) not done; resume them with: --limit @failed   (report: ${where})\n`)
   } else await rm(failedListFile(io.cwd), { force: true })
-  return { code: exitCodeOf(outcome), outcome }
 }

@@ -34,6 +34,10 @@ export interface RunReport {
   durationMs?: number
   hosts: Record<string, HostReport>
   totals: Tally
+  /** Set when the run was one shard of the fleet (`--shard i/n`, an Indexed Job's pod). */
+  shard?: { index: number; count: number }
+  /** Set on a merged report (`meshvm report merge`): the shard count and the shards whose reports it holds. */
+  shards?: { count: number; reported: number[] }
 }
 
 const tallyKeys = ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const

@@ -30,6 +30,11 @@ const types: ResourceType[] = [
   type('', V1, 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   type('', V1, 'Secret', 'secrets'),
   type('', V1, 'Service', 'services', { shortNames: ['svc'], subresources: ['status'] }),
+  type('', V1, 'PersistentVolumeClaim', 'persistentvolumeclaims', { shortNames: ['pvc'], subresources: STATUS }),
+  // what `meshvm ... --print-job` prints, so kubectl can map (and dry-run) it against this API
+  type('batch', V1, 'Job', 'jobs', { subresources: STATUS }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRole', 'clusterroles', { namespaced: false }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   type('apps', V1, 'Deployment', 'deployments', { shortNames: ['deploy'], subresources: ['status'] }),
   type('admissionregistration.k8s.io', V1, 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', {
     namespaced: false,
