@@ -70,6 +70,12 @@ test('meshvm onboard --print-job --shards 10 prints an Indexed Job that runs onb
     assert.equal((volumes.get(ssh.name) as { secret: { secretName: string } }).secret.secretName, 'meshvm-ssh')
     assert.match(r.stdout, /kubectl -n meshvm create configmap meshvm-onboard-inputs --from-file=fleet\.yaml=/)
   })
+  // as README.md shows it
+  const readme = await runCli(['onboard', '-i', 'inventory/example.yaml', '--print-job', '--shards', '10'])
+  assert.equal(readme.code, 0, readme.stderr)
+  const readmeJob = parseAllDocuments(readme.stdout).map((d) => d.toJS()).find((d) => d.kind === 'Job')
+  assert.equal(readmeJob.spec.completions, 10)
+  assert.equal(readmeJob.spec.template.spec.containers[0].args[1], '--inventory=/etc/meshvm/example.yaml')
 })
 
 test('the printed manifest passes kubectl apply --dry-run=client --validate=false; an unknown kind does not', { skip: !kubectl && 'kubectl not installed' }, async () => {
