@@ -45,7 +45,9 @@ const createdMeanwhile = (e: unknown) => e instanceof ClusterError && e.kind ===
 
 export async function createNamespace(client: ClusterClient, name: string): Promise<void> {
   await client
-    .call({ verb: 'create', resource: 'namespaces' }, () => client.core.createNamespace({ body: { metadata: { name } } }))
+    .call({ verb: 'create', resource: 'namespaces' }, () =>
+      client.core.createNamespace({ body: { metadata: { name } } }),
+    )
     .catch((e) => {
       if (!createdMeanwhile(e)) throw e
     })
@@ -89,7 +91,12 @@ export async function writeWorkloadGroup(client: ClusterClient, g: WorkloadGroup
   await withIstioVersion(client, async (version) => {
     const ref = { group: ISTIO_GROUP, version, namespace, plural: 'workloadgroups', name }
     if (!current) {
-      const body = { apiVersion: `${ISTIO_GROUP}/${version}`, kind: 'WorkloadGroup', metadata: { name, namespace }, spec }
+      const body = {
+        apiVersion: `${ISTIO_GROUP}/${version}`,
+        kind: 'WorkloadGroup',
+        metadata: { name, namespace },
+        spec,
+      }
       try {
         await client.call({ verb: 'create', resource: 'workloadgroups', namespace }, () =>
           client.custom.createNamespacedCustomObject({ ...ref, body }),

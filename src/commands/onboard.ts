@@ -19,14 +19,18 @@ const flags: Record<string, FlagSpec> = {
   'vagrant-dir': { type: 'string', help: 'directory of the Vagrantfile (default .)' },
 }
 
-const help = commandHelp('meshvm onboard -i INVENTORY [flags]   |   meshvm onboard (interactive, on a terminal)', flags, [
-  'meshvm onboard -i inventory/example.yaml',
-  'meshvm onboard -i inventory/example.yaml --limit web --forks 20 --serial 25% --max-fail 10%',
-  'meshvm onboard -i inventory/example.yaml --check --diff',
-  'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
-  'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
-  'meshvm onboard -i inventory/example.yaml --print-job --shards 10',
-])
+const help = commandHelp(
+  'meshvm onboard -i INVENTORY [flags]   |   meshvm onboard (interactive, on a terminal)',
+  flags,
+  [
+    'meshvm onboard -i inventory/example.yaml',
+    'meshvm onboard -i inventory/example.yaml --limit web --forks 20 --serial 25% --max-fail 10%',
+    'meshvm onboard -i inventory/example.yaml --check --diff',
+    'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
+    'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
+    'meshvm onboard -i inventory/example.yaml --print-job --shards 10',
+  ],
+)
 
 /** Ensures the cluster objects, then takes every VM to a running, connected sidecar. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {

@@ -7,7 +7,11 @@ import { limitFlag } from './fleet-flags.js'
 import { commandHelp } from './help.js'
 
 const flags: Record<string, FlagSpec> = {
-  inventory: { type: 'string', short: 'i', help: 'the sharded inventory: its VMs that no report holds are listed as not run' },
+  inventory: {
+    type: 'string',
+    short: 'i',
+    help: 'the sharded inventory: its VMs that no report holds are listed as not run',
+  },
   limit: { type: 'string', short: 'l', help: 'the --limit the shards ran with' },
   report: {
     type: 'string',
@@ -31,7 +35,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     return f.help ? ExitCode.ok : ExitCode.input
   }
   if (action !== 'merge') throw new InputError(`unknown report action "${action}" (merge)`)
-  if (files.length === 0) throw new InputError('report merge: name the shards\' reports or pod logs (or - for stdin)')
+  if (files.length === 0) throw new InputError("report merge: name the shards' reports or pod logs (or - for stdin)")
   if (f.limit !== undefined && !f.inventory) throw new InputError('report merge: --limit needs -i INVENTORY')
   const fleet = f.inventory ? (await readInventory(String(f.inventory), { limit: limitFlag(f, ctx) })).vms : undefined
   const reportFiles = f.report as string[] | undefined

@@ -65,7 +65,14 @@ function job(r: JobRequest, name: string) {
               name: 'meshvm',
               image: r.image,
               command: ['meshvm'],
-              args: [r.command, ...r.args, `--shards=${r.shards}`, '--output=plain', '--report=-', `--report=${reportFile}`],
+              args: [
+                r.command,
+                ...r.args,
+                `--shards=${r.shards}`,
+                '--output=plain',
+                '--report=-',
+                `--report=${reportFile}`,
+              ],
               workingDir: JOB_PATHS.home,
               env: [
                 { name: 'HOME', value: JOB_PATHS.home },
@@ -108,7 +115,12 @@ export function jobManifest(r: JobRequest): string {
   const ns = r.namespace
   const objects = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshvm', namespace: ns } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'meshvm' }, rules: meshvmAccessRules },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'meshvm' },
+      rules: meshvmAccessRules,
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -137,5 +149,9 @@ export function jobManifest(r: JobRequest): string {
       `batch.kubernetes.io/job-completion-index=$i --tail=-1 > shard-$i.log; done`,
     '#   meshvm report merge shard-*.log        # one report, one failed list for --limit @failed',
   ]
-  return header.join('\n') + '\n' + objects.map((o) => '---\n' + stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('')
+  return (
+    header.join('\n') +
+    '\n' +
+    objects.map((o) => '---\n' + stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('')
+  )
 }

@@ -7,7 +7,10 @@ import { formatRecap, mergeReports, missingShards, type ReportPart, type RunRepo
 import { recordOutcome, type FleetIo } from './run.js'
 
 const isReport = (x: unknown): x is RunReport =>
-  typeof x === 'object' && x !== null && typeof (x as RunReport).playbook === 'string' && typeof (x as RunReport).hosts === 'object'
+  typeof x === 'object' &&
+  x !== null &&
+  typeof (x as RunReport).playbook === 'string' &&
+  typeof (x as RunReport).hosts === 'object'
 
 // A pod's log (`kubectl logs`) holds progress lines, then the report as a JSON block whose braces stand alone on a line.
 const jsonBlocks = (s: string) => [...s.matchAll(/^\{\n[\s\S]*?\n\}$/gm)].map((m) => m[0])
@@ -22,7 +25,8 @@ export function reportsIn(source: string, content: string): ReportPart[] {
   }
   const found = whole === undefined ? jsonBlocks(content).map((b) => JSON.parse(b) as unknown) : [whole]
   const reports = found.filter(isReport)
-  if (reports.length === 0) throw new InputError(`report merge: ${source} holds no meshvm report (a report file or a pod's log)`)
+  if (reports.length === 0)
+    throw new InputError(`report merge: ${source} holds no meshvm report (a report file or a pod's log)`)
   return reports.map((report, i) => ({ source: reports.length > 1 ? `${source} (report ${i + 1})` : source, report }))
 }
 
@@ -41,24 +45,37 @@ export interface MergeRequest {
 export async function mergeShardReports(r: MergeRequest, io: FleetIo): Promise<{ code: number; report: RunReport }> {
   const parts: ReportPart[] = []
   for (const file of r.files) {
-    const content = file === '-' ? await text(r.stdin) : await readFile(file, 'utf8').catch((e: Error) => {
-      throw new InputError(`report merge: cannot read ${file}: ${e.message}`)
-    })
+    const content =
+      file === '-'
+        ? await text(r.stdin)
+        : await readFile(file, 'utf8').catch((e: Error) => {
+            throw new InputError(`report merge: cannot read ${file}: ${e.message}`)
+          })
     parts.push(...reportsIn(file === '-' ? 'stdin' : file, content))
   }
   const count = parts[0]?.report.shard?.count
   const absent = count === undefined ? [] : missingShards(parts, count)
   const missing = (r.fleet ?? []).map((vm) => ({
     name: vm.name,
-    msg: count === undefined ? 'in the inventory but in no report' : `no report from shard ${shardOf(vm.name, count)}/${count}`,
+    msg:
+      count === undefined
+        ? 'in the inventory but in no report'
+        : `no report from shard ${shardOf(vm.name, count)}/${count}`,
   }))
   const report = mergeReports(parts, missing)
   const recap = r.reportFiles?.includes('-') ? io.stderr : io.stdout
   for (const line of formatRecap(report, { color: false })) recap.write(line + '\n')
-  for (const i of absent) io.stderr.write(`shard ${i}/${count}: no report${r.fleet ? '' : ' (pass -i INVENTORY to list its VMs as not run)'}\n`)
+  for (const i of absent)
+    io.stderr.write(
+      `shard ${i}/${count}: no report${r.fleet ? '' : ' (pass -i INVENTORY to list its VMs as not run)'}\n`,
+    )
   await recordOutcome(report, r.reportFiles, io)
   const hosts = Object.values(report.hosts)
   const failed = absent.length > 0 || hosts.some((h) => h.status === 'failed' || h.status === 'not-run')
-  const code = failed ? ExitCode.failed : hosts.some((h) => h.status === 'unreachable') ? ExitCode.unreachable : ExitCode.ok
+  const code = failed
+    ? ExitCode.failed
+    : hosts.some((h) => h.status === 'unreachable')
+      ? ExitCode.unreachable
+      : ExitCode.ok
   return { code, report }
 }

@@ -9,7 +9,15 @@ import { writeFailedList } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
 import type { Shard } from '../inventory/shard.js'
-import { createReporter, failedHosts, reportOf, reportText, writeReport, type OutputMode, type RunReport } from '../report/index.js'
+import {
+  createReporter,
+  failedHosts,
+  reportOf,
+  reportText,
+  writeReport,
+  type OutputMode,
+  type RunReport,
+} from '../report/index.js'
 import type { Secret } from '../secret.js'
 import { connectVm, type SshChoices } from './connect.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
@@ -90,7 +98,12 @@ export async function runFleet(
 }
 
 /** Writes the report (to each file, `-` = stdout) and the failed list `--limit @failed` reads (removed if none). */
-export async function recordOutcome(report: RunReport, files: string[] | undefined, io: FleetIo, secrets: Secret[] = []) {
+export async function recordOutcome(
+  report: RunReport,
+  files: string[] | undefined,
+  io: FleetIo,
+  secrets: Secret[] = [],
+) {
   const targets = files && files.length > 0 ? files : [lastRunReport(io.cwd)]
   for (const file of targets) {
     if (file === '-') {

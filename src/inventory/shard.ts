@@ -32,7 +32,9 @@ export function parseShard(text: string): Shard {
 /** `--shards n` inside an Indexed Job: the index is the pod's JOB_COMPLETION_INDEX. */
 export function shardFromJobIndex(count: number, jobIndex: string | undefined): Shard {
   if (jobIndex === undefined || jobIndex === '') {
-    throw new InputError(`--shards ${count}: JOB_COMPLETION_INDEX is not set (use --shard INDEX/${count} outside a Job)`)
+    throw new InputError(
+      `--shards ${count}: JOB_COMPLETION_INDEX is not set (use --shard INDEX/${count} outside a Job)`,
+    )
   }
   return checked(whole(jobIndex), count, `--shards ${count} with JOB_COMPLETION_INDEX=${jobIndex}`)
 }

@@ -10,7 +10,14 @@ import { plainListener } from './plain.js'
 import { formatRecap } from './recap.js'
 import { lineOut, stepLabel, type LineOut } from './text.js'
 
-export { failedHosts, ReportCollector, reportOf, type HostReport, type RunReport, type StepReport } from './collector.js'
+export {
+  failedHosts,
+  ReportCollector,
+  reportOf,
+  type HostReport,
+  type RunReport,
+  type StepReport,
+} from './collector.js'
 export { reportText, writeReport } from './json.js'
 export { formatRecap } from './recap.js'
 export { mergeReports, missingShards, type MissingHost, type ReportPart } from './merge.js'

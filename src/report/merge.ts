@@ -56,7 +56,8 @@ export function mergeReports(parts: ReportPart[], missing: MissingHost[] = []): 
     }
   }
   for (const m of missing) {
-    if (!hosts[m.name]) hosts[m.name] = { status: 'not-run', msg: m.msg, ...emptyTally(), ms: 0, retries: [], steps: [] }
+    if (!hosts[m.name])
+      hosts[m.name] = { status: 'not-run', msg: m.msg, ...emptyTally(), ms: 0, retries: [], steps: [] }
   }
   const totals = emptyTally()
   for (const h of Object.values(hosts)) for (const k of tallyKeys) totals[k] += h[k]

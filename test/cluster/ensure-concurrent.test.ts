@@ -26,7 +26,10 @@ test('concurrent creates of the same namespace, service account and WorkloadGrou
     assert.ok(h.api.store.get('workloadgroups', 'vm-ns', 'vm-app'))
     // a different spec created meanwhile is replaced by ours
     const other = { ...GROUP, labels: { version: 'v2' } }
-    await Promise.all([writeWorkloadGroup(h.client, { ...GROUP, name: 'g2' }), writeWorkloadGroup(h.client, { ...other, name: 'g2' })])
+    await Promise.all([
+      writeWorkloadGroup(h.client, { ...GROUP, name: 'g2' }),
+      writeWorkloadGroup(h.client, { ...other, name: 'g2' }),
+    ])
     const stored = h.api.store.get('workloadgroups', 'vm-ns', 'g2')!
     assert.ok(stored.spec, 'one of the two specs is stored')
   } finally {

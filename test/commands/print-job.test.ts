@@ -16,8 +16,20 @@ import { runCli } from '../support/run-cli.js'
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0
 
 // async: the emulator answering kubectl runs in this process
-function kubectlApply(kubeconfig: string, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--dry-run=client', '--validate=false', '--request-timeout=20s', '-f', '-'])
+function kubectlApply(
+  kubeconfig: string,
+  input: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('kubectl', [
+    '--kubeconfig',
+    kubeconfig,
+    'apply',
+    '--dry-run=client',
+    '--validate=false',
+    '--request-timeout=20s',
+    '-f',
+    '-',
+  ])
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -35,19 +47,42 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const INVENTORY = 'defaults: { app: web, namespace: apps }\ngroups: { canary: {} }\nvms:\n  vm-1: { address: 198.18.0.1, groups: [canary] }\n  vm-2: { address: 198.18.0.2 }\n'
+const INVENTORY =
+  'defaults: { app: web, namespace: apps }\ngroups: { canary: {} }\nvms:\n  vm-1: { address: 198.18.0.1, groups: [canary] }\n  vm-2: { address: 198.18.0.2 }\n'
 
 test('meshvm onboard --print-job --shards 10 prints an Indexed Job that runs onboard on shard $JOB_COMPLETION_INDEX', async () => {
   await withDir(async (dir) => {
     const inventory = join(dir, 'fleet.yaml')
     writeFileSync(inventory, INVENTORY)
-    const r = await runCli(['onboard', '-i', inventory, '--print-job', '--shards', '10', '--forks', '20', '--limit', 'canary', '--kubeconfig', '/nowhere'], {}, dir)
+    const r = await runCli(
+      [
+        'onboard',
+        '-i',
+        inventory,
+        '--print-job',
+        '--shards',
+        '10',
+        '--forks',
+        '20',
+        '--limit',
+        'canary',
+        '--kubeconfig',
+        '/nowhere',
+      ],
+      {},
+      dir,
+    )
     assert.equal(r.code, 0, r.stderr)
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS())
-    assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Job'])
+    assert.deepEqual(
+      docs.map((d) => d.kind),
+      ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Job'],
+    )
     const [sa, role, binding, , job] = docs
     assert.deepEqual(role.rules, meshvmAccessRules)
-    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }])
+    assert.deepEqual(binding.subjects, [
+      { kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace },
+    ])
     assert.equal(binding.roleRef.name, role.metadata.name)
     assert.equal(job.spec.completionMode, 'Indexed')
     assert.equal(job.spec.completions, 10)
@@ -60,10 +95,19 @@ test('meshvm onboard --print-job --shards 10 prints an Indexed Job that runs onb
     assert.equal(c.securityContext.readOnlyRootFilesystem, true)
     assert.equal(c.securityContext.allowPrivilegeEscalation, false)
     // the same command and flags; --limit resolved here; in-cluster config (no --kubeconfig); shard from the Job
-    assert.deepEqual(c.args.slice(0, 5), ['onboard', '--inventory=/etc/meshvm/fleet.yaml', '--limit=canary', '--forks=20', '--shards=10'])
+    assert.deepEqual(c.args.slice(0, 5), [
+      'onboard',
+      '--inventory=/etc/meshvm/fleet.yaml',
+      '--limit=canary',
+      '--forks=20',
+      '--shards=10',
+    ])
     assert.ok(!c.args.some((a: string) => a.startsWith('--kubeconfig')))
     assert.ok(c.args.includes('--report=-'), 'report on stdout')
-    assert.ok(c.args.some((a: string) => /^--report=\/srv\/meshvm\/reports\/.*\$\(JOB_COMPLETION_INDEX\)\.json$/.test(a)), 'and on the volume')
+    assert.ok(
+      c.args.some((a: string) => /^--report=\/srv\/meshvm\/reports\/.*\$\(JOB_COMPLETION_INDEX\)\.json$/.test(a)),
+      'and on the volume',
+    )
     const volumes = new Map(pod.volumes.map((v: { name: string }) => [v.name, v]))
     for (const m of c.volumeMounts) assert.ok(volumes.has(m.name), `mount ${m.name} has a volume`)
     const ssh = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/home/meshvm/.ssh')
@@ -73,36 +117,42 @@ test('meshvm onboard --print-job --shards 10 prints an Indexed Job that runs onb
   // as README.md shows it
   const readme = await runCli(['onboard', '-i', 'inventory/example.yaml', '--print-job', '--shards', '10'])
   assert.equal(readme.code, 0, readme.stderr)
-  const readmeJob = parseAllDocuments(readme.stdout).map((d) => d.toJS()).find((d) => d.kind === 'Job')
+  const readmeJob = parseAllDocuments(readme.stdout)
+    .map((d) => d.toJS())
+    .find((d) => d.kind === 'Job')
   assert.equal(readmeJob.spec.completions, 10)
   assert.equal(readmeJob.spec.template.spec.containers[0].args[1], '--inventory=/etc/meshvm/example.yaml')
 })
 
-test('the printed manifest passes kubectl apply --dry-run=client --validate=false; an unknown kind does not', { skip: !kubectl && 'kubectl not installed' }, async () => {
-  const api = await startKubeApi()
-  try {
-    await withDir(async (dir) => {
-      const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
-      const inventory = join(dir, 'fleet.yaml')
-      writeFileSync(inventory, INVENTORY)
-      for (const command of ['onboard', 'verify']) {
-        const r = await runCli([command, '-i', inventory, '--print-job', '--shards', '3'], {}, dir)
-        assert.equal(r.code, 0, r.stderr)
-        const dry = await kubectlApply(kubeconfig, r.stdout)
-        assert.equal(dry.status, 0, dry.stderr)
-        assert.match(dry.stdout, new RegExp(`job\\.batch/meshvm-${command} created \\(dry run\\)`))
-        assert.match(dry.stdout, /clusterrole\.rbac\.authorization\.k8s\.io\/meshvm created \(dry run\)/)
-        // --validate=false checks kinds, not fields (the structure is checked above): a kind the API lacks fails
-        const bad = await kubectlApply(kubeconfig, r.stdout.replace('kind: Job\n', 'kind: IndexedJob\n'))
-        assert.notEqual(bad.status, 0)
-        assert.match(bad.stderr, /no matches for kind "IndexedJob"/)
-      }
-      assert.equal(api.store.get('jobs', 'meshvm', 'meshvm-onboard'), undefined, 'dry run: nothing created')
-    })
-  } finally {
-    await api.close()
-  }
-})
+test(
+  'the printed manifest passes kubectl apply --dry-run=client --validate=false; an unknown kind does not',
+  { skip: !kubectl && 'kubectl not installed' },
+  async () => {
+    const api = await startKubeApi()
+    try {
+      await withDir(async (dir) => {
+        const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
+        const inventory = join(dir, 'fleet.yaml')
+        writeFileSync(inventory, INVENTORY)
+        for (const command of ['onboard', 'verify']) {
+          const r = await runCli([command, '-i', inventory, '--print-job', '--shards', '3'], {}, dir)
+          assert.equal(r.code, 0, r.stderr)
+          const dry = await kubectlApply(kubeconfig, r.stdout)
+          assert.equal(dry.status, 0, dry.stderr)
+          assert.match(dry.stdout, new RegExp(`job\\.batch/meshvm-${command} created \\(dry run\\)`))
+          assert.match(dry.stdout, /clusterrole\.rbac\.authorization\.k8s\.io\/meshvm created \(dry run\)/)
+          // --validate=false checks kinds, not fields (the structure is checked above): a kind the API lacks fails
+          const bad = await kubectlApply(kubeconfig, r.stdout.replace('kind: Job\n', 'kind: IndexedJob\n'))
+          assert.notEqual(bad.status, 0)
+          assert.match(bad.stderr, /no matches for kind "IndexedJob"/)
+        }
+        assert.equal(api.store.get('jobs', 'meshvm', 'meshvm-onboard'), undefined, 'dry run: nothing created')
+      })
+    } finally {
+      await api.close()
+    }
+  },
+)
 
 test('--print-job refuses what cannot go into a pod, and needs --shards', async () => {
   await withDir(async (dir) => {
@@ -139,8 +189,15 @@ function access(req: RequestRecord): { verb: string; group: string; resource: st
 }
 
 test("the ClusterRole allows every request meshvm's cluster work makes (bundle, onboard, entries)", async () => {
-  const seed = labClusterManifests({ caCertPem: 'lab-ca', gatewayIP: '198.18.0.250', istioVersion: '1.24.2', clusterName: 'c1', meshId: 'mesh1' })
-  const rootCert = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
+  const seed = labClusterManifests({
+    caCertPem: 'lab-ca',
+    gatewayIP: '198.18.0.250',
+    istioVersion: '1.24.2',
+    clusterName: 'c1',
+    meshId: 'mesh1',
+  })
+  const rootCert =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
   const api = await startKubeApi({ manifests: [seed, rootCert] })
   try {
     await withDir(async (dir) => {
@@ -156,10 +213,21 @@ test("the ClusterRole allows every request meshvm's cluster work makes (bundle, 
       await deleteWorkloadEntry(client, 'apps', 'web-127.0.0.1').catch(() => undefined)
     })
     const allowed = (a: { verb: string; group: string; resource: string }) =>
-      meshvmAccessRules.some((r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb))
+      meshvmAccessRules.some(
+        (r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb),
+      )
     const calls = api.requests.flatMap((r) => access(r) ?? [])
-    for (const want of ['create serviceaccounts/token', 'create workloadgroups', 'get configmaps', 'list workloadentries', 'delete workloadentries'])
-      assert.ok(calls.some((c) => `${c.verb} ${c.resource}` === want), `the test exercised ${want}`)
+    for (const want of [
+      'create serviceaccounts/token',
+      'create workloadgroups',
+      'get configmaps',
+      'list workloadentries',
+      'delete workloadentries',
+    ])
+      assert.ok(
+        calls.some((c) => `${c.verb} ${c.resource}` === want),
+        `the test exercised ${want}`,
+      )
     const refused = calls.filter((c) => !allowed(c)).map((c) => `${c.verb} ${c.group}/${c.resource}`)
     assert.deepEqual([...new Set(refused)], [])
   } finally {

@@ -8,13 +8,18 @@ import { inShard, parseShard, shardFromJobIndex, shardOf } from '../../src/inven
 
 const names = (n: number, prefix = 'vm') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
 const fleet = (list: string[]) =>
-  parseInventory(`defaults: { app: a, namespace: n }\nvms:\n${list.map((n) => `  ${n}: {}`).join('\n')}\n`, 'inv.yaml').vms
+  parseInventory(`defaults: { app: a, namespace: n }\nvms:\n${list.map((n) => `  ${n}: {}`).join('\n')}\n`, 'inv.yaml')
+    .vms
 
 test('--shard parses INDEX/COUNT (0-based) and refuses anything else, naming the flag', () => {
   assert.deepEqual(parseShard('0/10'), { index: 0, count: 10 })
   assert.deepEqual(parseShard('9/10'), { index: 9, count: 10 })
   for (const bad of ['10/10', '1/0', '-1/3', '1', 'a/b', '1/2/3', '1.5/3', '']) {
-    assert.throws(() => parseShard(bad), (e: Error) => e instanceof InputError && /--shard/.test(e.message), bad)
+    assert.throws(
+      () => parseShard(bad),
+      (e: Error) => e instanceof InputError && /--shard/.test(e.message),
+      bad,
+    )
   }
 })
 
@@ -34,9 +39,16 @@ test('the shards of a fleet cover it exactly once, in inventory order, and are b
     assert.equal(new Set(all).size, vms.length)
     for (const slice of slices) {
       const members = new Set(slice)
-      assert.deepEqual(slice, vms.map((vm) => vm.name).filter((n) => members.has(n)), 'inventory order kept')
+      assert.deepEqual(
+        slice,
+        vms.map((vm) => vm.name).filter((n) => members.has(n)),
+        'inventory order kept',
+      )
       const expected = vms.length / count
-      assert.ok(Math.abs(slice.length - expected) < 0.2 * expected, `shard of ${slice.length} VMs, expected ~${expected}`)
+      assert.ok(
+        Math.abs(slice.length - expected) < 0.2 * expected,
+        `shard of ${slice.length} VMs, expected ~${expected}`,
+      )
     }
   }
 })
@@ -55,7 +67,10 @@ test('going from n to n+1 shards moves only the VMs the new shard takes, about 1
   const list = names(3000)
   for (const n of [4, 10]) {
     const moved = list.filter((name) => shardOf(name, n) !== shardOf(name, n + 1))
-    assert.ok(moved.every((name) => shardOf(name, n + 1) === n), 'a moved VM went to the new shard')
+    assert.ok(
+      moved.every((name) => shardOf(name, n + 1) === n),
+      'a moved VM went to the new shard',
+    )
     const share = moved.length / list.length
     assert.ok(Math.abs(share - 1 / (n + 1)) < 0.03, `moved ${share} of the VMs going ${n} → ${n + 1} shards`)
   }

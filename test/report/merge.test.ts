@@ -16,7 +16,9 @@ const host = (status: HostReport['status'], changed = 0, failed = 0): HostReport
   ok: 3,
   ms: 1000,
   retries: [],
-  steps: failed ? [{ index: 4, kind: 'wait-for-log', name: 'Wait for XDS', status: 'failed', msg: 'no XDS line in 30s', ms: 30000 }] : [],
+  steps: failed
+    ? [{ index: 4, kind: 'wait-for-log', name: 'Wait for XDS', status: 'failed', msg: 'no XDS line in 30s', ms: 30000 }]
+    : [],
 })
 
 const shardReport = (index: number, hosts: Record<string, HostReport>, playbook = 'onboard'): RunReport => ({
@@ -37,11 +39,17 @@ const podLog = (r: RunReport) =>
 test('merge: one report and one failed list from the shards; --limit @failed then selects exactly the failed VMs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshvm-merge-'))
   try {
-    writeFileSync(join(dir, 'shard-0.json'), JSON.stringify(shardReport(0, { 'vm-a': host('changed', 10), 'vm-b': host('changed', 10) })))
+    writeFileSync(
+      join(dir, 'shard-0.json'),
+      JSON.stringify(shardReport(0, { 'vm-a': host('changed', 10), 'vm-b': host('changed', 10) })),
+    )
     writeFileSync(join(dir, 'shard-1.log'), podLog(shardReport(1, { 'vm-c': host('failed', 8, 1) })))
     writeFileSync(join(dir, 'shard-2.json'), JSON.stringify(shardReport(2, { 'vm-d': host('unreachable') })))
     const inventory = join(dir, 'inventory.yaml')
-    writeFileSync(inventory, 'defaults: { app: a, namespace: n }\nvms:\n  vm-a: {}\n  vm-b: {}\n  vm-c: {}\n  vm-d: {}\n  vm-e: {}\n')
+    writeFileSync(
+      inventory,
+      'defaults: { app: a, namespace: n }\nvms:\n  vm-a: {}\n  vm-b: {}\n  vm-c: {}\n  vm-d: {}\n  vm-e: {}\n',
+    )
     const files = ['shard-0.json', 'shard-1.log', 'shard-2.json'].map((f) => join(dir, f))
     const r = await runCli(['report', 'merge', ...files], {}, dir)
     assert.equal(r.code, 2, r.stderr)
@@ -55,13 +63,18 @@ test('merge: one report and one failed list from the shards; --limit @failed the
     assert.equal(merged.durationMs, 150_000)
     assert.equal(readFileSync(join(dir, '.meshvm', 'failed'), 'utf8'), 'vm-c\nvm-d\n')
     const resume = await runCli(['inventory', 'show', '-i', inventory, '--limit', `@${join(dir, '.meshvm', 'failed')}`])
-    assert.deepEqual([...resume.stdout.matchAll(/^ {2}- name: (\S+)/gm)].map((m) => m[1]), ['vm-c', 'vm-d'])
+    assert.deepEqual(
+      [...resume.stdout.matchAll(/^ {2}- name: (\S+)/gm)].map((m) => m[1]),
+      ['vm-c', 'vm-d'],
+    )
 
     // a shard whose pod left no report: named, and with -i its VMs are in the failed list as not run
     const partial = await runCli(['report', 'merge', files[0], files[2], '-i', inventory], {}, dir)
     assert.equal(partial.code, 2)
     assert.match(partial.stderr, /^shard 1\/3: no report$/m)
-    const failed = readFileSync(join(dir, '.meshvm', 'failed'), 'utf8').trim().split('\n')
+    const failed = readFileSync(join(dir, '.meshvm', 'failed'), 'utf8')
+      .trim()
+      .split('\n')
     assert.deepEqual(failed.sort(), ['vm-c', 'vm-d', 'vm-e'])
     assert.match(partial.stdout, /vm-c: not run \(no report from shard \d\/3\)/)
 
@@ -85,7 +98,10 @@ test('merge refuses reports of different runs, a VM in two shards and a shard gi
     }
     const a = write('a.json', shardReport(0, { 'vm-a': host('ok') }))
     const cases: [string, RegExp][] = [
-      [write('b.json', shardReport(1, { 'vm-b': host('ok') }, 'verify')), /not of one run \(playbook differs: .*a\.json: "onboard"; .*b\.json: "verify"\)/],
+      [
+        write('b.json', shardReport(1, { 'vm-b': host('ok') }, 'verify')),
+        /not of one run \(playbook differs: .*a\.json: "onboard"; .*b\.json: "verify"\)/,
+      ],
       [write('c.json', shardReport(1, { 'vm-a': host('ok') })), /VM vm-a is in both .*a\.json and .*c\.json/],
       [write('d.json', shardReport(0, { 'vm-d': host('ok') })), /a\.json and .*d\.json are both shard 0\/3/],
       [write('e.txt', 'no report here\n'), /e\.txt holds no meshvm report/],
