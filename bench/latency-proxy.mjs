@@ -12,10 +12,10 @@
 // sockets of the proxy (noDelay) so the proxy adds no coalescing delay of its own; what the client and sshd do with
 // Nagle on their own sockets is unchanged.
 //
-// Usage as a process: node bench/latency-proxy.mjs --rtt MS --map FILE --ready FILE
+// Usage as a process: node bench/latency-proxy.mjs --rtt MS --map FILE --ready FILE [--trace FILE (a line per wait)]
 //   FILE: JSON [{ "name", "host", "port" }] (the VM's sshd); the proxy writes --ready as JSON
 //   [{ "name", "listen" }] once listening. SIGUSR1 zeroes the counters, SIGUSR2 writes them to FILE.counts.json.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -63,7 +63,7 @@ function delayedPipe(from, to, delayMs, onChunk) {
 }
 
 /** Starts one listener per target; `counts[name]` grows as traffic flows. */
-export async function startProxies(targets, rttMs) {
+export async function startProxies(targets, rttMs, trace) {
   const half = rttMs / 2
   const counts = Object.fromEntries(targets.map((t) => [t.name, newCounts()]))
   const servers = []
@@ -87,7 +87,10 @@ export async function startProxies(targets, rttMs) {
         const now = performance.now()
         if (last === 'down') c.turnarounds++
         // silent for a whole RTT, then speaking after an answer: it waited for that answer
-        if (last === 'down' && rttMs > 0 && now - lastUp >= 0.9 * rttMs) c.waits++
+        if (last === 'down' && rttMs > 0 && now - lastUp >= 0.9 * rttMs) {
+          c.waits++
+          trace?.(`${new Date().toISOString()} ${t.name} wait ${Math.round(now - lastUp)}ms ${chunk.length}B`)
+        }
         last = 'up'
         lastUp = now
         c.bytesUp += chunk.length
@@ -112,8 +115,10 @@ export async function startProxies(targets, rttMs) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: o } = parseArgs({ options: { rtt: { type: 'string' }, map: { type: 'string' }, ready: { type: 'string' } } })
-  const proxies = await startProxies(JSON.parse(readFileSync(o.map, 'utf8')), Number(o.rtt))
+  const options = { rtt: { type: 'string' }, map: { type: 'string' }, ready: { type: 'string' }, trace: { type: 'string' } }
+  const { values: o } = parseArgs({ options })
+  const trace = o.trace ? (line) => appendFileSync(o.trace, line + '\n') : undefined
+  const proxies = await startProxies(JSON.parse(readFileSync(o.map, 'utf8')), Number(o.rtt), trace)
   process.on('SIGUSR1', () => proxies.reset())
   process.on('SIGUSR2', () => writeFileSync(`${o.map}.counts.json`, JSON.stringify(proxies.counts)))
   process.on('SIGTERM', () => proxies.close().then(() => process.exit(0)))

@@ -12,7 +12,8 @@ export async function startWan(hosts, rttMs, out) {
   const map = join(out, `wan-${rttMs}ms.json`)
   const ready = `${map}.ready`
   writeFileSync(map, JSON.stringify(hosts.map((h) => ({ name: h.name, host: h.address, port: 22 }))))
-  const child = spawn(process.execPath, [join(repo, 'bench/latency-proxy.mjs'), '--rtt', String(rttMs), '--map', map, '--ready', ready], {
+  const trace = process.env.MESHVM_BENCH_TRACE_WAITS ? ['--trace', `${map}.waits.log`] : []
+  const child = spawn(process.execPath, [join(repo, 'bench/latency-proxy.mjs'), '--rtt', String(rttMs), '--map', map, '--ready', ready, ...trace], {
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   for (let i = 0; i < 200 && !existsSync(ready); i++) await sleep(50)

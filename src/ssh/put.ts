@@ -139,7 +139,8 @@ export async function put(conn: UploadChannel, path: string, content: string | B
   const script = [
     // a rename when the home and the target share a filesystem (a copy otherwise): no second copy of a large package
     inline
-      ? `{ (umask 077 && cat > ${q(tmp)}) || exit ${INLINE_WRITE_FAILED}; }`
+      ? // a cut connection ends stdin early, and cat exits 0 on that EOF: only the whole content may be renamed
+        `{ (umask 077 && cat > ${q(tmp)}) && [ "$(wc -c < ${q(tmp)})" -eq ${data.length} ] || (exit ${INLINE_WRITE_FAILED}); }`
       : conn.isRoot
         ? 'true'
         : `mv -f ${q(staged)} ${q(tmp)}`,
@@ -153,7 +154,12 @@ export async function put(conn: UploadChannel, path: string, content: string | B
     stdin: inline ? data : undefined,
   })
   if (inline && r.code === INLINE_WRITE_FAILED) {
-    throw new SshError('command', conn.where, `${conn.where}: upload of ${path} failed: ${r.stderr.toString().trim()}`)
+    const why = r.stderr.toString().trim() || 'the content arrived incomplete'
+    throw new SshError(
+      conn.alive ? 'command' : 'connection',
+      conn.where,
+      `${conn.where}: upload of ${path} failed: ${why}`,
+    )
   }
   if (r.code !== 0) {
     throw new SshError('command', conn.where, `${conn.where}: writing ${path} failed: ${r.stderr.toString().trim()}`)
