@@ -104,7 +104,10 @@ function writeContenderFiles(hosts) {
     },
   }
   writeFileSync(ansibleHosts, JSON.stringify(inventory, null, 2)) // JSON is YAML
-  writeFileSync(rawHosts, hosts.map((h) => `${h.name} ${net.endpoint(h).host} ${join(bundles, h.name)} ${net.endpoint(h).port}\n`).join(''))
+  writeFileSync(
+    rawHosts,
+    hosts.map((h) => `${h.name} ${net.endpoint(h).host} ${join(bundles, h.name)} ${net.endpoint(h).port}\n`).join(''),
+  )
 }
 
 /** Every VM in the meshvm report, none failed or unreachable; `changed` summed. */
@@ -135,8 +138,22 @@ const contender = {
   meshvm: {
     rerun: true,
     // run as the installed `meshvm` runs: the executable itself, with the node flags of its #! line
-    command: (label) => [join(repo, 'bin/meshvm.js'), ['onboard', '-i', net.inventory, '--kubeconfig',
-      lab.kubeconfig, '--forks', forks, '--output', 'plain', '--report', join(out, `${label}.report.json`)]],
+    command: (label) => [
+      join(repo, 'bin/meshvm.js'),
+      [
+        'onboard',
+        '-i',
+        net.inventory,
+        '--kubeconfig',
+        lab.kubeconfig,
+        '--forks',
+        forks,
+        '--output',
+        'plain',
+        '--report',
+        join(out, `${label}.report.json`),
+      ],
+    ],
     env: {},
     outcome: (r, label) => meshvmOutcome(r, join(out, `${label}.report.json`)),
   },
@@ -177,10 +194,23 @@ async function measure(name, phase, rep) {
   if (phase === 'fresh' && outcome.changed === 0) throw new Error(`${label}: a fresh onboard changed nothing`)
   if (phase === 'rerun' && outcome.changed !== 0) throw new Error(`${label}: the re-run changed ${outcome.changed}`)
   const { stderr, ...figures } = r
-  const result = { contender: name, phase, rep: rep + 1, rttMs: wan?.rttMs, ...figures, changed: outcome.changed, cpu, perVm }
-  log(`${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
-    `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}` +
-    (perVm ? `, per VM ${perVm.connections} connections, ${perVm.waits} waits, ${perVm.turnarounds} turnarounds` : ''))
+  const result = {
+    contender: name,
+    phase,
+    rep: rep + 1,
+    rttMs: wan?.rttMs,
+    ...figures,
+    changed: outcome.changed,
+    cpu,
+    perVm,
+  }
+  log(
+    `${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
+      `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}` +
+      (perVm
+        ? `, per VM ${perVm.connections} connections, ${perVm.waits} waits, ${perVm.turnarounds} turnarounds`
+        : ''),
+  )
   return result
 }
 
@@ -230,7 +260,10 @@ try {
         if (contender[name].needsBundles) {
           // the same files meshvm pushes, written first and not timed (tokens minted now, valid for the run)
           rmSync(bundles, { recursive: true, force: true })
-          await meshvmCli(['bundle', '-i', lab.inventory, '-o', bundles, '--kubeconfig', lab.kubeconfig], 'meshvm bundle')
+          await meshvmCli(
+            ['bundle', '-i', lab.inventory, '-o', bundles, '--kubeconfig', lab.kubeconfig],
+            'meshvm bundle',
+          )
         }
         results.runs.push(await measure(name, 'fresh', rep))
         if (contender[name].rerun) results.runs.push(await measure(name, 'rerun', rep))

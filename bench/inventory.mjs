@@ -11,7 +11,11 @@ import { readInventory } from '../dist/src/inventory/read.js'
 import { inventoryText } from './inventory-text.mjs'
 
 const { values: o } = parseArgs({
-  options: { vms: { type: 'string', default: '10000' }, groups: { type: 'string', default: '50' }, reps: { type: 'string', default: '5' } },
+  options: {
+    vms: { type: 'string', default: '10000' },
+    groups: { type: 'string', default: '50' },
+    reps: { type: 'string', default: '5' },
+  },
 })
 const n = Number(o.vms)
 const groups = Number(o.groups)
@@ -37,9 +41,13 @@ try {
   }
   globalThis.gc?.()
   const heapMiB = process.memoryUsage().heapUsed / 2 ** 20
-  console.log(`inventory of ${n} VMs in ${groups} groups (${Math.round((n * 60) / 1024)} KiB): first read ${times[0].toFixed(0)} ms ` +
-    `(CPU ${cpus[0].toFixed(0)} ms), median of the next ${times.length - 1}: ${median(times).toFixed(0)} ms (CPU ` +
-    `${median(cpus).toFixed(0)} ms); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; heap after ${heapMiB.toFixed(0)} MiB; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
+  console.log(
+    `inventory of ${n} VMs in ${groups} groups (${Math.round((n * 60) / 1024)} KiB): first read ${times[0].toFixed(0)} ms ` +
+      `(CPU ${cpus[0].toFixed(0)} ms), median of the next ${times.length - 1}: ${median(times).toFixed(0)} ms (CPU ` +
+      `${median(cpus).toFixed(0)} ms); load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; heap after ${heapMiB.toFixed(0)} MiB; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+  )
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -115,7 +115,12 @@ export async function startProxies(targets, rttMs, trace) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const options = { rtt: { type: 'string' }, map: { type: 'string' }, ready: { type: 'string' }, trace: { type: 'string' } }
+  const options = {
+    rtt: { type: 'string' },
+    map: { type: 'string' },
+    ready: { type: 'string' },
+    trace: { type: 'string' },
+  }
   const { values: o } = parseArgs({ options })
   const trace = o.trace ? (line) => appendFileSync(o.trace, line + '\n') : undefined
   const proxies = await startProxies(JSON.parse(readFileSync(o.map, 'utf8')), Number(o.rtt), trace)

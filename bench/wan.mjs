@@ -13,9 +13,13 @@ export async function startWan(hosts, rttMs, out) {
   const ready = `${map}.ready`
   writeFileSync(map, JSON.stringify(hosts.map((h) => ({ name: h.name, host: h.address, port: 22 }))))
   const trace = process.env.MESHVM_BENCH_TRACE_WAITS ? ['--trace', `${map}.waits.log`] : []
-  const child = spawn(process.execPath, [join(repo, 'bench/latency-proxy.mjs'), '--rtt', String(rttMs), '--map', map, '--ready', ready, ...trace], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bench/latency-proxy.mjs'), '--rtt', String(rttMs), '--map', map, '--ready', ready, ...trace],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  )
   for (let i = 0; i < 200 && !existsSync(ready); i++) await sleep(50)
   if (!existsSync(ready)) throw new Error('latency proxy did not start')
   const ports = new Map(JSON.parse(readFileSync(ready, 'utf8')).map((l) => [l.name, l.listen]))
@@ -38,7 +42,12 @@ export async function startWan(hosts, rttMs, out) {
 /** meshvm's inventory and a known_hosts through the proxy; the mesh IP stays the VM's own address. */
 export function proxiedFiles(lab, wan, out) {
   const knownHosts = join(out, `known_hosts-${wan.rttMs}ms`)
-  const byAddress = new Map(readFileSync(lab.knownHosts, 'utf8').trim().split('\n').map((l) => [l.split(' ')[0], l.split(' ').slice(1).join(' ')]))
+  const byAddress = new Map(
+    readFileSync(lab.knownHosts, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.split(' ')[0], l.split(' ').slice(1).join(' ')]),
+  )
   const inventory = parse(readFileSync(lab.inventory, 'utf8'))
   const lines = []
   for (const [name, vm] of Object.entries(inventory.vms)) {
