@@ -47,22 +47,46 @@ function pod(index) {
 }
 
 try {
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ')
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
   log(`lab up --vms ${o.vms} in ${dir}`)
-  const up = await run(process.execPath, [meshvm, 'lab', 'up', '--vms', o.vms, '--dir', dir, '--payload-mib', o['payload-mib']])
+  const up = await run(process.execPath, [
+    meshvm,
+    'lab',
+    'up',
+    '--vms',
+    o.vms,
+    '--dir',
+    dir,
+    '--payload-mib',
+    o['payload-mib'],
+  ])
   if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr.slice(-2000)}`)
   const started = Date.now()
   const pods = await Promise.all(Array.from({ length: shards }, (_, i) => pod(i)))
   const wallMs = Date.now() - started
-  const merged = await run(process.execPath, [meshvm, 'report', 'merge', ...pods.map((p) => p.file), '-i', join(dir, 'inventory.yaml')], {})
-  console.log(`### ${o.vms} lab VMs in ${shards} shards — ${new Date().toISOString().slice(0, 10)}, load at start ${load}\n`)
+  const merged = await run(
+    process.execPath,
+    [meshvm, 'report', 'merge', ...pods.map((p) => p.file), '-i', join(dir, 'inventory.yaml')],
+    {},
+  )
+  console.log(
+    `### ${o.vms} lab VMs in ${shards} shards — ${new Date().toISOString().slice(0, 10)}, load at start ${load}\n`,
+  )
   console.log('| shard | VMs | exit | wall s |')
   console.log('|---|---|---|---|')
   for (const p of pods)
-    console.log(`| ${p.index}/${shards} | ${Object.keys(p.report.hosts).join(' ')} | ${p.code} | ${(p.wallMs / 1000).toFixed(1)} |`)
+    console.log(
+      `| ${p.index}/${shards} | ${Object.keys(p.report.hosts).join(' ')} | ${p.code} | ${(p.wallMs / 1000).toFixed(1)} |`,
+    )
   const covered = pods.flatMap((p) => Object.keys(p.report.hosts))
-  console.log(`\nall shards at once: ${(wallMs / 1000).toFixed(1)} s; ${covered.length} VMs covered, ${new Set(covered).size} distinct`)
-  console.log(`\n\`meshvm report merge shard-*.log -i inventory.yaml\` (exit ${merged.code}):\n\n\`\`\`\n${merged.stdout}${merged.stderr}\`\`\``)
+  console.log(
+    `\nall shards at once: ${(wallMs / 1000).toFixed(1)} s; ${covered.length} VMs covered, ${new Set(covered).size} distinct`,
+  )
+  console.log(
+    `\n\`meshvm report merge shard-*.log -i inventory.yaml\` (exit ${merged.code}):\n\n\`\`\`\n${merged.stdout}${merged.stderr}\`\`\``,
+  )
 } finally {
   if (o.keep) log(`--keep: lab left running in ${dir}`)
   else await labDown(dir, log)
