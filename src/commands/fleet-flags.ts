@@ -99,9 +99,7 @@ export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]
     throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
   const shard = fleetShard(f, ctx)
   const { vms: all, skipped = [] } = await readInventory(String(f.inventory), { limit: limitFlag(f, ctx) })
-  for (const host of skipped)
-    ctx.stderr.write(`skipping ${host.name}: ${host.reason}
-`)
+  for (const host of skipped) ctx.stderr.write(`skipping ${host.name}: ${host.reason}\n`)
   const vms = shard ? inShard(all, shard) : all
   await checkSshTargets(vms, { sshConfigFile: f['ssh-config'] as string | undefined })
   return vms
