@@ -29,6 +29,11 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2',
     load: () => import('./commands/offboard.js'),
   },
+  upgrade: {
+    summary: 'roll a new sidecar package over the fleet in batches, each VM back in the mesh before the next',
+    example: 'meshvm upgrade -i inventory/example.yaml --to 1.24.2 --package ./istio-sidecar.deb --serial 3',
+    load: () => import('./commands/upgrade.js'),
+  },
   run: {
     summary: 'run any playbook against an inventory',
     example: 'meshvm run playbooks/verify.yaml -i inventory/example.yaml',

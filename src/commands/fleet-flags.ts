@@ -66,11 +66,18 @@ function percent(flag: string, value: unknown): number | undefined {
   return n
 }
 
+function serialFlag(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+(\.\d+)?%?$/.test(String(value)) || Number(String(value).replace(/%$/, '')) <= 0)
+    throw new InputError(`--serial: expected a count or a percentage like 25%, got "${value}"`)
+  return String(value)
+}
+
 /** The fleet flags as the fleet layer takes them; a bad value is an InputError before anything runs. */
 export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
   return {
     forks: (f.forks as number | undefined) ?? 50,
-    serial: f.serial as string | undefined,
+    serial: serialFlag(f.serial),
     maxFailPercent: percent('max-fail', f['max-fail']),
     retries: (f.retries as number | undefined) ?? 0,
     check: f.check === true,

@@ -12,10 +12,9 @@ export async function runPool<T>(items: T[], limit: number, run: (item: T) => Pr
 /** Rolling batches as Ansible's `serial`: a count, or a percentage of all VMs (at least one per batch). */
 export function batches<T>(items: T[], serial: number | string | undefined): T[][] {
   if (serial === undefined || items.length === 0) return [items]
-  const pct = typeof serial === 'string' ? /^(\d+(?:\.\d+)?)%$/.exec(serial) : null
-  if (typeof serial === 'string' && !pct)
-    throw new InputError(`--serial must be a number or a percentage like 25%, got ${serial}`)
-  const size = Math.max(1, pct ? Math.floor((items.length * Number(pct[1])) / 100) : Math.floor(Number(serial)))
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(String(serial))
+  if (!m) throw new InputError(`--serial must be a number or a percentage like 25%, got ${serial}`)
+  const size = Math.max(1, m[2] ? Math.floor((items.length * Number(m[1])) / 100) : Math.floor(Number(m[1])))
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { BundleFile } from '../bundle/types.js'
 import { ExitCode } from '../errors.js'
+import type { RunListener } from '../executor/events.js'
 import type { ClusterSteps, DecidedStep } from '../executor/host.js'
 import { RunFold, type RunOutcome } from '../executor/outcome.js'
 import { runPlaybook } from '../executor/run.js'
@@ -55,6 +56,10 @@ export interface FleetRun {
   decided?: (vm: Vm) => DecidedStep[]
   /** The sudo password (-K): used for sudo, masked everywhere. */
   become?: Secret
+  /** Playbook run on a VM whose playbook failed (upgrade: the rollback). */
+  rescueFile?: string
+  /** More subscribers to the run's events (a command's own progress records). */
+  listeners?: RunListener[]
 }
 
 const exitCodeOf = (o: RunOutcome) =>
@@ -70,6 +75,7 @@ export async function runFleet(
   run: FleetRun,
 ): Promise<{ code: number; outcome: RunOutcome }> {
   const playbook = await loadPlaybook(run.playbookFile)
+  const rescue = run.rescueFile ? await loadPlaybook(run.rescueFile) : undefined
   const become = run.become
   const secrets = become ? [become] : []
   const fold = new RunFold()
@@ -86,7 +92,8 @@ export async function runFleet(
     retries: o.retries,
     check: o.check,
     diff: o.diff,
-    listeners: [reporter.listener],
+    listeners: [reporter.listener, ...(run.listeners ?? [])],
+    rescue,
     cluster: run.cluster,
     decided: run.decided,
     fold,

@@ -22,6 +22,8 @@ export interface HostReport extends Tally {
   msg?: string
   ms: number
   retries: { attempt: number; msg: string }[]
+  /** The rolling batch (1-based) the host ran in, with `serial`. */
+  batch?: number
   steps: StepReport[]
 }
 
@@ -33,6 +35,8 @@ export interface RunReport {
   end?: string
   durationMs?: number
   hosts: Record<string, HostReport>
+  /** With `serial`: the batches started, in order, each its hosts (a run stopped by --max-fail lists fewer). */
+  batches?: string[][]
   totals: Tally
   /** Set when the run was one shard of the fleet (`--shard i/n`, an Indexed Job's pod). */
   shard?: { index: number; count: number }
@@ -46,12 +50,14 @@ const iso = (at: number) => new Date(at).toISOString()
 
 function hostReport(h: HostOutcome): HostReport {
   const steps = h.steps.map(({ index, kind, name, result }) => ({ index, kind, name, ...result }))
+  const batch = h.batch === undefined ? {} : { batch: h.batch }
   return {
     status: h.status,
     ...h.tally,
     ...(h.msg === undefined ? {} : { msg: h.msg }),
     ms: h.ms,
     retries: h.retries ?? [],
+    ...batch,
     steps,
   }
 }
@@ -62,7 +68,8 @@ export function reportOf(o: RunOutcome): RunReport {
   const totals = emptyTally()
   for (const h of Object.values(hosts)) for (const k of tallyKeys) totals[k] += h[k]
   const end = o.end === undefined ? {} : { end: iso(o.end), durationMs: o.ms }
-  return { playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, totals }
+  const batches = o.batches ? { batches: o.batches } : {}
+  return { playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, ...batches, totals }
 }
 
 /** A RunListener over the run's one fold, read as the JSON report; results come from events, never from a UI. */

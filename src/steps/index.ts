@@ -5,6 +5,7 @@ import { file } from './file.js'
 import type { Handler } from './handler.js'
 import { hostsBlock } from './hosts-block.js'
 import { packageStep } from './package.js'
+import { previousPackage } from './previous-package.js'
 import { processStep } from './process.js'
 import { systemd } from './systemd.js'
 import { upload } from './upload.js'
@@ -16,6 +17,7 @@ const all = {
   file,
   upload,
   package: packageStep,
+  'previous-package': previousPackage,
   'hosts-block': hostsBlock,
   chown,
   systemd,
