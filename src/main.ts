@@ -29,6 +29,12 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2',
     load: () => import('./commands/offboard.js'),
   },
+  renew: {
+    summary:
+      'bring every VM back to what onboarding would give it now (token, root cert, config), touching only what drifted',
+    example: 'meshvm renew -i inventory/example.yaml --check --diff',
+    load: () => import('./commands/renew.js'),
+  },
   upgrade: {
     summary: 'roll a new sidecar package over the fleet in batches, each VM back in the mesh before the next',
     example: 'meshvm upgrade -i inventory/example.yaml --to 1.24.2 --package ./istio-sidecar.deb --serial 3',

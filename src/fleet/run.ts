@@ -49,7 +49,7 @@ export interface FleetOptions extends SshChoices {
 export interface FleetRun {
   playbookFile: string
   vms: Vm[]
-  prepare: (vm: Vm) => Promise<{ bundle: BundleFile[] }>
+  prepare: (vm: Vm) => Promise<{ bundle: BundleFile[]; vars?: Record<string, unknown> }>
   /** Cluster steps after each VM's own (its WorkloadEntry). */
   cluster?: ClusterSteps
   /** Cluster work done before the run (its group's objects), reported among the VM's steps. */

@@ -7,6 +7,7 @@ import { hostsBlock } from './hosts-block.js'
 import { packageStep } from './package.js'
 import { previousPackage } from './previous-package.js'
 import { processStep } from './process.js'
+import { rootCert } from './root-cert.js'
 import { systemd } from './systemd.js'
 import { upload } from './upload.js'
 import { waitForLog } from './wait-for-log.js'
@@ -16,6 +17,7 @@ const all = {
   directory,
   file,
   upload,
+  'root-cert': rootCert,
   package: packageStep,
   'previous-package': previousPackage,
   'hosts-block': hostsBlock,

@@ -102,8 +102,9 @@ describe(`meshvm upgrade of ${VMS} lab VMs in batches of 3`, { skip: labSkipReas
     assert.match(out, new RegExp(`batch 3/5: ${list(5, 6)}`))
     assert.equal(child.signalCode, 'SIGKILL')
     const left = readFileSync(join(fleet.dir, '.meshvm', 'failed'), 'utf8').split('\n').filter(Boolean)
-    assert.ok(left.length >= 6 && left.length <= 8, `VMs not done after the kill: ${left.join(' ')}`)
-    assert.deepEqual(left, names.slice(VMS - left.length))
+    // batches 3-5 had not started; a VM of batch 2 may have finished just before its progress was saved
+    for (const vm of names.slice(4)) assert.ok(left.includes(vm), `${vm} is not done after the kill: ${left.join(' ')}`)
+    for (const vm of left) assert.ok(names.slice(2).includes(vm), `${vm} of batch 1 was done: ${left.join(' ')}`)
     const r = await meshvm(...args, '--limit', '@failed')
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.match(r.stderr, new RegExp(`resuming the upgrade to 1\\.23\\.4: .*; ${left.length} to go: ${re(left.join(' '))}`))

@@ -39,6 +39,10 @@ const types: ResourceType[] = [
   type('admissionregistration.k8s.io', V1, 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', {
     namespaced: false,
   }),
+  // for the manifests meshvm prints (renew --print-cronjob): kubectl maps them through discovery
+  type('batch', V1, 'CronJob', 'cronjobs', { shortNames: ['cj'], subresources: ['status'] }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRole', 'clusterroles', { namespaced: false }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   type('authentication.k8s.io', V1, 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
   type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadGroup', 'workloadgroups', { shortNames: ['wg'], subresources: STATUS }),
   type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadEntry', 'workloadentries', { shortNames: ['we'], subresources: STATUS }),
