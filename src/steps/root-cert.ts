@@ -44,7 +44,10 @@ export const rootCert: Handler<Args, Plan> = {
     const want = wantedRoots(cluster, have ?? '', a.keepRoots)
     const roots = `the cluster's ${pems(cluster).length} root(s)`
     const kept = want.kept ? ` and ${want.kept} older one(s), kept until every VM of the fleet trusts the new` : ''
-    if (have === want.content) return ok(`${a.dest} holds ${roots}${kept}`)
+    // while older roots are kept, their order on the VM does not matter; otherwise the cluster's bytes exactly
+    const sameSet = (x: string[], y: string[]) => x.length === y.length && x.every((p) => y.includes(p))
+    const held = have !== undefined && (have === want.content || (want.kept > 0 && sameSet(pems(have), pems(want.content))))
+    if (held) return ok(`${a.dest} holds ${roots}${kept}`)
     const diff = { path: a.dest, before: have ?? '', after: want.content }
     return change(
       `${have === undefined ? 'create' : 'update'} ${a.dest}: ${roots}${kept}`,
