@@ -52,13 +52,14 @@ const SSH_DIR = '/etc/meshvm/ssh'
 const STATE_DIR = '/var/lib/meshvm'
 
 /**
- * The calls renew makes, as RBAC rules (src/cluster: facts.ts, istio-install.ts, token.ts): read the mesh and root-cert
- * ConfigMaps, the ingress Service, istiod's Deployment and injector webhook (its version), and mint each VM's token.
+ * The calls renew makes, as RBAC rules (src/cluster: facts.ts, istio-install.ts, control-plane.ts, token.ts): read the
+ * mesh and root-cert ConfigMaps, the ingress Service, istiod's Deployment and injector webhook (its version and CA), list
+ * Deployments (is cert-manager istio-csr the CA?), and mint each VM's token.
  */
 export const renewRules = [
   { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['get'] },
   { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
   { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['get'] },
 ]
 

@@ -42,8 +42,6 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     istioVersion: istioVersionFlag(f),
     wholeFleet: f.limit === undefined,
     quiet: f.output === undefined && f.verbose !== true,
-    // until the CA is read from the cluster, the token is kept valid on every VM (safe for every CA)
-    renewsByCert: async () => false,
   }
   const vms = await fleetVms(f, ctx)
   return (await renewVms(options, ctx, vms, await becomePassword(f, ctx))).code

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import type { IstioVersion } from '../bundle/types.js'
-import { connectCluster, type ConnectOptions } from '../cluster/index.js'
+import { connectCluster, readControlPlane, type CaFacts, type ConnectOptions } from '../cluster/index.js'
 import type { RunEvent } from '../executor/events.js'
 import type { RunOutcome } from '../executor/outcome.js'
 import type { Vm } from '../inventory/types.js'
@@ -14,8 +14,6 @@ export interface RenewOptions extends FleetOptions {
   istioVersion?: IstioVersion
   /** The run covers the whole inventory (no --limit): only then may a root rotation drop the old root. */
   wholeFleet: boolean
-  /** Does the CA renew a VM's certificate by that certificate (istiod), or only with a valid token (istio-csr)? */
-  renewsByCert: (vm: Vm) => Promise<boolean>
   /** No progress lines: one line per change or failure, then one summary line (the default for unattended runs). */
   quiet: boolean
 }
@@ -36,6 +34,19 @@ const sink = () => Object.assign(new Writable({ write: (_c, _e, done) => done() 
 export async function renewVms(o: RenewOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(o.cluster)
   const bundles = new VmBundles(client, o.istioVersion)
+  // Does the CA renew a VM's certificate by that certificate (istiod), or only with a valid token (istio-csr's
+  // default)? Read once per control plane, as status does; unknown counts as "only with a token".
+  const cas = new Map<string, Promise<CaFacts>>()
+  const renewsByCert = async (vm: Vm) => {
+    const { revision } = await bundles.facts(vm)
+    const key = `${vm.istioNamespace}/${revision}`
+    if (!cas.has(key))
+      cas.set(
+        key,
+        readControlPlane(client, vm.istioNamespace, revision).then((cp) => cp.ca),
+      )
+    return (await cas.get(key)!).acceptsClientCert === true
+  }
   const started = Date.now()
   const pass = async (keepRoots: boolean, on: Vm[]) => {
     const holdsOld = new Set<string>()
@@ -50,7 +61,7 @@ export async function renewVms(o: RenewOptions, io: FleetIo, vms: Vm[], become: 
       vms: on,
       prepare: async (vm) => ({
         bundle: (await bundles.forVm(vm)).files,
-        vars: { keepRoots, tokenMinValidity: tokenMinValidity(vm), certPath: (await o.renewsByCert(vm)) ? CERT : '' },
+        vars: { keepRoots, tokenMinValidity: tokenMinValidity(vm), certPath: (await renewsByCert(vm)) ? CERT : '' },
       }),
       listeners: [track],
       become,

@@ -35,7 +35,7 @@ test('--print-cronjob: in-cluster, key and known_hosts from a Secret, non-root, 
   assert.deepEqual(role.rules, [
     { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['get'] },
     { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
     { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['get'] },
   ])
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'meshvm-renew', namespace: 'platform' }])

@@ -111,6 +111,14 @@ describe(`meshvm upgrade of ${VMS} lab VMs in batches of 3`, { skip: labSkipReas
     assert.deepEqual(await versions(), names.map(() => '1.23.4lab'))
   })
 
+  test("renew with istiod's CA pushes no token while the certificate renews itself", async () => {
+    assert.equal((await fleet.lab('token', '--vm', n(2), '--ttl', '2s')).code, 0)
+    const r = await meshvm('renew', '--limit', n(2), '--output', 'plain')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /Renew istio-token: ok .*not needed: the VM renews with its certificate \/etc\/certs\/cert-chain\.pem, valid until /)
+    assert.match(r.stdout, /Update root-cert\.pem: ok .*holds the cluster's 1 root\(s\)/)
+  })
+
   test('stopping and removing the sidecar leave no ISTIO_* iptables chains', async () => {
     assert.deepEqual(await chains(n(1)), ['-N ISTIO_INBOUND', '-N ISTIO_IN_REDIRECT', '-N ISTIO_OUTPUT', '-N ISTIO_REDIRECT'], 'installed once, after restarts')
     await fleet.ssh(n(1), 'sudo systemctl stop istio')
