@@ -159,7 +159,8 @@ export function cronJobManifest(s: UnattendedSettings): string {
     },
   ]
   const header = [
-    '# meshvm renew as a Kubernetes CronJob (meshvm renew --print-cronjob). Create its inputs first:',
+    '# meshvm renew as a Kubernetes CronJob (meshvm renew --print-cronjob). The image runs as uid 65532, which its',
+    '# /etc/passwd must name (as distroless "nonroot" does: ssh needs a user). Create its inputs first:',
     `#   kubectl -n ${s.namespace} create configmap meshvm-inventory --from-file=inventory.yaml`,
     `#   kubectl -n ${s.namespace} create secret generic meshvm-ssh --from-file=id_ed25519 --from-file=known_hosts`,
     '',
