@@ -46,7 +46,8 @@ export const rootCert: Handler<Args, Plan> = {
     const kept = want.kept ? ` and ${want.kept} older one(s), kept until every VM of the fleet trusts the new` : ''
     // while older roots are kept, their order on the VM does not matter; otherwise the cluster's bytes exactly
     const sameSet = (x: string[], y: string[]) => x.length === y.length && x.every((p) => y.includes(p))
-    const held = have !== undefined && (have === want.content || (want.kept > 0 && sameSet(pems(have), pems(want.content))))
+    const held =
+      have !== undefined && (have === want.content || (want.kept > 0 && sameSet(pems(have), pems(want.content))))
     if (held) return ok(`${a.dest} holds ${roots}${kept}`)
     const diff = { path: a.dest, before: have ?? '', after: want.content }
     return change(
