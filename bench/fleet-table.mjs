@@ -76,3 +76,45 @@ export function printTable(summary, results) {
       `  round ${r.rep} ${r.contender.padEnd(7)} ${r.phase.padEnd(5)} ${s(r.wallMs).padStart(6)} ${s(r.cpuMs).padStart(6)} ${mb(r.peakPssMiB).padStart(5)}`,
     )
 }
+
+/**
+ * `--rtt`: per contender and phase, the wall time at each RTT, the extra wall time at the largest RTT over the smallest
+ * in RTTs (every VM runs at once, so the fleet's extra time is each VM's), and what the proxy counted per VM.
+ */
+export function printLatencyTable(results) {
+  const m = results.machine
+  const rtts = [...new Set(results.runs.map((r) => r.rttMs))].sort((a, b) => a - b)
+  const [lo, hi] = [rtts[0], rtts.at(-1)]
+  console.log(
+    `### ${results.vms} VMs through the latency proxy — ${results.date.slice(0, 10)}, ${m.cores} cores, ` +
+      `Node ${m.node}, load at start ${m.loadavg}`,
+  )
+  console.log(
+    `forks ${results.forks}, sidecar .deb ${results.debMiB} MiB, medians of ${results.reps} run(s), fresh runs on freshly reset VMs\n`,
+  )
+  console.log(
+    `| contender | phase | ${rtts.map((r) => `wall s at ${r} ms`).join(' | ')} | extra at ${hi} ms, in RTTs | ` +
+      'connections per VM | waits per VM | turnarounds per VM | chunks up / down per VM | KiB up / down per VM |',
+  )
+  console.log(`|---|---|${rtts.map(() => '---|').join('')}---|---|---|---|---|---|`)
+  const keys = [...new Set(results.runs.map((r) => `${r.contender} ${r.phase}`))]
+  for (const key of keys) {
+    const [contender, phase] = key.split(' ')
+    const runs = (rtt) => results.runs.filter((r) => r.contender === contender && r.phase === phase && r.rttMs === rtt)
+    const wall = (rtt) => medianOf(runs(rtt).map((r) => r.wallMs))
+    const at = (rtt, k) => medianOf(runs(rtt).map((r) => r.perVm?.[k]))
+    const extra = hi > lo && wall(hi) !== undefined ? ((wall(hi) - wall(lo)) / (hi - lo)).toFixed(1) : '-'
+    const kib = (k) => (at(hi, k) === undefined ? '-' : Math.round(at(hi, k) / 1024))
+    console.log(
+      `| ${contender} | ${phase === 'rerun' ? 'no-op' : phase} | ${rtts.map((r) => s(wall(r))).join(' | ')} | ${extra} | ` +
+        `${at(hi, 'connections') ?? '-'} | ${at(hi, 'waits') ?? '-'} | ${at(hi, 'turnarounds') ?? '-'} | ${at(hi, 'chunksUp') ?? '-'} / ${at(hi, 'chunksDown') ?? '-'} | ` +
+        `${kib('bytesUp')} / ${kib('bytesDown')} |`,
+    )
+  }
+  console.log('\nevery run (RTT ms, s wall, s controller CPU, MB peak, waits / turnarounds per VM):')
+  for (const r of results.runs)
+    console.log(
+      `  ${String(r.rttMs).padStart(3)} ms round ${r.rep} ${r.contender.padEnd(7)} ${r.phase.padEnd(5)} ${s(r.wallMs).padStart(6)} ` +
+        `${s(r.cpuMs).padStart(6)} ${mb(r.peakPssMiB).padStart(5)} ${r.perVm?.waits ?? '-'} / ${r.perVm?.turnarounds ?? '-'}`,
+    )
+}

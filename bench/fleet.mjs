@@ -2,14 +2,17 @@
 // in one run, each on freshly reset VMs, repeated with the contenders' order rotated; medians. See bench/README.md.
 // Usage (root; bench/fleet.sh installs Ansible and builds first):
 //   node bench/fleet.mjs [--vms 50] [--reps 3] [--payload-mib 30] [--forks N] [--only meshvm,ansible,raw]
-//                        [--dir DIR] [--keep] [--json FILE]
+//                        [--dir DIR] [--keep] [--json FILE] [--rtt 0,20,80]
+//   --rtt: every contender reaches the VMs through bench/latency-proxy.mjs at each of these RTTs (ms), which also
+//   counts connections and turnarounds per VM
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { removeParentCgroup, runInCgroup, stopCurrent } from './controller.mjs'
 import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, repo, run, stopOnSignals } from './measure.mjs'
-import { medianOf, printTable, summarize } from './fleet-table.mjs'
+import { medianOf, printLatencyTable, printTable, summarize } from './fleet-table.mjs'
+import { proxiedFiles, startWan } from './wan.mjs'
 
 const { values: o } = parseArgs({
   options: {
@@ -21,12 +24,14 @@ const { values: o } = parseArgs({
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
     json: { type: 'string' },
+    rtt: { type: 'string' },
   },
 })
 const n = Number(o.vms)
 const reps = Number(o.reps)
 const forks = o.forks ?? o.vms
 const contenders = o.only.split(',')
+const rtts = o.rtt === undefined ? [undefined] : o.rtt.split(',').map(Number)
 const dir = o.dir ?? join(mkdtempSync('/tmp/meshvm-fleet-'), 'lab')
 const out = `${dir}.bench` // outputs of every run, kept after lab down
 mkdirSync(out, { recursive: true })
@@ -51,6 +56,9 @@ const lab = {
 }
 const bundles = join(out, 'bundles')
 let deb // the lab's sidecar package, known after lab up
+// how the contenders reach the VMs: directly, or through the WAN proxy of the current RTT
+let net = { inventory: lab.inventory, knownHosts: lab.knownHosts, endpoint: (h) => ({ host: h.address, port: 22 }) }
+let wan
 
 async function meshvmCli(args, what) {
   const r = await run(process.execPath, ['bin/meshvm.js', ...args], { timeoutMs: 10 * 60_000 })
@@ -79,7 +87,7 @@ function writeContenderFiles(hosts) {
       '[ssh_connection]',
       'pipelining = True',
       `ssh_args = -F none -o ControlMaster=auto -o ControlPersist=60s -o IdentitiesOnly=yes -o BatchMode=yes` +
-        ` -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${lab.knownHosts}`,
+        ` -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${net.knownHosts}`,
       `control_path_dir = ${join(out, 'ansible', 'cp')}`,
       '',
     ].join('\n'),
@@ -88,12 +96,18 @@ function writeContenderFiles(hosts) {
     all: {
       vars: { ansible_user: 'admin', ansible_ssh_private_key_file: lab.key, sidecar_deb: deb },
       hosts: Object.fromEntries(
-        hosts.map((h) => [h.name, { ansible_host: h.address, bundle_dir: join(bundles, h.name) }]),
+        hosts.map((h) => {
+          const { host, port } = net.endpoint(h)
+          return [h.name, { ansible_host: host, ansible_port: port, bundle_dir: join(bundles, h.name) }]
+        }),
       ),
     },
   }
   writeFileSync(ansibleHosts, JSON.stringify(inventory, null, 2)) // JSON is YAML
-  writeFileSync(rawHosts, hosts.map((h) => `${h.name} ${h.address} ${join(bundles, h.name)}\n`).join(''))
+  writeFileSync(
+    rawHosts,
+    hosts.map((h) => `${h.name} ${net.endpoint(h).host} ${join(bundles, h.name)} ${net.endpoint(h).port}\n`).join(''),
+  )
 }
 
 /** Every VM in the meshvm report, none failed or unreachable; `changed` summed. */
@@ -129,7 +143,7 @@ const contender = {
       [
         'onboard',
         '-i',
-        lab.inventory,
+        net.inventory,
         '--kubeconfig',
         lab.kubeconfig,
         '--forks',
@@ -153,7 +167,7 @@ const contender = {
   raw: {
     rerun: false,
     needsBundles: true,
-    command: () => ['bash', [join(repo, 'bench/raw/onboard.sh'), rawHosts, deb, lab.key, lab.knownHosts, 'admin']],
+    command: () => ['bash', [join(repo, 'bench/raw/onboard.sh'), rawHosts, deb, lab.key, net.knownHosts, 'admin']],
     env: {},
     outcome: (r) => (r.code === 0 ? { changed: undefined } : { problem: `exit ${r.code}: ${r.stderr.slice(-1000)}` }),
   },
@@ -162,9 +176,10 @@ const contender = {
 async function measure(name, phase, rep) {
   if (interrupted()) throw new Error('interrupted')
   const c = contender[name]
-  const label = `${name}-${phase}-${rep + 1}`
+  const label = `${name}-${phase}-${rep + 1}${wan ? `-${wan.rttMs}ms` : ''}`
   const [cmd, args] = c.command(label)
   const counters = { cgroup: labCgroup(state), clusterPid: state.clusterPid }
+  await wan?.reset()
   const before = cpuSnapshot(counters)
   log(`${label}: running`)
   const r = await runInCgroup(cgroupParent, label, cmd, args, {
@@ -173,17 +188,36 @@ async function measure(name, phase, rep) {
     stdoutFile: join(out, `${label}.out`),
   })
   const cpu = cpuDelta(before, cpuSnapshot(counters))
+  const perVm = wan ? perVmMedians(await wan.counts()) : undefined
   const outcome = c.outcome(r, label)
   if (outcome.problem) throw new Error(`${label}: ${outcome.problem}\n${r.stderr.slice(-2000)}`)
   if (phase === 'fresh' && outcome.changed === 0) throw new Error(`${label}: a fresh onboard changed nothing`)
   if (phase === 'rerun' && outcome.changed !== 0) throw new Error(`${label}: the re-run changed ${outcome.changed}`)
   const { stderr, ...figures } = r
-  const result = { contender: name, phase, rep: rep + 1, ...figures, changed: outcome.changed, cpu }
+  const result = {
+    contender: name,
+    phase,
+    rep: rep + 1,
+    rttMs: wan?.rttMs,
+    ...figures,
+    changed: outcome.changed,
+    cpu,
+    perVm,
+  }
   log(
     `${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
-      `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}`,
+      `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}` +
+      (perVm
+        ? `, per VM ${perVm.connections} connections, ${perVm.waits} waits, ${perVm.turnarounds} turnarounds`
+        : ''),
   )
   return result
+}
+
+/** Per counter, the median over the VMs (every VM does the same work). */
+function perVmMedians(counts) {
+  const vms = Object.values(counts)
+  return Object.fromEntries(Object.keys(vms[0]).map((k) => [k, medianOf(vms.map((c) => c[k]))]))
 }
 
 let state
@@ -209,23 +243,37 @@ try {
   state.clusterPid = Number(readFileSync(join(dir, 'cluster', 'pid'), 'utf8'))
   deb = join(dir, /file: (\S+)/.exec(readFileSync(lab.inventory, 'utf8'))[1])
   results.debMiB = Math.round(statSync(deb).size / 2 ** 20)
-  writeContenderFiles(state.hosts)
 
-  for (let rep = 0; rep < reps; rep++) {
-    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length])
-    for (const name of order) {
-      const reset = await meshvmCli(['lab', 'reset', '--dir', dir], 'lab reset')
-      results.resetsMs.push(reset.wallMs)
-      if (contender[name].needsBundles) {
-        // the same files meshvm pushes, written first and not timed (tokens minted now, valid for the run)
-        rmSync(bundles, { recursive: true, force: true })
-        await meshvmCli(['bundle', '-i', lab.inventory, '-o', bundles, '--kubeconfig', lab.kubeconfig], 'meshvm bundle')
-      }
-      results.runs.push(await measure(name, 'fresh', rep))
-      if (contender[name].rerun) results.runs.push(await measure(name, 'rerun', rep))
+  for (const rtt of rtts) {
+    if (rtt !== undefined) {
+      wan = await startWan(state.hosts, rtt, out)
+      const files = proxiedFiles(lab, wan, out)
+      net = { ...files, endpoint: (h) => ({ host: '127.0.0.1', port: wan.ports.get(h.name) }) }
+      log(`RTT ${rtt} ms: contenders go through the latency proxy`)
     }
+    writeContenderFiles(state.hosts)
+    for (let rep = 0; rep < reps; rep++) {
+      const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length])
+      for (const name of order) {
+        const reset = await meshvmCli(['lab', 'reset', '--dir', dir], 'lab reset')
+        results.resetsMs.push(reset.wallMs)
+        if (contender[name].needsBundles) {
+          // the same files meshvm pushes, written first and not timed (tokens minted now, valid for the run)
+          rmSync(bundles, { recursive: true, force: true })
+          await meshvmCli(
+            ['bundle', '-i', lab.inventory, '-o', bundles, '--kubeconfig', lab.kubeconfig],
+            'meshvm bundle',
+          )
+        }
+        results.runs.push(await measure(name, 'fresh', rep))
+        if (contender[name].rerun) results.runs.push(await measure(name, 'rerun', rep))
+      }
+    }
+    wan?.stop()
+    wan = undefined
   }
 } finally {
+  wan?.stop()
   removeParentCgroup(cgroupParent)
   if (o.keep) log(`--keep: lab left running; remove it with: node bin/meshvm.js lab down --dir ${dir}`)
   else if (existsSync(join(dir, 'state.json'))) results.labDownMs = await labDown(dir, log)
@@ -235,4 +283,5 @@ try {
 }
 
 results.resetMedianMs = medianOf(results.resetsMs)
-printTable(summarize(results), results)
+if (o.rtt === undefined) printTable(summarize(results), results)
+else printLatencyTable(results)

@@ -31,6 +31,17 @@ const commands: Record<string, CommandEntry> = {
     example: 'meshvm offboard -i inventory/example.yaml --limit nginx-vm-2 --yes',
     load: () => import('./commands/offboard.js'),
   },
+  renew: {
+    summary:
+      'bring every VM back to what onboarding would give it now (token, root cert, config), touching only what drifted',
+    example: 'meshvm renew -i inventory/example.yaml --check --diff',
+    load: () => import('./commands/renew.js'),
+  },
+  upgrade: {
+    summary: 'roll a new sidecar package over the fleet in batches, each VM back in the mesh before the next',
+    example: 'meshvm upgrade -i inventory/example.yaml --to 1.24.2 --package ./istio-sidecar.deb --serial 3',
+    load: () => import('./commands/upgrade.js'),
+  },
   run: {
     summary: 'run any playbook against an inventory',
     example: 'meshvm run playbooks/verify.yaml -i inventory/example.yaml',
@@ -52,7 +63,7 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/workload-group.js'),
   },
   report: {
-    summary: "show the last run's report: recap, what failed and why (or --json)",
+    summary: "show the last run's report (or --json); `report merge`: one report and failed list from a sharded run",
     example: 'meshvm report',
     load: () => import('./commands/report.js'),
   },

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import type { WorkloadGroupSpec } from '../inventory/types.js'
 import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
@@ -39,10 +40,17 @@ export async function namespaceExists(client: ClusterClient, name: string): Prom
   return !!(await readOrUndefined(() => client.call(op, () => client.core.readNamespace({ name }))))
 }
 
+// AlreadyExists: a concurrent run (another shard of the same fleet) created it between our read and create
+const createdMeanwhile = (e: unknown) => e instanceof ClusterError && e.kind === 'conflict'
+
 export async function createNamespace(client: ClusterClient, name: string): Promise<void> {
-  await client.call({ verb: 'create', resource: 'namespaces' }, () =>
-    client.core.createNamespace({ body: { metadata: { name } } }),
-  )
+  await client
+    .call({ verb: 'create', resource: 'namespaces' }, () =>
+      client.core.createNamespace({ body: { metadata: { name } } }),
+    )
+    .catch((e) => {
+      if (!createdMeanwhile(e)) throw e
+    })
 }
 
 export async function serviceAccountExists(client: ClusterClient, namespace: string, name: string): Promise<boolean> {
@@ -53,9 +61,13 @@ export async function serviceAccountExists(client: ClusterClient, namespace: str
 }
 
 export async function createServiceAccount(client: ClusterClient, namespace: string, name: string): Promise<void> {
-  await client.call({ verb: 'create', resource: 'serviceaccounts', namespace }, () =>
-    client.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name, namespace } } }),
-  )
+  await client
+    .call({ verb: 'create', resource: 'serviceaccounts', namespace }, () =>
+      client.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name, namespace } } }),
+    )
+    .catch((e) => {
+      if (!createdMeanwhile(e)) throw e
+    })
 }
 
 /** The WorkloadGroup as stored, or undefined when there is none. */
@@ -85,10 +97,18 @@ export async function writeWorkloadGroup(client: ClusterClient, g: WorkloadGroup
         metadata: { name, namespace },
         spec,
       }
-      await client.call({ verb: 'create', resource: 'workloadgroups', namespace }, () =>
-        client.custom.createNamespacedCustomObject({ ...ref, body }),
-      )
-      return
+      try {
+        await client.call({ verb: 'create', resource: 'workloadgroups', namespace }, () =>
+          client.custom.createNamespacedCustomObject({ ...ref, body }),
+        )
+        return
+      } catch (e) {
+        if (!createdMeanwhile(e)) throw e
+        // created meanwhile: as ours, or replaced by ours below
+        current = await readWorkloadGroupBody(client, namespace, name)
+        if (!current) throw e
+        if (isDeepStrictEqual(current.spec, spec)) return
+      }
     }
     let stored = current
     for (let attempt = 1; ; attempt++) {

@@ -4,6 +4,7 @@ import type { FleetOptions } from '../fleet/run.js'
 import { checkSshTargets } from '../fleet/connect.js'
 import { failedListFile } from '../fleet/state.js'
 import { readInventory } from '../inventory/read.js'
+import { inShard, parseShard, shardFromJobIndex, type Shard } from '../inventory/shard.js'
 import type { Vm } from '../inventory/types.js'
 import { askSecret } from '../prompts/secret.js'
 import { outputHelp, pickOutputMode } from '../report/index.js'
@@ -11,6 +12,7 @@ import { Secret } from '../secret.js'
 import type { FlagSpec, FlagValues } from './args.js'
 import { clusterFlags } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
+import { jobFlags } from './job-flags.js'
 
 /** Flags of every fleet command (onboard, verify, offboard, run), named as Ansible's where Ansible has one. */
 export const fleetFlags: Record<string, FlagSpec> = {
@@ -31,7 +33,17 @@ export const fleetFlags: Record<string, FlagSpec> = {
   diff: { type: 'boolean', short: 'D', help: 'show before/after of each change' },
   yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
   output: { type: 'string', help: `${outputHelp}; default: tty on a terminal` },
-  report: { type: 'string', help: 'JSON report file (default .meshvm/last-run.json)' },
+  report: {
+    type: 'string',
+    multiple: true,
+    help: 'JSON report file (default .meshvm/last-run.json); "-" = stdout (progress goes to stderr); repeatable',
+  },
+  shard: { type: 'string', help: 'run only shard INDEX/COUNT of the VMs (0-based; rendezvous hash of the VM name)' },
+  shards: {
+    type: 'number',
+    help: "with --print-job: the Job's pod count; in a pod: the shard is $JOB_COMPLETION_INDEX",
+  },
+  ...jobFlags,
   verbose: { type: 'boolean', short: 'v', help: 'more detail: step starts, verbose renderer' },
   'accept-new-host-keys': {
     type: 'boolean',
@@ -76,23 +88,37 @@ export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
       term: ctx.env.TERM,
       columns: (ctx.stdout as { columns?: number }).columns,
     }),
-    reportFile: f.report as string | undefined,
+    reportFiles: f.report as string[] | undefined,
+    shard: fleetShard(f, ctx),
     acceptNewHostKeys: f['accept-new-host-keys'] === true,
     sshConfigFile: f['ssh-config'] as string | undefined,
   }
 }
 
+/** `--shard i/n`, or `--shards n` with the index from $JOB_COMPLETION_INDEX (a pod of an Indexed Job). */
+export function fleetShard(f: FlagValues, ctx: CommandContext): Shard | undefined {
+  if (f['print-job']) return undefined
+  if (f.shard !== undefined && f.shards !== undefined) throw new InputError('--shard and --shards: give one of them')
+  if (f.shard !== undefined) return parseShard(String(f.shard))
+  if (f.shards !== undefined) return shardFromJobIndex(f.shards as number, ctx.env.JOB_COMPLETION_INDEX)
+  return undefined
+}
+
+/** The VMs a fleet command works on: the inventory, then --limit (over the whole fleet), then the shard's slice. */
 export async function fleetVms(f: FlagValues, ctx: CommandContext): Promise<Vm[]> {
   if (!f.inventory)
     throw new InputError('expecting an inventory: -i INVENTORY (or run `meshvm onboard` on a terminal to be asked)')
-  const limit = f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
-  const { vms, skipped = [] } = await readInventory(String(f.inventory), { limit })
-  for (const host of skipped)
-    ctx.stderr.write(`skipping ${host.name}: ${host.reason}
-`)
+  const shard = fleetShard(f, ctx)
+  const { vms: all, skipped = [] } = await readInventory(String(f.inventory), { limit: limitFlag(f, ctx) })
+  for (const host of skipped) ctx.stderr.write(`skipping ${host.name}: ${host.reason}\n`)
+  const vms = shard ? inShard(all, shard) : all
   await checkSshTargets(vms, { sshConfigFile: f['ssh-config'] as string | undefined })
   return vms
 }
+
+/** `--limit`, with `@failed` meaning the failed list of the last run (or of the last `report merge`) here. */
+export const limitFlag = (f: FlagValues, ctx: CommandContext) =>
+  f.limit === '@failed' ? `@${failedListFile(ctx.cwd)}` : (f.limit as string | undefined)
 
 /** The become password: asked once with -K, or taken from $MESHVM_BECOME_PASSWORD (for CI); never from a file. */
 export async function becomePassword(f: FlagValues, ctx: CommandContext): Promise<Secret | undefined> {

@@ -3,7 +3,8 @@ import { runWithClusterStep } from '../fleet/runs.js'
 import { parseArgs } from './args.js'
 import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 
 const help = commandHelp(
@@ -22,6 +23,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(help)
     return ExitCode.ok
   }
+  if (await printJobIfAsked('offboard', argv, fleetFlags, ctx, limitFlag(f, ctx))) return ExitCode.ok
   const options = { ...fleetOptions(f, ctx), cluster: clusterOptions(f, ctx.env) }
   const vms = await fleetVms(f, ctx)
   if (!f.yes && !f.check) {

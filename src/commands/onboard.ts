@@ -7,7 +7,8 @@ import { vagrantInventoryText } from '../inventory/vagrant-run.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 
 const flags: Record<string, FlagSpec> = {
@@ -27,6 +28,7 @@ const help = commandHelp(
     'meshvm onboard -i inventory/example.yaml --check --diff',
     'meshvm onboard -i inventory/example.yaml --limit @failed --retries 2',
     'meshvm onboard --vagrant --kubeconfig ~/.kube/kind-config',
+    'meshvm onboard -i inventory/example.yaml --print-job --shards 10',
   ],
 )
 
@@ -37,6 +39,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(help)
     return ExitCode.ok
   }
+  if (await printJobIfAsked('onboard', argv, flags, ctx, limitFlag(f, ctx))) return ExitCode.ok
   if (f.vagrant) {
     const dir = await mkdtemp(join(tmpdir(), 'meshvm-vagrant-'))
     f.inventory = join(dir, 'inventory.yaml')

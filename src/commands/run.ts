@@ -3,7 +3,8 @@ import { runAnyPlaybook } from '../fleet/runs.js'
 import { parseArgs } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 
 const help = commandHelp('meshvm run PLAYBOOK -i INVENTORY [flags]', fleetFlags, [
@@ -18,6 +19,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(help)
     return ExitCode.ok
   }
+  if (await printJobIfAsked('run', argv, fleetFlags, ctx, limitFlag(f, ctx))) return ExitCode.ok
   const playbookFile = positionals[0]
   if (!playbookFile) throw new InputError('expecting a playbook: meshvm run PLAYBOOK -i INVENTORY')
   const options = { ...fleetOptions(f, ctx), cluster: clusterOptions(f, ctx.env), istioVersion: istioVersionFlag(f) }

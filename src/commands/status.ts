@@ -15,7 +15,7 @@ import { commandHelp } from './help.js'
 const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, fleetFlags[n]]))
 
 const flags: Record<string, FlagSpec> = {
-  ...pick('inventory', 'limit', 'forks'),
+  ...pick('inventory', 'limit', 'shard', 'shards', 'forks'),
   output: { type: 'string', help: 'table (default) | json | prometheus (text exposition format)' },
   'prometheus-file': {
     type: 'string',

@@ -22,6 +22,8 @@ export type ErrorKind = 'auth' | 'hostkey' | 'timeout' | 'connection' | 'step' |
 
 export type RunEvent =
   | { type: 'run-start'; at: number; playbook: string; hosts: string[]; check: boolean }
+  /** A rolling batch (`serial`) starts: its 1-based number, how many there are, and its hosts. */
+  | { type: 'batch-start'; at: number; batch: number; of: number; hosts: string[] }
   | { type: 'host-start'; at: number; host: string }
   | { type: 'host-retry'; at: number; host: string; attempt: number; msg: string }
   /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */

@@ -18,6 +18,8 @@ export interface HostOutcome {
   errorKind?: ErrorKind
   /** Earlier attempts (`--retries`) and why they ended; the steps are the last attempt's. */
   retries?: { attempt: number; msg: string }[]
+  /** The rolling batch (1-based) the VM ran in, with `serial`. */
+  batch?: number
 }
 
 /** What a run came to, folded once from its RunEvents: exit code, report file, recap and the wizard all read this. */
@@ -29,6 +31,8 @@ export interface RunOutcome {
   end?: number
   ms: number
   hosts: Record<string, HostOutcome>
+  /** With `serial`: the batches started, in order, each its VMs (a run stopped by --max-fail lists fewer). */
+  batches?: string[][]
   failed: string[]
   unreachable: string[]
   notRun: string[]
@@ -51,6 +55,7 @@ export class RunFold {
   #ms = 0
   #hosts: Record<string, HostOutcome> = {}
   #order: string[] = []
+  #batches: string[][] | undefined
 
   readonly listener = (event: RunEvent): void => {
     if (event.type === 'run-start') {
@@ -60,6 +65,12 @@ export class RunFold {
       this.#end = undefined
       this.#hosts = Object.fromEntries(event.hosts.map((h) => [h, notRun()]))
       this.#order = [...event.hosts]
+      this.#batches = undefined
+      return
+    }
+    if (event.type === 'batch-start') {
+      ;(this.#batches ??= []).push(event.hosts)
+      for (const h of event.hosts) if (this.#hosts[h]) this.#hosts[h].batch = event.batch
       return
     }
     if (event.type === 'run-end') {
@@ -105,6 +116,7 @@ export class RunFold {
       ...(this.#end === undefined ? {} : { end: this.#end }),
       ms: this.#ms,
       hosts: this.#hosts,
+      ...(this.#batches ? { batches: this.#batches } : {}),
       failed: named('failed'),
       unreachable: named('unreachable'),
       notRun: named('not-run'),

@@ -51,6 +51,11 @@ export interface RunOptions {
   interrupted?: () => boolean
   /** The fold the outcome is read from, when the caller shares it (with its reporter); default a fresh one. */
   fold?: RunFold
+  /**
+   * Steps run on a VM whose playbook failed (Ansible's `rescue`), e.g. a rollback, followed by its cluster steps.
+   * The VM still counts as failed (for --max-fail and @failed); its message says how the rescue went.
+   */
+  rescue?: Playbook
 }
 
 /** What a VM came to, as its host-end event tells it. */
@@ -66,7 +71,12 @@ const RETRY_CAP_MS = 30_000
 const retryable = (e: unknown) => isUnreachable(e) && (e.kind === 'timeout' || e.kind === 'connection')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function summarize(records: StepRecord[], ms: number, unreachable?: { msg: string; kind: ErrorKind }): HostEnd {
+function summarize(
+  records: StepRecord[],
+  ms: number,
+  unreachable?: { msg: string; kind: ErrorKind },
+  rescuedFrom?: number,
+): HostEnd {
   const tally = emptyTally()
   for (const r of records) tally[r.result.status]++
   if (unreachable !== undefined)
@@ -79,12 +89,13 @@ function summarize(records: StepRecord[], ms: number, unreachable?: { msg: strin
     }
   const failed = records.find((r) => r.result.status === 'failed')
   const status = failed ? 'failed' : tally.changed ? 'changed' : 'ok'
-  return {
-    status,
-    tally,
-    ms,
-    ...(failed ? { msg: `${failed.name}: ${failed.result.msg}`, errorKind: 'step' as const } : {}),
+  if (!failed) return { status, tally, ms }
+  let msg = `${failed.name}: ${failed.result.msg}`
+  if (rescuedFrom !== undefined) {
+    const rescueFailed = records.find((r) => r.index >= rescuedFrom && r.result.status === 'failed')
+    msg += rescueFailed ? `; rescue failed at ${rescueFailed.name}: ${rescueFailed.result.msg}` : '; rescued'
   }
+  return { status, tally, ms, msg, errorKind: 'step' }
 }
 
 /**
@@ -137,7 +148,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
         for (const d of decided) await reportStep(vm, hostRun, state, d, async () => d.result)
         conn = await o.connect(vm)
         await runSteps(vm, conn, hostRun, state)
-        summary = summarize(state.records, now() - started)
+        const rescue =
+          o.rescue && !o.check && state.records.some((r) => r.result.status === 'failed') ? o.rescue : undefined
+        // rescue steps number on after the steps that ran
+        const rescueFrom = state.records.length
+        if (rescue) {
+          state.total = rescueFrom + rescue.steps.length + (o.cluster?.after(vm).length ?? 0)
+          await runSteps(vm, conn, { ...hostRun, playbook: rescue }, state)
+        }
+        summary = summarize(state.records, now() - started, undefined, rescue ? rescueFrom : undefined)
       } catch (e) {
         const msg = maskSecrets((e as Error).message || String(e), state.secrets)
         if (retryable(e) && attempt <= (o.retries ?? 0)) {
@@ -169,8 +188,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const tallies: Record<string, Tally> = {}
   let stop = false
   const stopped = () => stop || o.interrupted?.() === true
-  for (const batch of batches(o.vms, o.serial)) {
+  const all = batches(o.vms, o.serial)
+  for (const [n, batch] of all.entries()) {
     if (stopped()) break
+    if (o.serial !== undefined)
+      emit({ type: 'batch-start', at: now(), batch: n + 1, of: all.length, hosts: batch.map((v) => v.name) })
     let bad = 0
     await runPool(
       batch,

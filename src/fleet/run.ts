@@ -2,16 +2,26 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { shellQuote } from '../bundle/shell-quote.js'
 import { ExitCode } from '../errors.js'
+import type { RunListener } from '../executor/events.js'
 import type { ClusterSteps, DecidedStep, Prepared } from '../executor/host.js'
 import { RunFold, type RunOutcome } from '../executor/outcome.js'
 import { runPlaybook } from '../executor/run.js'
 import { writeFailedList } from '../inventory/read.js'
 import type { Vm } from '../inventory/types.js'
 import { loadPlaybook } from '../playbook/load.js'
-import { createReporter, failedHosts, reportOf, writeReport, type OutputMode } from '../report/index.js'
 import type { BatchSize } from '../executor/pool.js'
+import type { Shard } from '../inventory/shard.js'
 import { validatePlaybook } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
+import {
+  createReporter,
+  failedHosts,
+  reportOf,
+  reportText,
+  writeReport,
+  type OutputMode,
+  type RunReport,
+} from '../report/index.js'
 import type { Secret } from '../secret.js'
 import type { Connection } from '../ssh/types.js'
 import { connectVm, type SshChoices } from './connect.js'
@@ -37,8 +47,10 @@ export interface FleetOptions extends SshChoices {
   diff: boolean
   verbose: boolean
   output: OutputMode
-  /** Default `.meshvm/last-run.json` under the working directory. */
-  reportFile?: string
+  /** Default `.meshvm/last-run.json` under the working directory; `-` is stdout (progress then goes to stderr). */
+  reportFiles?: string[]
+  /** The slice of the fleet this run is (the VMs are already that slice); recorded in the report for `report merge`. */
+  shard?: Shard
 }
 
 export interface FleetRun {
@@ -54,6 +66,10 @@ export interface FleetRun {
   decided?: (vm: Vm) => DecidedStep[]
   /** The sudo password (-K): used for sudo, masked everywhere. */
   become?: Secret
+  /** Playbook run on a VM whose playbook failed (upgrade: the rollback), loaded with `checkedPlaybook` too. */
+  rescue?: Playbook
+  /** More subscribers to the run's events (a command's own progress records). */
+  listeners?: RunListener[]
 }
 
 const exitCodeOf = (o: RunOutcome) =>
@@ -88,9 +104,10 @@ export async function runFleet(
   const secrets = become ? [become] : []
   const fold = new RunFold()
   const argv = io.argv ?? []
+  const stream = o.reportFiles?.includes('-') ? io.stderr : io.stdout
   const reporter = createReporter(o.output, {
     argv,
-    stream: io.stdout,
+    stream,
     verbose: o.verbose,
     diff: o.diff,
     check: o.check,
@@ -115,29 +132,47 @@ export async function runFleet(
       retries: o.retries,
       check: o.check,
       diff: o.diff,
-      listeners: [reporter.listener],
+      listeners: [reporter.listener, ...(run.listeners ?? [])],
+      rescue: run.rescue,
       cluster: run.cluster,
       decided: run.decided,
       fold,
     })
     await reporter.done()
-    const report = reportOf(outcome, argv)
-    const reportFile = o.reportFile ?? lastRunReport(io.cwd)
-    await mkdir(dirname(reportFile), { recursive: true })
-    await writeReport(reportFile, report, secrets)
-    const resume = failedHosts(report)
-    if (resume.length > 0) {
-      await mkdir(stateDir(io.cwd), { recursive: true })
-      await writeFailedList(failedListFile(io.cwd), resume)
-      io.stderr.write(
-        `${resume.length} VM(s) not done; resume them with: ${resumeCommand(argv)}   (report: ${reportFile})\n`,
-      )
-    } else await rm(failedListFile(io.cwd), { force: true })
+    const report = o.shard ? { ...reportOf(outcome, argv), shard: o.shard } : reportOf(outcome, argv)
+    await recordOutcome(report, o.reportFiles, io, secrets)
     if (interrupt.signal) io.stderr.write(`interrupted (${interrupt.signal})\n`)
     return { code: interrupt.exitCode ?? exitCodeOf(outcome), outcome }
   } finally {
     interrupt.close()
   }
+}
+
+/** Writes the report (to each file, `-` = stdout) and the failed list `--limit @failed` reads (removed if none). */
+export async function recordOutcome(
+  report: RunReport,
+  files: string[] | undefined,
+  io: FleetIo,
+  secrets: Secret[] = [],
+) {
+  const targets = files && files.length > 0 ? files : [lastRunReport(io.cwd)]
+  for (const file of targets) {
+    if (file === '-') {
+      io.stdout.write(reportText(report, secrets))
+      continue
+    }
+    await mkdir(dirname(file), { recursive: true })
+    await writeReport(file, report, secrets)
+  }
+  const resume = failedHosts(report)
+  if (resume.length > 0) {
+    await mkdir(stateDir(io.cwd), { recursive: true })
+    await writeFailedList(failedListFile(io.cwd), resume)
+    const where = targets.filter((t) => t !== '-').join(', ') || 'stdout'
+    io.stderr.write(
+      `${resume.length} VM(s) not done; resume them with: ${resumeCommand(io.argv ?? [])}   (report: ${where})\n`,
+    )
+  } else await rm(failedListFile(io.cwd), { force: true })
 }
 
 /** The command line again, limited to the VMs not done: any --limit/-l replaced by `--limit @failed`. */

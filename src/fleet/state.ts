@@ -7,3 +7,6 @@ export const stateDir = (cwd: string) => join(cwd, '.meshvm')
 export const failedListFile = (cwd: string) => join(stateDir(cwd), 'failed')
 
 export const lastRunReport = (cwd: string) => join(stateDir(cwd), 'last-run.json')
+
+/** A rollout in progress (`meshvm upgrade`): its target and the VMs done, so a re-run continues it. */
+export const upgradeStateFile = (cwd: string) => join(stateDir(cwd), 'upgrade.json')

@@ -19,15 +19,19 @@ const names = {
   present: 'WorkloadEntry present',
   // offboard: istiod would only mark it disconnected
   absent: 'Delete the WorkloadEntry',
+  // upgrade: the cluster's half of the gate, after the agent's reconnect
+  connected: 'WorkloadEntry connected and healthy',
 }
 
 /** The VM's WorkloadEntry step of a fleet command, run after the VM's own steps. */
-export function workloadEntryStep(vm: Vm, state: keyof typeof names): ClusterStep {
+export function workloadEntryStep(vm: Vm, state: keyof typeof names, since?: number): ClusterStep {
+  const wait = state === 'connected' ? { timeoutMs: 60_000, ...(since === undefined ? {} : { since }) } : {}
   const args = {
     namespace: vm.workloadGroup.namespace,
     name: workloadEntryName(vm),
     autoregister: vm.autoregister,
     state,
+    ...wait,
   }
   return { kind: 'workload-entry', name: names[state], args }
 }

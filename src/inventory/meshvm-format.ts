@@ -39,13 +39,13 @@ export function readMeshvmFormat(root: Node | null, problems: Problems): VmSourc
 
 function readLayer(entry: Entry, problems: Problems, onVm: boolean, onGroups?: (e: Entry) => void): Setting[] {
   const settings: Setting[] = []
-  const known = [...Object.keys(FIELDS), ...(onGroups ? ['groups'] : [])]
+  const known = () => [...Object.keys(FIELDS), ...(onGroups ? ['groups'] : [])]
   for (const e of entries(entry.value, entry.path, problems)) {
     if (e.key === 'groups' && onGroups) onGroups(e)
     else if (isField(e.key)) {
       const setting = checkField(e.key, spotOf(e), problems, onVm)
       if (setting) settings.push(setting)
-    } else problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, known)}`)
+    } else problems.addField(e.keyNode, e.path, `unknown key${hint(e.key, known())}`)
   }
   return settings
 }

@@ -31,8 +31,11 @@ function merge(layers: Setting[][]): Map<FieldName, Setting> {
   for (const setting of layers.flat()) {
     const earlier = merged.get(setting.field)
     const perKey = 'perKey' in FIELDS[setting.field] && earlier
-    const value = perKey ? { ...(earlier.value as object), ...(setting.value as object) } : setting.value
-    merged.set(setting.field, { ...setting, value })
+    // the setting itself unless maps merge key by key: 10,000 VMs share their defaults' and groups' settings
+    merged.set(
+      setting.field,
+      perKey ? { ...setting, value: { ...(earlier.value as object), ...(setting.value as object) } } : setting,
+    )
   }
   return merged
 }
@@ -124,7 +127,9 @@ function reportWorkloadGroupConflicts(sources: VmSource[], vms: Vm[], problems: 
     const first = firstOf.get(key)
     if (!first) return firstOf.set(key, vm)
     const fields = (Object.keys(vm.workloadGroup) as Array<keyof WorkloadGroupSpec>).filter(
-      (f) => canonical(vm.workloadGroup[f]) !== canonical(first.workloadGroup[f]),
+      (f) =>
+        vm.workloadGroup[f] !== first.workloadGroup[f] &&
+        canonical(vm.workloadGroup[f]) !== canonical(first.workloadGroup[f]),
     )
     if (fields.length === 0) return
     problems.addField(

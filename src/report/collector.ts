@@ -25,6 +25,8 @@ export interface HostReport extends Tally {
   errorKind?: ErrorKind
   ms: number
   retries: { attempt: number; msg: string }[]
+  /** The rolling batch (1-based) the host ran in, with `serial`. */
+  batch?: number
   steps: StepReport[]
 }
 
@@ -40,7 +42,13 @@ export interface RunReport {
   end?: string
   durationMs?: number
   hosts: Record<string, HostReport>
+  /** With `serial`: the batches started, in order, each its hosts (a run stopped by --max-fail lists fewer). */
+  batches?: string[][]
   totals: Tally
+  /** Set when the run was one shard of the fleet (`--shard i/n`, an Indexed Job's pod). */
+  shard?: { index: number; count: number }
+  /** Set on a merged report (`meshvm report merge`): the shard count and the shards whose reports it holds. */
+  shards?: { count: number; reported: number[] }
 }
 
 const tallyKeys = ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const
@@ -53,7 +61,8 @@ function hostReport(h: HostOutcome): HostReport {
     ...(h.msg === undefined ? {} : { msg: h.msg }),
     ...(h.errorKind === undefined ? {} : { errorKind: h.errorKind }),
   }
-  return { status: h.status, ...h.tally, ...why, ms: h.ms, retries: h.retries ?? [], steps }
+  const batch = h.batch === undefined ? {} : { batch: h.batch }
+  return { status: h.status, ...h.tally, ...why, ms: h.ms, retries: h.retries ?? [], ...batch, steps }
 }
 
 /** The JSON report of a run outcome (the shape of `--report` and `.meshvm/last-run.json`). */
@@ -63,7 +72,8 @@ export function reportOf(o: RunOutcome, argv: string[] = []): RunReport {
   for (const h of Object.values(hosts)) for (const k of tallyKeys) totals[k] += h[k]
   const end = o.end === undefined ? {} : { end: iso(o.end), durationMs: o.ms }
   const meta = { schemaVersion: SCHEMA_VERSION, meshvm: MESHVM_VERSION, argv }
-  return { ...meta, playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, totals }
+  const batches = o.batches ? { batches: o.batches } : {}
+  return { ...meta, playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, ...batches, totals }
 }
 
 /** A RunListener over the run's one fold, read as the JSON report; results come from events, never from a UI. */

@@ -18,8 +18,9 @@ export {
   type RunReport,
   type StepReport,
 } from './collector.js'
-export { writeReport } from './json.js'
+export { reportText, writeReport } from './json.js'
 export { formatRecap } from './recap.js'
+export { mergeReports, missingShards, type MissingHost, type ReportPart } from './merge.js'
 
 /** What every output gets to build its reporter from. */
 interface OutputParts {

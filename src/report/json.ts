@@ -18,9 +18,13 @@ export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = [], ar
   }
 }
 
+/** The report as the JSON text written to files and stdout, secrets masked. */
+export const reportText = (report: RunReport, secrets: readonly Secret[] = []) =>
+  JSON.stringify(maskDeep(report, secrets), null, 2) + '\n'
+
 /** Writes the report as JSON, atomically: a temp file in the same directory, synced, then renamed over `file`. */
 export async function writeReport(file: string, report: RunReport, secrets: readonly Secret[] = []): Promise<void> {
-  const text = JSON.stringify(maskDeep(report, secrets), null, 2) + '\n'
+  const text = reportText(report, secrets)
   try {
     await writeFileAtomic(file, text)
   } catch (err) {

@@ -150,6 +150,7 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
   const listener: RunListener = (e) => {
     if (e.type === 'run-start') return start(e)
     if (e.type === 'run-end') return finish()
+    if (e.type === 'batch-start') return
     const slot = slotOf(e.host)
     if (!slot || slot.row.done) return
     switch (e.type) {

@@ -28,6 +28,9 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
         check = event.check
         line(event, `run ${event.playbook} on ${event.hosts.length} hosts${check ? checkNote : ''}`)
         break
+      case 'batch-start':
+        line(event, `batch ${event.batch}/${event.of}: ${event.hosts.join(' ')}`)
+        break
       case 'host-start':
         line(event, `${event.host} start`)
         break

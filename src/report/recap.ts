@@ -26,7 +26,7 @@ function failureLine(name: string, h: HostReport): string | undefined {
   const step = failingStep(h)
   if (step) return `${name}: step "${step.name}" failed: ${step.msg}`
   if (h.status === 'failed' || h.status === 'unreachable') return `${name}: ${h.status}: ${h.msg ?? ''}`
-  if (h.status === 'not-run') return `${name}: not run (the run stopped before this host finished)`
+  if (h.status === 'not-run') return `${name}: not run (${h.msg ?? 'the run stopped before this host finished'})`
   return undefined
 }
 

@@ -5,7 +5,9 @@ import { file } from './file.js'
 import type { Handler } from './handler.js'
 import { hostsBlock } from './hosts-block.js'
 import { packageStep } from './package.js'
+import { previousPackage } from './previous-package.js'
 import { processStep } from './process.js'
+import { rootCert } from './root-cert.js'
 import { systemd } from './systemd.js'
 import { upload } from './upload.js'
 import { waitForLog } from './wait-for-log.js'
@@ -15,7 +17,9 @@ const all = {
   directory,
   file,
   upload,
+  'root-cert': rootCert,
   package: packageStep,
+  'previous-package': previousPackage,
   'hosts-block': hostsBlock,
   chown,
   systemd,

@@ -15,9 +15,15 @@ const spec = {
 export type Args = ArgsOf<typeof spec>
 type Plan = { install: boolean; format: 'deb' | 'rpm' }
 
-const RECORDS = '/var/lib/meshvm/packages'
-const CACHE = '/var/lib/meshvm/cache'
-const record = (name: string) => `${RECORDS}/${name}.sha256`
+export const RECORDS = '/var/lib/meshvm/packages'
+export const CACHE = '/var/lib/meshvm/cache'
+export const record = (name: string) => `${RECORDS}/${name}.sha256`
+/**
+ * The file of the installed package and of the one it replaced stay in the VM's cache, so a failed upgrade can go
+ * back without the controller or the download (steps/previous-package.ts).
+ */
+export const kept = (name: string, format: 'deb' | 'rpm', which: 'installed' | 'previous') =>
+  `${CACHE}/${name}.${which}.${format}`
 
 /**
  * One read of a local package file per run, shared by every VM it is pushed to, and checked against the sha256 taken
@@ -36,7 +42,7 @@ async function readChecked(path: string, sha256: string): Promise<Buffer> {
 const readLocal = (path: string, sha256: string) =>
   localFiles.get(path) ?? localFiles.set(path, readChecked(path, sha256)).get(path)!
 
-async function fileSha256(path: string): Promise<string> {
+export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk)
   return hash.digest('hex')
@@ -52,6 +58,7 @@ function formatOf(a: Args, pm: string | undefined): 'deb' | 'rpm' | undefined {
 function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
   const src = a.source!
   const f = q(path)
+  const installed = q(kept(a.name, format, 'installed'))
   return [
     'set -e',
     `mkdir -p ${CACHE} ${RECORDS}`,
@@ -62,7 +69,9 @@ function installScript(a: Args, format: 'deb' | 'rpm', path: string): string {
     src.sha256
       ? `echo ${q(src.sha256)} > ${q(record(a.name))}`
       : `sha256sum < ${f} | cut -c1-64 > ${q(record(a.name))}`,
-    `rm -f ${f}`,
+    // the package this one replaced becomes the previous one (a reinstall of the same file keeps the previous)
+    `if [ -f ${installed} ] && ! cmp -s ${installed} ${f}; then mv -f ${installed} ${q(kept(a.name, format, 'previous'))}; fi`,
+    `mv -f ${f} ${installed}`,
   ]
     .filter(Boolean)
     .join('\n')
@@ -108,7 +117,13 @@ export const packageStep: Handler<Args, Plan> = {
   async apply(a, c, conn) {
     if (!c.data.install) {
       const remove = c.data.format === 'deb' ? `dpkg -P ${q(a.name)}` : `rpm -e ${q(a.name)}`
-      orThrow(`removing ${a.name}`, await conn.exec(`${remove} && rm -f ${q(record(a.name))}`, { sudo: true }))
+      orThrow(
+        `removing ${a.name}`,
+        await conn.exec(
+          `${remove} && rm -f ${q(record(a.name))} ${q(CACHE)}/${q(a.name)}.installed.* ${q(CACHE)}/${q(a.name)}.previous.*`,
+          { sudo: true },
+        ),
+      )
       return
     }
     const { file, url, sha256 } = a.source!

@@ -17,6 +17,11 @@ const spec = {
   mode: { type: 'mode' },
   /** Keep a JWT already on the VM (same iss/sub/aud) while it stays valid this many more seconds. */
   tokenMinValidity: { type: 'number' },
+  /**
+   * A workload certificate (cert-chain.pem) that makes this upload unneeded while it stays valid `tokenMinValidity`
+   * more seconds: where the CA renews by client certificate the token matters only without one. Empty: always.
+   */
+  unlessCertValid: { type: 'string' },
 } as const satisfies ArgSpec
 
 export type Args = ArgsOf<typeof spec>
@@ -55,7 +60,10 @@ export const upload: Handler<Args, Plan> = {
       : ctx.diff
         ? `; [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ] && echo "text=$(base64 -w0 < ${p})"`
         : ''
-    return `${statSnippet(a.dest)}; if [ -f ${p} ]; then printf sha=; sha256sum < ${p}${body}; fi`
+    const cert = a.unlessCertValid
+      ? `; [ -f ${q(a.unlessCertValid)} ] && printf 'certEnd=%s\n' "$(openssl x509 -noout -enddate -in ${q(a.unlessCertValid)} 2>/dev/null | cut -d= -f2)"`
+      : ''
+    return `${statSnippet(a.dest)}; if [ -f ${p} ]; then printf sha=; sha256sum < ${p}${body}; fi${cert}`
   },
   check(a, factsText, ctx) {
     const want = wantedContent(a, ctx)
@@ -64,6 +72,11 @@ export const upload: Handler<Args, Plan> = {
     const have = parseStat(facts)
     if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.dest} is a ${have.type}, not a file`)
     const mode = a.mode ?? (have.type === 'absent' ? 0o644 : have.mode)
+    const certEnd = a.unlessCertValid ? Date.parse(facts.get('certEnd') ?? '') : NaN
+    if (certEnd - ctx.now >= (a.tokenMinValidity ?? 0) * 1000)
+      return ok(
+        `not needed: the VM renews with its certificate ${a.unlessCertValid}, valid until ${new Date(certEnd).toISOString()}`,
+      )
     const secret = want instanceof Secret
     // sha256sum prints "<hash>  -"
     if (have.type === 'absent' || facts.get('sha')?.slice(0, 64) !== sha256(want)) {

@@ -8,16 +8,46 @@ export interface Args {
   /** The entry istiod gives the VM; undefined when the VM has no mesh IP of its own. */
   name?: string
   autoregister: boolean
-  /** `registered`: istiod registered it (wait, bounded); `present`: it is there and connected; `absent`: deleted. */
-  state: 'registered' | 'present' | 'absent'
+  /**
+   * `registered`: istiod registered it (wait, bounded); `present`: it is there and connected; `absent`: deleted;
+   * `connected`: connected since `since` and healthy (wait, bounded): the cluster's half of upgrade's gate.
+   */
+  state: 'registered' | 'present' | 'absent' | 'connected'
+  /** Epoch ms of the VM's restart in this run, for `connected`. */
+  since?: number
   timeoutMs?: number
 }
 
+const HEALTH_CHECKS = 'proxy.istio.io/health-checks-enabled'
+// istiod's clock and ours: a connect stamped up to this much before the restart still counts as after it
+const CLOCK_SLACK_MS = 1000
+
+/**
+ * Why the entry does not show the VM back in the mesh since `since`, or undefined when it does: present, not
+ * disconnected, a connect stamped since the restart (an older one is the connection the restart ended), and
+ * `Healthy` when istiod runs health checks for it (the condition is kept only then: istio/istio
+ * pilot/pkg/autoregistration/controller.go).
+ */
+export function notBackYet(entry: WorkloadEntryObject | undefined, since: number | undefined): string | undefined {
+  if (!entry) return 'not found'
+  const a = entry.metadata.annotations ?? {}
+  if (a['istio.io/disconnectedAt']) return `marked disconnected since ${a['istio.io/disconnectedAt']}`
+  const connectedAt = Date.parse(a['istio.io/connectedAt'] ?? '')
+  if (since !== undefined && !(connectedAt >= since - CLOCK_SLACK_MS))
+    return `has no connect since the restart (connectedAt ${a['istio.io/connectedAt'] ?? 'none'})`
+  if (a[HEALTH_CHECKS] !== 'true') return undefined
+  const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy')
+  if (healthy?.status === 'True') return undefined
+  return `is not Healthy (${healthy ? `${healthy.status}${healthy.message ? `: ${healthy.message}` : ''}` : 'no Healthy condition yet'})`
+}
+
 const where = (a: Args) => `WorkloadEntry ${a.namespace}/${a.name}`
+const connectedMsg = (a: Args) =>
+  `${where(a)} connected${a.since === undefined ? '' : ' since the restart'} and healthy`
 
 /** The VM's WorkloadEntry: registered by istiod on onboarding, checked by verify, removed by offboard. */
 export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }> = {
-  observes: (a) => a.state === 'registered',
+  observes: (a) => a.state === 'registered' || a.state === 'connected',
   read: async (a, cluster) => ({ entry: a.name ? await getWorkloadEntry(cluster, a.namespace, a.name) : undefined }),
   check(a, { entry }) {
     if (a.state === 'absent') {
@@ -25,6 +55,10 @@ export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }
       return entry ? change(`delete ${where(a)}`, 'delete') : ok(`${where(a)} absent`)
     }
     if (!a.autoregister || !a.name) return skip('auto-registration is off for this VM')
+    if (a.state === 'connected') {
+      const why = notBackYet(entry, a.since)
+      return why ? change(`wait until ${where(a)} is connected and healthy (it ${why})`, 'wait') : ok(connectedMsg(a))
+    }
     if (a.state === 'registered')
       return entry ? ok(`${where(a)} registered by istiod`) : change(`wait for istiod to register ${where(a)}`, 'wait')
     if (!entry) return fail(`${where(a)} not found`)
@@ -39,6 +73,16 @@ export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }
     }
     const timeoutMs = a.timeoutMs ?? 30_000
     const deadline = Date.now() + timeoutMs
+    if (a.state === 'connected') {
+      let why: string | undefined
+      for (let i = 0; i < 600; i++) {
+        why = notBackYet(await getWorkloadEntry(cluster, a.namespace, a.name!), a.since)
+        if (!why) return connectedMsg(a)
+        if (Date.now() > deadline) break
+        await sleep(250)
+      }
+      throw new Error(`${where(a)} ${why} after ${timeoutMs / 1000} s`)
+    }
     for (let i = 0; i < 300; i++) {
       if (await getWorkloadEntry(cluster, a.namespace, a.name!)) return `${where(a)} registered by istiod`
       if (Date.now() > deadline) break

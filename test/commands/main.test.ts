@@ -8,7 +8,18 @@ import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
 import { startKubeApi } from '../../src/lab/kube-api/server.js'
 import { runCli } from '../support/run-cli.js'
 
-const COMMANDS = ['onboard', 'verify', 'offboard', 'run', 'bundle', 'workload-entry', 'lab', 'inventory', 'demo']
+const COMMANDS = [
+  'onboard',
+  'verify',
+  'offboard',
+  'run',
+  'bundle',
+  'workload-entry',
+  'report',
+  'lab',
+  'inventory',
+  'demo',
+]
 
 test('--help lists every command with an example, and each command has its own help with examples', async () => {
   const r = await runCli(['--help'])

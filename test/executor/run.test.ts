@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { SshError } from '../../src/ssh/errors.js'
 import { batches, parseSerial } from '../../src/executor/pool.js'
+import { parsePlaybook } from '../../src/playbook/load.js'
 import { fleet, PLAYBOOK, TOKEN } from './harness.js'
 import { LocalConnection } from './local-connection.js'
 
@@ -219,4 +220,42 @@ test('one VM failing (a step, a thrown error, a dropped connection) never stops 
   assert.equal(summary.hosts.vm4.msg, 'cannot mint a token: forbidden')
   assert.deepEqual(summary.failed, ['vm2', 'vm4'])
   assert.deepEqual(summary.unreachable, ['vm3'])
+})
+
+test('a failed VM runs the rescue steps on the same connection; it still counts as failed; batches are announced', async (t) => {
+  const f = await fleet(4)
+  t.after(f.cleanup)
+  const failing = `
+name: fails
+steps:
+  - name: Marker
+    command: { cmd: 'touch {{ vars.root }}/tried' }
+  - name: Breaks on vm2
+    command: { cmd: 'test {{ vm.name }} != vm2' }
+`
+  const rescue = parsePlaybook(
+    `
+name: rescue
+steps:
+  - name: Undo
+    command: { cmd: 'touch {{ vars.root }}/rescued', creates: '{{ vars.root }}/rescued' }
+`,
+    'rescue.yaml',
+  )
+  const summary = await f.run({ serial: parseSerial('2'), maxFailPercent: 0, rescue }, failing)
+  assert.deepEqual(summary.failed, ['vm2'])
+  assert.deepEqual(summary.notRun, ['vm3', 'vm4'])
+  assert.match(summary.hosts.vm2.msg ?? '', /^Breaks on vm2: .*; rescued$/s)
+  assert.deepEqual(
+    summary.hosts.vm2.steps.map((s) => [s.index, s.name, s.result.status]),
+    [
+      [0, 'Marker', 'changed'],
+      [1, 'Breaks on vm2', 'failed'],
+      [2, 'Undo', 'changed'],
+    ],
+  )
+  await stat(join(f.roots.vm2, 'rescued'))
+  await assert.rejects(stat(join(f.roots.vm1, 'rescued')), /ENOENT/)
+  const batches = f.events.flatMap((e) => (e.type === 'batch-start' ? [[e.batch, e.of, e.hosts]] : []))
+  assert.deepEqual(batches, [[1, 2, ['vm1', 'vm2']]])
 })

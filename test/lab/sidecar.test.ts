@@ -85,7 +85,8 @@ describe('stand-in pilot-agent against the lab istiod', () => {
   let bin: string
   const running = new Set<ChildProcess>()
   before(async () => {
-    c = await startTestCluster({ streamHoldMs: 300, disconnectGraceMs: 300 })
+    // 600 ms of grace: between two polls the agent runs curl, whose TLS handshake now carries its client certificate
+    c = await startTestCluster({ streamHoldMs: 300, disconnectGraceMs: 600 })
     const deb = await buildSidecarDeb({ outDir: join(c.dir, 'deb') })
     const pkg = join(c.dir, 'pkg')
     sh('dpkg-deb', ['-x', deb, pkg])

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -7,6 +9,7 @@ import { connect } from '../../src/ssh/connect.js'
 import type { SshConnection } from '../../src/ssh/connection.js'
 import { SshError } from '../../src/ssh/errors.js'
 import type { Connection } from '../../src/ssh/types.js'
+import { put, type UploadChannel } from '../../src/ssh/put.js'
 import { Secret } from '../../src/secret.js'
 import { startSshd, type Sshd } from '../support/sshd.js'
 import { targetOf, trustingOptions, readRemote } from './helpers.js'
@@ -74,5 +77,51 @@ describe('atomic put as root', () => {
     assert.equal(readFileSync(path, 'utf8'), 'new content')
     assert.deepEqual(tempFiles(dir), [])
     assert.equal(existsSync(path), true)
+  })
+})
+
+// The inline path (content as the command's stdin) run by a real sh on this machine, with stdin cut short as a
+// dropped connection cuts it: the old file must stay.
+describe('atomic put of a small file from stdin', () => {
+  const channel = (cutAt?: number): UploadChannel => ({
+    where: 'local',
+    isRoot: true,
+    alive: true,
+    sftp: () => Promise.reject(new Error('no SFTP for small files')),
+    execRaw: (script, options) =>
+      new Promise((resolve) => {
+        const child = spawn('sh', ['-c', script])
+        const out: Buffer[] = []
+        const err: Buffer[] = []
+        child.stdout.on('data', (d: Buffer) => out.push(d))
+        child.stderr.on('data', (d: Buffer) => err.push(d))
+        child.on('close', (code) =>
+          resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }),
+        )
+        const input = options.stdin as Buffer
+        child.stdin.end(cutAt === undefined ? input : input.subarray(0, cutAt))
+      }),
+  })
+
+  it('writes the whole content, and refuses to rename a cut one over the old file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshvm-put-inline-'))
+    try {
+      const path = join(dir, 'cluster.env')
+      writeFileSync(path, 'old\n')
+      const content = 'ISTIO_SERVICE_CIDR=10.96.0.0/12\n'.repeat(100)
+      await put(channel(), path, content, { mode: 0o640 })
+      assert.equal(readFileSync(path, 'utf8'), content)
+      assert.equal(statSync(path).mode & 0o7777, 0o640)
+      await assert.rejects(
+        put(channel(1000), path, 'X'.repeat(3000), { mode: 0o640 }),
+        (err: unknown) =>
+          err instanceof SshError &&
+          /upload of .*cluster\.env failed: the content arrived incomplete/.test(err.message),
+      )
+      assert.equal(readFileSync(path, 'utf8'), content, 'the old file stays')
+      assert.deepEqual(tempFiles(dir), [])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '../../src/ssh/connect.js'
@@ -45,7 +45,7 @@ describe('sudo for a non-root login user', () => {
     await conn.close()
   })
 
-  it('puts root-owned files through the private staging dir and reads them back with sudo', async () => {
+  it('puts root-owned files (small ones from stdin, large ones through the private staging dir) and reads them back with sudo', async () => {
     const conn = await login(users.nopasswd.name)
     const path = join(sshd.dir, 'root-only')
     await conn.put(path, new Secret('token-value'), { mode: 0o600 })
@@ -53,6 +53,11 @@ describe('sudo for a non-root login user', () => {
     assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o600])
     assert.equal(readFileSync(path, 'utf8'), 'token-value')
     const stage = `/home/${users.nopasswd.name}/.meshvm/stage`
+    assert.equal(existsSync(stage), false, 'a small file needs no SFTP staging')
+    const large = Buffer.alloc(1024 * 1024, 7)
+    await conn.put(join(sshd.dir, 'root-large'), large, { mode: 0o644 })
+    assert.ok(readFileSync(join(sshd.dir, 'root-large')).equals(large))
+    assert.equal(statSync(join(sshd.dir, 'root-large')).uid, 0)
     assert.equal(statSync(stage).mode & 0o777, 0o700)
     assert.deepEqual(readdirSync(stage), [])
     assert.equal((await readRemote(conn, path, { sudo: true }))?.toString(), 'token-value')

@@ -30,10 +30,19 @@ const types: ResourceType[] = [
   type('', V1, 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   type('', V1, 'Secret', 'secrets'),
   type('', V1, 'Service', 'services', { shortNames: ['svc'], subresources: ['status'] }),
+  type('', V1, 'PersistentVolumeClaim', 'persistentvolumeclaims', { shortNames: ['pvc'], subresources: STATUS }),
+  // what `meshvm ... --print-job` prints, so kubectl can map (and dry-run) it against this API
+  type('batch', V1, 'Job', 'jobs', { subresources: STATUS }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRole', 'clusterroles', { namespaced: false }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   type('apps', V1, 'Deployment', 'deployments', { shortNames: ['deploy'], subresources: ['status'] }),
   type('admissionregistration.k8s.io', V1, 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', {
     namespaced: false,
   }),
+  // for the manifests meshvm prints (renew --print-cronjob): kubectl maps them through discovery
+  type('batch', V1, 'CronJob', 'cronjobs', { shortNames: ['cj'], subresources: ['status'] }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRole', 'clusterroles', { namespaced: false }),
+  type('rbac.authorization.k8s.io', V1, 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   type('authentication.k8s.io', V1, 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
   type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadGroup', 'workloadgroups', { shortNames: ['wg'], subresources: STATUS }),
   type(ISTIO_GROUP, ISTIO_VERSIONS, 'WorkloadEntry', 'workloadentries', { shortNames: ['we'], subresources: STATUS }),

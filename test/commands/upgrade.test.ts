@@ -1,0 +1,52 @@
+// meshvm upgrade's input checks: each bad flag is an input error (exit 5) before any VM or cluster is contacted.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { runCli } from '../support/run-cli.js'
+
+const inventory = ['-i', 'inventory/example.yaml', '--kubeconfig', '/nonexistent/kubeconfig']
+
+test('upgrade refuses bad input before contacting anything', async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /--to: expecting the version to upgrade to/],
+    [['--to', 'latest'], /--to: expected a version like 1\.24\.2, got "latest"/],
+    [
+      ['--to', '1.24.2'],
+      /the inventory's package is not version 1\.24\.2: pass --package FILE, or --package URL --sha256 HEX \(e\.g\. https:\/\/storage\.googleapis\.com\/istio-release\/releases\/1\.24\.2\/deb\/istio-sidecar\.deb/,
+    ],
+    [
+      [
+        '--to',
+        '1.24.2',
+        '--package',
+        'https://storage.googleapis.com/istio-release/releases/1.24.2/deb/istio-sidecar.deb',
+      ],
+      /a URL needs --sha256/,
+    ],
+    [
+      ['--to', '1.24.2', '--package', '/nonexistent/istio-sidecar.deb'],
+      /--package: cannot read \/nonexistent\/istio-sidecar\.deb/,
+    ],
+    [
+      ['--to', '1.24.2', '--package', 'https://x.example/a.deb', '--sha256', 'XYZ'],
+      /--sha256: expected 64 lowercase hex digits/,
+    ],
+    [
+      ['--to', '1.24.2', '--package', 'https://x.example/a.deb', '--sha256', 'a'.repeat(64), '--serial', 'three'],
+      /--serial: expected a count or a percentage/,
+    ],
+  ]
+  for (const [args, message] of cases) {
+    const r = await runCli(['upgrade', ...inventory, ...args])
+    assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, message)
+    assert.equal(r.stdout, '')
+  }
+})
+
+test('upgrade --help shows its flags and examples', async () => {
+  const r = await runCli(['upgrade', '--help'])
+  assert.equal(r.code, 0)
+  for (const flag of ['--to', '--package', '--sha256', '--serial', '--max-fail', '--limit'])
+    assert.ok(r.stdout.includes(flag), flag)
+  assert.match(r.stdout, /meshvm upgrade -i inventory\/example\.yaml --to 1\.24\.2 --limit @failed/)
+})
