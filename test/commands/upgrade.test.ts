@@ -32,7 +32,7 @@ test('upgrade refuses bad input before contacting anything', async () => {
     ],
     [
       ['--to', '1.24.2', '--package', 'https://x.example/a.deb', '--sha256', 'a'.repeat(64), '--serial', 'three'],
-      /--serial: expected a count or a percentage/,
+      /--serial: expected a count, a percentage like 25%, or a list/,
     ],
   ]
   for (const [args, message] of cases) {
