@@ -4,6 +4,7 @@ import type { ClusterClient } from './client.js'
 import { ClusterError } from './errors.js'
 import { isRevisioned, revisioned } from '../bundle/revision.js'
 import { detectIstioVersion, resolveRevision, type IstioVersionSource } from './istio-install.js'
+import { waitForRootCert } from './root-cert-wait.js'
 
 /** The flags istioctl reads the cluster with. */
 export interface FactsOptions extends Pick<
@@ -29,6 +30,7 @@ export interface ClusterFacts {
 }
 
 const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert'
+const ROOT_CERT_GRACE_MS = 10_000
 
 function readConfigMap(client: ClusterClient, namespace: string, name: string) {
   return client.call({ verb: 'get', resource: 'configmaps', namespace, name }, () =>
@@ -82,6 +84,8 @@ async function meshConfigMap(client: ClusterClient, o: FactsOptions, revision: s
 }
 
 async function rootCert(client: ClusterClient, namespace: string): Promise<string> {
+  // a namespace another run (a parallel shard) just created gets istiod's copy of the root cert a moment later
+  await waitForRootCert(client, namespace, ROOT_CERT_GRACE_MS)
   try {
     return (await readConfigMap(client, namespace, ROOT_CERT_CONFIGMAP)).data?.['root-cert.pem'] ?? ''
   } catch (e) {
