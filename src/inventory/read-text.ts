@@ -13,7 +13,9 @@ export async function readUserFile(path: string, context: string): Promise<strin
     try {
       const { size } = await file.stat()
       if (size > MAX_USER_FILE_BYTES) {
-        throw new InputError(`${context}: the file is ${mib(size)}, more than the ${mib(MAX_USER_FILE_BYTES)} meshvm reads`)
+        throw new InputError(
+          `${context}: the file is ${mib(size)}, more than the ${mib(MAX_USER_FILE_BYTES)} meshvm reads`,
+        )
       }
       return await file.readFile('utf8')
     } finally {

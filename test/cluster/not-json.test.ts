@@ -27,10 +27,26 @@ for (const [what, [status, type, body]] of Object.entries(answers)) {
         `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: c, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]\n` +
           'users: [{name: u, user: {token: t0ken-value}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n',
       )
-      writeFileSync(join(dir, 'inv.yaml'), 'defaults: { app: a, namespace: n, ingressIP: 192.0.2.1 }\nvms:\n  vm1: { address: 192.0.2.9 }\n')
-      const r = await runCli(['bundle', '-i', join(dir, 'inv.yaml'), '--kubeconfig', kubeconfig, '-o', join(dir, 'out')])
+      writeFileSync(
+        join(dir, 'inv.yaml'),
+        'defaults: { app: a, namespace: n, ingressIP: 192.0.2.1 }\nvms:\n  vm1: { address: 192.0.2.9 }\n',
+      )
+      const r = await runCli([
+        'bundle',
+        '-i',
+        join(dir, 'inv.yaml'),
+        '--kubeconfig',
+        kubeconfig,
+        '-o',
+        join(dir, 'out'),
+      ])
       assert.equal(r.code, 1)
-      assert.match(r.stderr, new RegExp(`^Error: ${url} answered get namespaces "n" with something that is not a Kubernetes API answer \\(.+\\); is the kubeconfig's server address right, and no proxy or login page in between\\?\\n$`))
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^Error: ${url} answered get namespaces "n" with something that is not a Kubernetes API answer \\(.+\\); is the kubeconfig's server address right, and no proxy or login page in between\\?\\n$`,
+        ),
+      )
       assert.doesNotMatch(r.stderr, /TypeError|\n {4}at /)
     } finally {
       server.close()

@@ -17,7 +17,10 @@ test('a 10 MB inventory is refused by its size, without parsing it', async () =>
   await assert.rejects(readInventory(file), (err: unknown) => {
     assert.ok(err instanceof InputError)
     assert.equal(err.code, ExitCode.input)
-    assert.equal(err.message, `${file}: cannot read the inventory: the file is 10.0 MiB, more than the 4.0 MiB meshvm reads`)
+    assert.equal(
+      err.message,
+      `${file}: cannot read the inventory: the file is 10.0 MiB, more than the 4.0 MiB meshvm reads`,
+    )
     return true
   })
   assert.ok(Date.now() - started < 2000, 'refused at once')
@@ -31,7 +34,10 @@ test('a huge value or key is cut in the error, with how much was left out', () =
     (err: unknown) => {
       assert.ok(err instanceof InventoryError)
       assert.ok(err.message.length < 2000, `message is ${err.message.length} characters`)
-      assert.match(err.problems[0], /^inv\.yaml:3:16: vms\.vm1\.port: expected an integer, got "x+… \(\d+ more characters\)$/)
+      assert.match(
+        err.problems[0],
+        /^inv\.yaml:3:16: vms\.vm1\.port: expected an integer, got "x+… \(\d+ more characters\)$/,
+      )
       assert.match(err.problems[1], /^inv\.yaml:4:5: vms\.x{196}… \(1048380 more characters\): not a valid VM name/)
       return true
     },
