@@ -1,5 +1,10 @@
 import type { LineCounter, Node } from 'yaml'
 
+const SHOWN = 200
+
+// a huge key or value (a pasted file, a generated name) is shown by its start, not echoed whole into the terminal
+const clip = (s: string) => (s.length <= SHOWN ? s : `${s.slice(0, SHOWN)}… (${s.length - SHOWN} more characters)`)
+
 /** What is wrong with one YAML file, every problem at once: `<file>:<line>:<col>: [<field path>: ]<problem>` lines. */
 export class Problems {
   readonly #found: Array<{ offset: number; line: string }> = []
@@ -16,12 +21,12 @@ export class Problems {
   }
 
   add(where: Node | number | null | undefined, problem: string): void {
-    this.push(`${this.at(where)}: ${problem}`, offsetOf(where))
+    this.push(`${this.at(where)}: ${clip(problem)}`, offsetOf(where))
   }
 
   /** A problem of the field at `path` (`vms.web-1.port`). */
   addField(where: Node | number | undefined, path: string, problem: string): void {
-    this.add(where, path ? `${path}: ${problem}` : problem)
+    this.push(`${this.at(where)}: ${path ? `${clip(path)}: ` : ''}${clip(problem)}`, offsetOf(where))
   }
 
   /** A line already carrying its position; `offset` places it for `inFileOrder`. */

@@ -15,7 +15,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node'
 import { maskSecrets, Secret } from '../secret.js'
-import { ClusterError, isRetryable, toClusterError, type Operation } from './errors.js'
+import { ClusterError, isRetryable, NotApiAnswer, toClusterError, type Operation } from './errors.js'
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js'
 import { impersonationOf, type Impersonation } from './kubeconfig-select.js'
 
@@ -91,7 +91,15 @@ export function connectCluster(opts: ConnectOptions = {}): ClusterClient {
       ctx.setSignal(AbortSignal.timeout(timeoutMs))
       return ctx
     },
-    post: async (ctx: ResponseContext) => ctx,
+    // a 2xx that is not JSON did not come from an API server; client-node would turn it into an empty object
+    post: async (ctx: ResponseContext) => {
+      const type = ctx.headers['content-type'] ?? ''
+      if (ctx.httpStatusCode < 300 && type !== '' && !/json/i.test(type)) {
+        const text = (await ctx.body.text().catch(() => '')).replace(/\s+/g, ' ').slice(0, 80)
+        throw new NotApiAnswer(`HTTP ${ctx.httpStatusCode} ${type}: ${text}`)
+      }
+      return ctx
+    },
   }
   const config = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),

@@ -81,6 +81,18 @@ export interface CallContext {
   timeoutMs: number
 }
 
+/** A 2xx answer that is not JSON (seen in the response middleware, before client-node parses it). */
+export class NotApiAnswer extends Error {}
+
+/** An answer that is not the API's JSON: whatever answered is not a Kubernetes API server (or not only one). */
+function notJson(op: Operation, server: string, what: string): ClusterError {
+  return new ClusterError(
+    `${server} answered ${describe(op)} with something that is not a Kubernetes API answer (${what}); ` +
+      "is the kubeconfig's server address right, and no proxy or login page in between?",
+    'server',
+  )
+}
+
 /** Translates a client-node failure (ApiException, FetchError, AbortError) into a ClusterError. */
 export function toClusterError(e: unknown, op: Operation, at: CallContext): ClusterError {
   if (e instanceof ClusterError) return e
@@ -114,6 +126,8 @@ export function toClusterError(e: unknown, op: Operation, at: CallContext): Clus
       message,
     )
   }
+  if (e instanceof SyntaxError) return notJson(op, at.server, `not JSON: ${e.message}`)
+  if (e instanceof NotApiAnswer) return notJson(op, at.server, e.message)
   if (isTimeout(e)) {
     const text = `timed out trying to ${doing} at ${at.server} (${at.timeoutMs} ms, ${at.attempts} attempts)`
     return new ClusterError(text, 'timeout')

@@ -5,16 +5,20 @@ import { hint } from './did-you-mean.js'
 import { readUserFile } from './read-text.js'
 import type { Vm } from './types.js'
 
+/** A `--limit` term as typed (a name, group or glob, with `!`/`&`), or a name listed in an `@file`, taken literally. */
+export type LimitTerm = string | { listed: string }
+
 /**
  * Splits a `--limit` value (comma or colon separated, as Ansible) into terms, replacing each `@file` by the names in
- * that file, one a line (blank lines and `#` comments skipped), e.g. the failed list of an earlier run.
+ * that file, one a line (blank lines and `#` comments skipped), e.g. the failed list of an earlier run. Listed names
+ * match a VM or group of exactly that name: a line is never read as a glob or an exclusion.
  */
-export async function limitTerms(limit: string): Promise<string[]> {
+export async function limitTerms(limit: string): Promise<LimitTerm[]> {
   const parts = limit.split(',').flatMap((p) => (p.trim().startsWith('@') ? [p] : p.split(':')))
-  const terms: string[] = []
+  const terms: LimitTerm[] = []
   for (const part of parts.map((p) => p.trim()).filter(Boolean)) {
     if (!part.startsWith('@')) terms.push(part)
-    else terms.push(...listedNames(await readUserFile(part.slice(1), `--limit ${part}`)))
+    else terms.push(...listedNames(await readUserFile(part.slice(1), `--limit ${part}`)).map((listed) => ({ listed })))
   }
   return terms
 }
@@ -30,24 +34,30 @@ const listedNames = (text: string): string[] =>
  * both; `!term` excludes, `&term` keeps only VMs that also match it; with no plain term, every VM is the start.
  * A plain name matching nothing, or an empty selection, is an InputError (a typo should not silently shrink a run).
  */
-export function applyLimit(vms: Vm[], terms: string[]): Vm[] {
+export function applyLimit(vms: Vm[], all: LimitTerm[]): Vm[] {
   const problems: string[] = []
-  const matcher = (term: string) => {
+  const listed = all.flatMap((t) => (typeof t === 'string' ? [] : [t.listed]))
+  const terms = all.filter((t): t is string => typeof t === 'string')
+  const matcher = (term: string, literal = false) => {
     const glob = globRegExp(term)
-    const test = (name: string) => glob.test(name)
-    const matches = (vm: Vm) => term === 'all' || test(vm.name) || vm.groups.some(test)
-    if (!/[*?]/.test(term) && !vms.some(matches)) {
+    const test = literal ? (name: string) => name === term : (name: string) => glob.test(name)
+    const matches = (vm: Vm) => (!literal && term === 'all') || test(vm.name) || vm.groups.some(test)
+    if ((literal || !/[*?]/.test(term)) && !vms.some(matches)) {
       const known = new Set([...vms.map((vm) => vm.name), ...vms.flatMap((vm) => vm.groups)])
       problems.push(`--limit: no VM or group is named ${JSON.stringify(term)}${hint(term, known)}`)
     }
     return matches
   }
-  const include = terms.filter((t) => !/^[!&]/.test(t)).map(matcher)
+  const include = [
+    ...terms.filter((t) => !/^[!&]/.test(t)).map((t) => matcher(t)),
+    ...listed.map((name) => matcher(name, true)),
+  ]
   const exclude = terms.filter((t) => t.startsWith('!')).map((t) => matcher(t.slice(1)))
   const intersect = terms.filter((t) => t.startsWith('&')).map((t) => matcher(t.slice(1)))
   const included = (vm: Vm) => include.length === 0 || include.some((m) => m(vm))
   const selected = vms.filter((vm) => included(vm) && !exclude.some((m) => m(vm)) && intersect.every((m) => m(vm)))
-  if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${terms.join(',')}: selects no VM`)
+  const shown = all.map((t) => (typeof t === 'string' ? t : t.listed)).join(',')
+  if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${shown}: selects no VM`)
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return selected
 }

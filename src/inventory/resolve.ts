@@ -5,6 +5,7 @@ import type { Node } from 'yaml'
 import { FIELDS, type FieldName, type Setting } from './fields.js'
 import type { Problems } from '../problems.js'
 import type { PackageSource, Vm, WorkloadGroupSpec } from './types.js'
+import { vmNameProblem } from './vm-name.js'
 import { childPath } from './yaml-nodes.js'
 
 /** One VM as found in the file, before merging: its layers from lowest to highest precedence. */
@@ -42,6 +43,8 @@ function merge(layers: Setting[][]): Map<FieldName, Setting> {
 
 function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const merged = merge(source.layers)
+  const badName = vmNameProblem(source.name)
+  if (badName) problems.addField(source.nameNode, source.path, badName)
   const get = <T>(field: FieldName): T | undefined => merged.get(field)?.value as T | undefined
   const required = (field: FieldName, what: string): string => {
     const value = get<string>(field)

@@ -49,6 +49,16 @@ test('--limit @file reads the failed list a previous run wrote', async () => {
   assert.equal(readFileSync(failed, 'utf8'), '', 'an all-good run empties the list')
 })
 
+test('names in an @file are matched literally: a listed glob or exclusion selects nothing else', async () => {
+  const failed = join(dir, 'failed-glob.txt')
+  writeFileSync(failed, 'web-*\n')
+  await rejects(`@${failed}`, '--limit: no VM or group is named "web-*" (did you mean web-1?)')
+  writeFileSync(failed, '!db\nweb-2\n')
+  await rejects(`@${failed}`, '--limit: no VM or group is named "!db" (did you mean db?)')
+  writeFileSync(failed, 'canary\n')
+  assert.deepEqual(await select(`@${failed}`), ['web-2'], 'a listed group name still selects its VMs')
+})
+
 async function rejects(limit: string, message: string) {
   await assert.rejects(select(limit), (err: unknown) => {
     assert.ok(err instanceof InputError)
