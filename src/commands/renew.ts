@@ -3,7 +3,8 @@ import { renewVms } from '../fleet/renew.js'
 import { parseArgs, type FlagSpec } from './args.js'
 import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 import { cronJobManifest, systemdUnits, unattendedFlags, unattendedSettings } from './renew-unattended.js'
 
@@ -31,6 +32,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stdout.write(help)
     return ExitCode.ok
   }
+  if (await printJobIfAsked('renew', argv, flags, ctx, limitFlag(f, ctx))) return ExitCode.ok
   if (f['print-cronjob'] || f['print-systemd']) {
     const settings = unattendedSettings(f)
     ctx.stdout.write(f['print-cronjob'] ? cronJobManifest(settings) : systemdUnits(settings))

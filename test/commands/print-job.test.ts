@@ -134,7 +134,7 @@ test(
         const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
         const inventory = join(dir, 'fleet.yaml')
         writeFileSync(inventory, INVENTORY)
-        for (const command of ['onboard', 'verify']) {
+        for (const command of ['onboard', 'verify', 'renew']) {
           const r = await runCli([command, '-i', inventory, '--print-job', '--shards', '3'], {}, dir)
           assert.equal(r.code, 0, r.stderr)
           const dry = await kubectlApply(kubeconfig, r.stdout)
