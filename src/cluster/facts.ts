@@ -85,7 +85,8 @@ async function meshConfigMap(client: ClusterClient, o: FactsOptions, revision: s
 
 async function rootCert(client: ClusterClient, namespace: string): Promise<string> {
   // a namespace another run (a parallel shard) just created gets istiod's copy of the root cert a moment later
-  await waitForRootCert(client, namespace, ROOT_CERT_GRACE_MS)
+  const found = await waitForRootCert(client, namespace, ROOT_CERT_GRACE_MS)
+  if (found !== undefined) return found
   try {
     return (await readConfigMap(client, namespace, ROOT_CERT_CONFIGMAP)).data?.['root-cert.pem'] ?? ''
   } catch (e) {

@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { labIdOf } from '../../src/lab/hosts/index.js'
 import { runStatus } from '../../src/lab/hosts/run.js'
 import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
-import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
+import { labSkipReason } from '../support/lab-hosts.js'
+import { labFleet, type LabFleet } from '../support/lab-fleet.js'
 import { runCli } from '../support/run-cli.js'
 
 describe('onboarding with the default sidecar package', { skip: labSkipReason, timeout: 300_000 }, () => {
+  let fleet: LabFleet | undefined
   let dir: string
   let cwd: string
   let mirror: string
@@ -26,12 +27,10 @@ describe('onboarding with the default sidecar package', { skip: labSkipReason, t
     runCli([...args, '-i', inventory(), '--kubeconfig', join(dir, 'kubeconfig'), '--output', 'plain'], { MESHVM_PACKAGE_MIRROR: mirror, XDG_CACHE_HOME: join(cwd, 'cache') }, cwd)
 
   before(async () => {
-    await stopOrphanedTestLabs()
-    dir = mkdtempSync('/tmp/meshvm-lab-test-')
     cwd = mkdtempSync('/tmp/meshvm-default-package-')
-    const up = await runCli(['lab', 'up', '--vms', '2', '--dir', dir])
-    assert.equal(up.code, 0, up.stderr)
-    hosts = [...up.stdout.matchAll(/^ {2}(vm\d+)\s+(\S+)/gm)].map((m) => ({ name: m[1], address: m[2] }))
+    fleet = await labFleet(2)
+    dir = fleet.dir
+    hosts = fleet.hosts
     mirror = /packageMirror: (\S+)/.exec(readFileSync(join(dir, 'inventory.yaml'), 'utf8'))![1]
     const gateway = new URL(mirror).hostname
     // inventory/example.yaml's shape, pointed at the lab: no package anywhere
@@ -62,11 +61,8 @@ describe('onboarding with the default sidecar package', { skip: labSkipReason, t
     )
   })
   after(async () => {
-    await runCli(['lab', 'down', '--dir', dir])
-    const left = await labLeftovers(labIdOf(dir), dir)
-    rmSync(dir, { recursive: true, force: true })
     rmSync(cwd, { recursive: true, force: true })
-    assert.deepEqual(left, [])
+    await fleet?.down()
   })
 
   test('a release with no published package stops before anything is made, saying what to set', async () => {

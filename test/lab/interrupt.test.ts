@@ -6,11 +6,10 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { labIdOf } from '../../src/lab/hosts/index.js'
 import { runStatus } from '../../src/lab/hosts/run.js'
 import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
-import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
-import { runCli } from '../support/run-cli.js'
+import { labSkipReason } from '../support/lab-hosts.js'
+import { labFleet, type LabFleet } from '../support/lab-fleet.js'
 
 const bin = new URL('../../../bin/meshvm.js', import.meta.url).pathname
 
@@ -32,6 +31,7 @@ interface Run {
 }
 
 describe('interrupting a fleet run', { skip: labSkipReason, timeout: 300_000 }, () => {
+  let fleet: LabFleet | undefined
   let dir: string
   let cwd: string
   let hosts: { name: string; address: string }[]
@@ -66,19 +66,14 @@ describe('interrupting a fleet run', { skip: labSkipReason, timeout: 300_000 }, 
   }
 
   before(async () => {
-    await stopOrphanedTestLabs()
-    dir = mkdtempSync('/tmp/meshvm-lab-test-')
     cwd = mkdtempSync('/tmp/meshvm-interrupt-')
-    const up = await runCli(['lab', 'up', '--vms', '3', '--dir', dir])
-    assert.equal(up.code, 0, up.stderr)
-    hosts = [...up.stdout.matchAll(/^ {2}(vm\d+)\s+(\S+)/gm)].map((m) => ({ name: m[1]!, address: m[2]! }))
+    fleet = await labFleet(3)
+    dir = fleet.dir
+    hosts = fleet.hosts
   })
   after(async () => {
-    await runCli(['lab', 'down', '--dir', dir])
-    const left = await labLeftovers(labIdOf(dir), dir)
-    rmSync(dir, { recursive: true, force: true })
     rmSync(cwd, { recursive: true, force: true })
-    assert.deepEqual(left, [])
+    await fleet?.down()
   })
 
   test('Ctrl-C: the running step ends, nothing else starts, report and failed list name every VM not done, exit 130; a re-run finishes them', async () => {

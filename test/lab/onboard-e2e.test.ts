@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test'
 import { labIdOf } from '../../src/lab/hosts/index.js'
 import { runStatus } from '../../src/lab/hosts/run.js'
 import { sshArgs } from '../../src/lab/hosts/ssh-login.js'
-import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
+import { labSkipReason } from '../support/lab-hosts.js'
+import { labFleet, type LabFleet } from '../support/lab-fleet.js'
 import { runCli } from '../support/run-cli.js'
 
 interface Report {
@@ -20,6 +21,7 @@ const VM_STATE =
   'dpkg-query -W istio-sidecar 2>&1; getent passwd istio-proxy; systemctl is-enabled istio 2>&1; true'
 
 describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_000 }, () => {
+  let fleet: LabFleet | undefined
   let dir: string
   let cwd: string
   let hosts: { name: string; address: string }[]
@@ -44,21 +46,16 @@ describe('onboard a lab fleet end to end', { skip: labSkipReason, timeout: 600_0
   const changedTotal = (r: Report) => Object.values(r.hosts).reduce((n, h) => n + h.changed, 0)
 
   before(async () => {
-    await stopOrphanedTestLabs()
-    dir = mkdtempSync('/tmp/meshvm-lab-test-')
     cwd = mkdtempSync('/tmp/meshvm-e2e-cwd-')
-    const up = await runCli(['lab', 'up', '--vms', '3', '--dir', dir])
-    assert.equal(up.code, 0, up.stderr)
-    hosts = [...up.stdout.matchAll(/^ {2}(vm\d+)\s+(\S+)/gm)].map((m) => ({ name: m[1], address: m[2] }))
+    fleet = await labFleet(3)
+    dir = fleet.dir
+    hosts = fleet.hosts
     assert.equal(hosts.length, 3)
     for (const h of hosts) pristine.set(h.name, (await ssh(h.address, `sudo sh -c '${VM_STATE}'`)).stdout)
   })
   after(async () => {
-    await runCli(['lab', 'down', '--dir', dir])
-    const left = await labLeftovers(labIdOf(dir), dir)
-    rmSync(dir, { recursive: true, force: true })
     rmSync(cwd, { recursive: true, force: true })
-    assert.deepEqual(left, [])
+    await fleet?.down()
   })
 
   test('--check on a fresh cluster and fresh VMs plans everything and changes nothing', async () => {

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test'
 import { labIdOf } from '../../src/lab/hosts/index.js'
 import { runStatus } from '../../src/lab/hosts/run.js'
 import type { RunReport } from '../../src/report/index.js'
-import { labLeftovers, labSkipReason, stopOrphanedTestLabs } from '../support/lab-hosts.js'
+import { labSkipReason } from '../support/lab-hosts.js'
+import { labFleet, type LabFleet } from '../support/lab-fleet.js'
 import { runCli } from '../support/run-cli.js'
 
 const SHARDS = 3
@@ -30,6 +31,7 @@ function pod(index: number, cwd: string, args: string[]): Promise<{ code: number
 }
 
 describe('sharded runs over a lab fleet', { skip: labSkipReason, timeout: 600_000 }, () => {
+  let fleet: LabFleet | undefined
   let dir: string
   let work: string
   let hosts: { name: string; address: string }[]
@@ -50,20 +52,15 @@ describe('sharded runs over a lab fleet', { skip: labSkipReason, timeout: 600_00
   }
 
   before(async () => {
-    await stopOrphanedTestLabs()
-    dir = mkdtempSync('/tmp/meshvm-lab-test-')
     work = mkdtempSync('/tmp/meshvm-shard-work-')
-    const up = await runCli(['lab', 'up', '--vms', '5', '--dir', dir])
-    assert.equal(up.code, 0, up.stderr)
-    hosts = [...up.stdout.matchAll(/^ {2}(vm\d+)\s+(\S+)/gm)].map((m) => ({ name: m[1], address: m[2] }))
+    fleet = await labFleet(5)
+    dir = fleet.dir
+    hosts = fleet.hosts
     assert.equal(hosts.length, 5)
   })
   after(async () => {
-    await runCli(['lab', 'down', '--dir', dir])
-    const left = await labLeftovers(labIdOf(dir), dir)
-    rmSync(dir, { recursive: true, force: true })
     rmSync(work, { recursive: true, force: true })
-    assert.deepEqual(left, [])
+    await fleet?.down()
   })
 
   test('3 shard processes onboard the fleet together, each VM exactly once; the merge is one report of all 5', async () => {

@@ -32,6 +32,11 @@ export async function labFleet(vms: number, upFlags: string[] = []): Promise<Lab
   await stopOrphanedTestLabs()
   const dir = mkdtempSync('/tmp/meshvm-lab-test-')
   const up = await runCli(['lab', 'up', '--vms', String(vms), '--dir', dir, ...upFlags])
+  if (up.code !== 0) {
+    // a half-started lab is stopped here: the caller gets no fleet to stop
+    await runCli(['lab', 'down', '--dir', dir])
+    rmSync(dir, { recursive: true, force: true })
+  }
   assert.equal(up.code, 0, up.stderr)
   const hosts = [...up.stdout.matchAll(/^ {2}(vm\d+)\s+(\S+)/gm)].map((m) => ({ name: m[1], address: m[2] }))
   const address = (vm: string) => hosts.find((h) => h.name === vm)?.address ?? vm
