@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js'
 import { parseSerial } from '../executor/pool.js'
+import type { OnboardOptions } from '../fleet/onboard.js'
 import type { FleetOptions } from '../fleet/run.js'
 import { checkSshTargets } from '../fleet/connect.js'
 import { failedListFile } from '../fleet/state.js'
@@ -10,7 +11,7 @@ import { askSecret } from '../prompts/secret.js'
 import { outputHelp, pickOutputMode } from '../report/index.js'
 import { Secret } from '../secret.js'
 import type { FlagSpec, FlagValues } from './args.js'
-import { clusterFlags } from './cluster-flags.js'
+import { clusterFlags, clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
 import { jobFlags } from './job-flags.js'
 
@@ -92,6 +93,18 @@ export function fleetOptions(f: FlagValues, ctx: CommandContext): FleetOptions {
     shard: fleetShard(f, ctx),
     acceptNewHostKeys: f['accept-new-host-keys'] === true,
     sshConfigFile: f['ssh-config'] as string | undefined,
+  }
+}
+
+/** What onboard takes from its flags, from the fleet command and from the wizard alike. */
+export function onboardOptions(f: FlagValues, ctx: CommandContext): OnboardOptions {
+  return {
+    ...fleetOptions(f, ctx),
+    cluster: clusterOptions(f, ctx.env),
+    istioVersion: istioVersionFlag(f),
+    istioRelease: f['istio-version'] as string | undefined,
+    env: ctx.env,
+    playbookFile: f.playbook as string | undefined,
   }
 }
 

@@ -30,9 +30,9 @@ import { failureLines, planLines } from '../report/plan-view.js'
 import type { Secret } from '../secret.js'
 import { SshError } from '../ssh/errors.js'
 import type { FlagValues } from './args.js'
-import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
+import { clusterOptions } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetOptions } from './fleet-flags.js'
+import { becomePassword, onboardOptions } from './fleet-flags.js'
 
 /** Exit code of a run cancelled with Ctrl-C, as a shell reports SIGINT. */
 const CANCELLED = 130
@@ -78,14 +78,7 @@ async function wizard(f: FlagValues, ctx: CommandContext, ask: Ask, say: Say, st
   const text = inventoryText(answers, rerun)
   const vm = withAuth(parseInventory(text, join(ctx.cwd, 'interactive.yaml')).vms[0], ssh.auth)
   const become = await becomePassword(f, ctx)
-  const options: OnboardOptions = {
-    ...fleetOptions(runFlags, ctx),
-    cluster: clusterOptions(runFlags, ctx.env),
-    istioVersion: istioVersionFlag(runFlags),
-    istioRelease: runFlags['istio-version'] as string | undefined,
-    env: ctx.env,
-    playbookFile: runFlags.playbook as string | undefined,
-  }
+  const options = onboardOptions(runFlags, ctx)
   const code = await checkAndApply(options, ctx, ask, say, vm, become, state)
   await offerSave(ask, say, ctx.cwd, text, answers.app, rerun)
   return code

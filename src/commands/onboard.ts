@@ -5,9 +5,8 @@ import { ExitCode, InputError } from '../errors.js'
 import { onboardVms } from '../fleet/onboard.js'
 import { vagrantInventoryText } from '../inventory/vagrant-run.js'
 import { parseArgs, type FlagSpec } from './args.js'
-import { clusterOptions, istioVersionFlag } from './cluster-flags.js'
 import type { CommandContext } from './context.js'
-import { becomePassword, fleetFlags, fleetOptions, fleetVms, limitFlag } from './fleet-flags.js'
+import { becomePassword, fleetFlags, fleetVms, limitFlag, onboardOptions } from './fleet-flags.js'
 import { printJobIfAsked } from './job-flags.js'
 import { commandHelp } from './help.js'
 
@@ -51,14 +50,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   if (!f.inventory)
     throw new InputError('expecting an inventory: -i INVENTORY (not a terminal, so no questions can be asked)')
-  const options = {
-    ...fleetOptions(f, ctx),
-    cluster: clusterOptions(f, ctx.env),
-    istioVersion: istioVersionFlag(f),
-    istioRelease: f['istio-version'] as string | undefined,
-    env: ctx.env,
-    playbookFile: f.playbook as string | undefined,
-  }
+  const options = onboardOptions(f, ctx)
   const vms = await fleetVms(f, ctx)
   const become = await becomePassword(f, ctx)
   return (await onboardVms(options, ctx, vms, become)).code
