@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto'
 import type { BundleFile } from '../bundle/types.js'
 import type { PackageSource, Vm } from '../inventory/types.js'
 import { planSteps, type PlannedStep } from '../plan/plan.js'
-import { decide } from '../plan/decide.js'
+import { decide, type Decision } from '../plan/decide.js'
 import { factsScript, splitFacts } from '../plan/facts-script.js'
 import { StaleFacts } from '../plan/stale-facts.js'
 import { renderPlaybook, templateVars } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
 import { maskSecrets, Secret } from '../secret.js'
 import { isUnreachable } from '../ssh/errors.js'
-import type { Connection } from '../ssh/types.js'
+import { staged } from '../ssh/batch.js'
+import type { Connection, OpResult, RemoteOp } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step, StepContext } from '../steps/types.js'
 import type { ClusterClient } from '../cluster/index.js'
@@ -105,34 +106,71 @@ export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
   return all.filter((s): s is Secret => s instanceof Secret)
 }
 
-async function runStep(
-  p: PlannedStep,
-  conn: Connection,
-  ctx: StepContext,
-  o: HostRun,
-): Promise<Omit<StepResult, 'ms'>> {
-  const handler = handlerOf(p.step)
-  const d = decide(p.check, { check: o.check, diff: o.diff, observes: handler.observes })
-  if (!d.apply) return d.result
-  try {
-    const msg = await handler.apply(p.step.args, d.change, conn, ctx)
-    return { status: d.status, msg: msg || d.change.summary, ...(d.diff ? { diff: d.diff } : {}) }
-  } catch (e) {
-    if (isUnreachable(e)) throw e
-    return { status: 'failed', msg: (e as Error).message || String(e) }
-  }
-}
-
 function masked(r: StepResult, secrets: Secret[]): StepResult {
   const m = (s: string) => maskSecrets(s, secrets)
   if (!r.diff) return { ...r, msg: m(r.msg) }
   return { ...r, msg: m(r.msg), diff: { ...r.diff, before: m(r.diff.before), after: m(r.diff.after) } }
 }
 
+/** A planned step whose change goes out in the batch being built, with its ops (none when nothing is applied). */
+interface Sent {
+  index: number
+  decision: Decision
+  ops: RemoteOp[]
+  /** Building its ops failed (a local file changed mid-run): the step fails without sending anything. */
+  error?: string
+}
+
+const settled = <T>() => {
+  let done!: (v: T | Error) => void
+  const p = new Promise<T | Error>((resolve) => (done = resolve))
+  return { p, done }
+}
+
 /**
- * One VM's playbook over one open connection: facts for all steps in one round trip, a pure plan, then apply in order,
- * re-reading (one more round trip) the facts of the remaining steps that a change may have made stale. Stops at the first
- * failed step; connection-level errors propagate so the caller can retry or report the VM unreachable.
+ * The next batch from step `from`: the steps after it join while their checks still hold, i.e. no change queued before
+ * them in the batch may have made their facts stale (a step that only observes checks for itself on the VM and
+ * joins anyway). A large upload starts a batch of its own, so its step shows while it uploads; the batch also ends
+ * after a step that fails.
+ */
+async function nextBatch(
+  steps: Step[],
+  plan: PlannedStep[],
+  from: number,
+  ctx: StepContext,
+  o: HostRun,
+): Promise<{ sent: Sent[]; stale: StaleFacts }> {
+  const stale = new StaleFacts()
+  const sent: Sent[] = []
+  for (let i = from; i < steps.length; i++) {
+    const step = steps[i]!
+    const handler = handlerOf(step)
+    const joinsStale = i > from && stale.affects(step, ctx)
+    if (joinsStale && !handler.observes) break
+    const decision: Decision = joinsStale
+      ? { apply: true, change: { summary: step.name, data: null }, status: 'ok' }
+      : decide(plan[i]!.check, { check: o.check, diff: o.diff, observes: handler.observes })
+    let ops: RemoteOp[] = []
+    try {
+      if (decision.apply) ops = await handler.apply(step.args, decision.change, ctx)
+    } catch (e) {
+      sent.push({ index: i, decision, ops: [], error: (e as Error).message || String(e) })
+      break
+    }
+    if (i > from && ops.some(staged)) break
+    sent.push({ index: i, decision, ops })
+    if (!decision.apply && decision.result.status === 'failed') break
+    if (decision.apply && !handler.observes) stale.add(step)
+  }
+  return { sent, stale }
+}
+
+/**
+ * One VM's playbook over one open connection: facts for all steps in one round trip, a pure plan, then the changes in
+ * batches: consecutive changes whose checks still hold go to the VM in one round trip, which ends by reading again the
+ * facts of the later steps that the batch's changes may have made stale. Each step is still reported on its own, as
+ * the VM reports its end. Stops at the first failed step; connection-level errors propagate so the caller can retry or
+ * report the VM unreachable.
  */
 export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: HostState): Promise<void> {
   const { bundle, vars, package: pkg } = await o.prepare(vm, conn)
@@ -151,27 +189,80 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
       return s ? (handlerOf(s).writes?.(s.args) ?? []) : []
     },
   }
-  let plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
-  const stale = new StaleFacts()
+  const plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
   const stopIfInterrupted = (i: number, name: string) => {
-    // between steps only: a step that started ends (its writes are atomic), none starts after an interrupt
+    // between batches only: a batch sent ends (its writes are atomic), none is sent after an interrupt
     if (o.interrupted?.()) throw new InterruptedError(`interrupted before step ${i + 1} "${name}"`)
   }
-  for (let i = 0; i < steps.length; i++) {
-    stopIfInterrupted(i, steps[i]!.name)
-    const result = await reportStep(vm, o, state, steps[i], () => runStep(plan[i], conn, ctx, o))
-    if (result.status === 'failed') return
-    if (result.status === 'changed' && !o.check) stale.add(steps[i])
-    const next = steps[i + 1]
-    if (next && stale.affects(next, ctx)) {
-      // re-read only the remaining steps whose facts the changes may have made stale; the others' still hold
-      const at = steps.map((_, j) => j).filter((j) => j > i && stale.affects(steps[j]!, ctx))
-      const again = at.map((j) => steps[j]!)
-      ctx.now = o.now()
-      const replanned = planSteps(again, await readFacts(conn, again, ctx), ctx)
-      at.forEach((j, k) => (plan[j] = replanned[k]!))
-      stale.clear()
+  for (let from = 0; from < steps.length;) {
+    stopIfInterrupted(from, steps[from]!.name)
+    const { sent, stale } = await nextBatch(steps, plan, from, ctx, o)
+    const end = sent.at(-1)!.index + 1
+    const again = steps.map((_, j) => j).filter((j) => j >= end && stale.affects(steps[j]!, ctx))
+    const ops: RemoteOp[] = []
+    // which step each op belongs to, and each step's outcome once its last op reported
+    const owner: number[] = []
+    const outcomes = new Map<number, ReturnType<typeof settled<OpResult[]>>>()
+    for (const s of sent) {
+      if (s.ops.length === 0) continue
+      outcomes.set(s.index, settled<OpResult[]>())
+      for (const op of s.ops) (ops.push(op), owner.push(s.index))
     }
+    const nonce = randomBytes(8).toString('hex')
+    if (again.length && !sent.some((s) => s.error)) {
+      const script = factsScript(
+        again.map((j) => handlerOf(steps[j]!).reads(steps[j]!.args, ctx)),
+        nonce,
+      )
+      ops.push({ run: script, what: 'reading facts', timeoutMs: FACTS_TIMEOUT_MS })
+    }
+    const heard: OpResult[][] = []
+    const onEach = (k: number, r: OpResult) => {
+      const index = owner[k]
+      if (index === undefined) return
+      ;(heard[index] ??= []).push(r)
+      const last = owner[k + 1] !== index
+      if (last || r.code !== 0) outcomes.get(index)!.done(heard[index]!)
+    }
+    const running = ops.length ? conn.batch(ops, onEach) : Promise.resolve([])
+    const ended = running.then(
+      (results) => {
+        // a step whose ops never reported (the batch stopped before them) is not reported either: the VM stops
+        for (const [, out] of outcomes) out.done(new Error('not run'))
+        return results
+      },
+      (e: Error) => {
+        for (const [, out] of outcomes) out.done(e)
+        return e
+      },
+    )
+    for (const s of sent) {
+      const step = steps[s.index]!
+      const result = await reportStep(vm, o, state, step, () => outcomeOf(step, s, outcomes.get(s.index)?.p, ctx))
+      if (result.status === 'failed') {
+        await ended
+        return
+      }
+    }
+    const results = await ended
+    if (results instanceof Error) throw results
+    if (again.length) {
+      const r = results.at(-1)!
+      let facts: string[]
+      try {
+        facts = splitFacts(r.stdout, nonce, again.length)
+      } catch (e) {
+        throw new Error(`reading facts failed: ${(e as Error).message}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`)
+      }
+      ctx.now = o.now()
+      const replanned = planSteps(
+        again.map((j) => steps[j]!),
+        facts,
+        ctx,
+      )
+      again.forEach((j, k) => (plan[j] = replanned[k]!))
+    }
+    from = end
   }
   const cluster = o.cluster
   for (const step of cluster?.after(vm) ?? []) {
@@ -179,4 +270,30 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     const run = async () => (await runClusterStep(step, cluster!.client, o)).result
     if ((await reportStep(vm, o, state, step, run)).status === 'failed') return
   }
+}
+
+/** What one step of a batch came to: its decision as it was, or its ops' results. */
+async function outcomeOf(
+  step: Step,
+  s: Sent,
+  heard: Promise<OpResult[] | Error> | undefined,
+  ctx: StepContext,
+): Promise<Omit<StepResult, 'ms'>> {
+  const d = s.decision
+  if (s.error !== undefined) return { status: 'failed', msg: s.error }
+  if (!d.apply) return d.result
+  const results = heard ? await heard : []
+  if (results instanceof Error) {
+    if (isUnreachable(results)) throw results
+    return { status: 'failed', msg: results.message }
+  }
+  const failed = results.find((r) => r.code !== 0)
+  if (failed) return { status: 'failed', msg: failed.failure ?? `exit ${failed.code}` }
+  let msg: string | void
+  try {
+    msg = handlerOf(step).done?.(step.args, results, ctx)
+  } catch (e) {
+    return { status: 'failed', msg: (e as Error).message }
+  }
+  return { status: d.status, msg: msg || d.change.summary, ...(d.diff ? { diff: d.diff } : {}) }
 }

@@ -1,18 +1,27 @@
 import type { Client, SFTPWrapper } from 'ssh2'
 import { maskSecrets, type Secret } from '../secret.js'
 import { SshError } from './errors.js'
-import { checkSudo, runChannel, shQuote, sudoCommand, type RawResult, type SudoMode } from './exec.js'
+import { runBatch, type BatchChannel } from './batch.js'
+import {
+  checkSudo,
+  runChannel,
+  shQuote,
+  sudoCommand,
+  type OutputListener,
+  type RawResult,
+  type SudoMode,
+} from './exec.js'
 import { Limiter } from './limiter.js'
-import { put, type UploadChannel } from './put.js'
+import { stageOverSftp, type UploadChannel } from './put.js'
 import type { Hop } from './resolve.js'
-import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js'
+import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteOp } from './types.js'
 
 // One below sshd's default MaxSessions (10): the SFTP session takes the last channel.
 const MAX_CHANNELS = 9
 const CLOSE_WAIT_MS = 2000
 
 /** A live connection to one VM (through its jump hosts); implements Connection. */
-export class SshConnection implements Connection, UploadChannel {
+export class SshConnection implements Connection, UploadChannel, BatchChannel {
   readonly isRoot: boolean
   readonly where: string
   readonly #channels = new Limiter(MAX_CHANNELS)
@@ -48,9 +57,9 @@ export class SshConnection implements Connection, UploadChannel {
     return maskSecrets(text, this.secrets)
   }
 
-  #run(command: string, stdin: Buffer | undefined, timeoutMs?: number): Promise<RawResult> {
+  #run(command: string, stdin: Buffer | undefined, timeoutMs?: number, listener?: OutputListener): Promise<RawResult> {
     if (this.#lost) throw new SshError('connection', this.where, `${this.where}: connection lost (${this.#lost})`)
-    return this.#channels.run(() => runChannel(this.vm, this.where, command, stdin, timeoutMs))
+    return this.#channels.run(() => runChannel(this.vm, this.where, command, stdin, timeoutMs, listener))
   }
 
   get vm(): Client {
@@ -58,21 +67,27 @@ export class SshConnection implements Connection, UploadChannel {
   }
 
   /** Runs `script` with sh under LC_ALL=C, as root when `sudo` is set; output is raw (not masked). */
-  async execRaw(script: string, options: ExecOptions = {}): Promise<RawResult> {
+  async execRaw(script: string, options: ExecOptions = {}, listener?: OutputListener): Promise<RawResult> {
     const full = `LC_ALL=C; export LC_ALL\n${script}`
     const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin
-    if (!options.sudo || this.isRoot) return this.#run(`sh -c ${shQuote(full)}`, stdin, options.timeoutMs)
-    const first = await this.#sudo(full, stdin, options.timeoutMs)
+    if (!options.sudo || this.isRoot) return this.#run(`sh -c ${shQuote(full)}`, stdin, options.timeoutMs, listener)
+    const first = await this.#sudo(full, stdin, options.timeoutMs, listener)
     if (first) return first
     // sudo asked for the password before running anything, so running the script again is safe.
-    return (await this.#sudo(full, stdin, options.timeoutMs))!
+    listener?.restart()
+    return (await this.#sudo(full, stdin, options.timeoutMs, listener))!
   }
 
   /** One sudo attempt; undefined when sudo wants the become password (the mode is now 'password'). */
-  async #sudo(script: string, stdin: Buffer | undefined, timeoutMs?: number): Promise<RawResult | undefined> {
+  async #sudo(
+    script: string,
+    stdin: Buffer | undefined,
+    timeoutMs?: number,
+    listener?: OutputListener,
+  ): Promise<RawResult | undefined> {
     const mode = this.#sudoMode
     const input = mode === 'password' ? Buffer.concat([this.#passwordLine(), stdin ?? Buffer.alloc(0)]) : stdin
-    const result = await this.#run(sudoCommand(script, mode), input, timeoutMs)
+    const result = await this.#run(sudoCommand(script, mode), input, timeoutMs, listener)
     const next = checkSudo(result, mode, this.where, this.becomePassword)
     if (next) {
       this.#sudoMode = next
@@ -115,8 +130,17 @@ export class SshConnection implements Connection, UploadChannel {
     return this.#sftp
   }
 
+  stage(path: string, tmp: string, data: Buffer): Promise<string> {
+    return stageOverSftp(this, path, tmp, data)
+  }
+
+  async batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]> {
+    return runBatch(this, ops, each).catch((err: unknown) => Promise.reject(this.#masked(err)))
+  }
+
   async put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void> {
-    await put(this, path, content, options).catch((err: unknown) => Promise.reject(this.#masked(err)))
+    const [r] = await this.batch([{ put: path, content, ...options }])
+    if (r?.failure) throw new SshError('command', this.where, r.failure)
   }
 
   async close(): Promise<void> {

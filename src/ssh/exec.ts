@@ -14,6 +14,14 @@ export interface RawResult {
   stderr: Buffer
 }
 
+/** Hears a command's output as it arrives (a batch reports each of its steps as it ends). */
+export interface OutputListener {
+  stdout(data: Buffer): void
+  stderr(data: Buffer): void
+  /** The command runs again from the start (sudo asked for its password first): forget what was heard. */
+  restart(): void
+}
+
 /** Runs `command` on one new channel; rejects with an SshError when the channel or connection fails. */
 export function runChannel(
   client: Client,
@@ -21,6 +29,7 @@ export function runChannel(
   command: string,
   stdin: Buffer | undefined,
   timeoutMs: number | undefined,
+  listener?: OutputListener,
 ): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const fail = (message: string, kind: 'command' | 'connection' = 'connection') =>
@@ -38,8 +47,14 @@ export function runChannel(
               fail(`command timed out after ${timeoutMs / 1000}s`, 'command')
             }, timeoutMs)
           : undefined
-        stream.on('data', (d: Buffer) => stdout.push(d))
-        stream.stderr.on('data', (d: Buffer) => stderr.push(d))
+        stream.on('data', (d: Buffer) => {
+          stdout.push(d)
+          listener?.stdout(d)
+        })
+        stream.stderr.on('data', (d: Buffer) => {
+          stderr.push(d)
+          listener?.stderr(d)
+        })
         stream.on('exit', (c: number | null, s?: string) => {
           code = c ?? undefined
           signal = s

@@ -3,9 +3,9 @@ import { posix } from 'node:path'
 import type { SFTPWrapper } from 'ssh2'
 import { Secret } from '../secret.js'
 import { SshError } from './errors.js'
-import { shQuote, type RawResult } from './exec.js'
+import { shQuote } from './exec.js'
 import { Limiter } from './limiter.js'
-import type { ExecOptions, PutOptions } from './types.js'
+import type { PutOptions } from './types.js'
 
 /** What an upload needs of the connection it goes over. */
 export interface UploadChannel {
@@ -13,7 +13,6 @@ export interface UploadChannel {
   readonly isRoot: boolean
   readonly alive: boolean
   sftp(): Promise<SFTPWrapper>
-  execRaw(script: string, options: ExecOptions): Promise<RawResult>
 }
 
 const CHUNK = 32 * 1024
@@ -24,6 +23,8 @@ const WINDOW = 64
 // hundred VMs at once does not hold a window of copied and encrypted chunks per VM.
 const ALL_UPLOADS = new Limiter(256)
 const STAGE_DIR = '.meshvm/stage'
+// SSH_FX_NO_SUCH_FILE (draft-ietf-secsh-filexfer-02), as ssh2 reports it in an error's `code`
+const NO_SUCH_FILE = 2
 
 class SftpSessionClosed extends Error {}
 
@@ -79,89 +80,94 @@ async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<vo
 
 const stageDirs = new WeakMap<SFTPWrapper, Promise<string>>()
 
-/** The login user's private staging directory (`~/.meshvm/stage`, 0700), created once per SFTP session. */
+/**
+ * The login user's private staging directory (`~/.meshvm/stage`, 0700), created once per SFTP session: both mkdirs
+ * and the realpath go out at once (the server answers SFTP requests in order), one round trip.
+ */
 function stageDir(sftp: SFTPWrapper): Promise<string> {
   let dir = stageDirs.get(sftp)
   if (!dir) {
-    dir = (async () => {
-      for (const d of ['.meshvm', STAGE_DIR]) {
-        await call<void>(sftp, (cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
-      }
-      return call<string>(sftp, (cb) => sftp.realpath(STAGE_DIR, cb))
-    })()
+    const mkdir = (d: string) =>
+      call<void>(sftp, (cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
+    const made = ['.meshvm', STAGE_DIR].map(mkdir)
+    dir = Promise.all(made).then(() => call<string>(sftp, (cb) => sftp.realpath(STAGE_DIR, cb)))
     stageDirs.set(sftp, dir)
   }
   return dir
 }
 
-function toBuffer(content: string | Buffer | Secret): Buffer {
+export function contentBytes(content: string | Buffer | Secret): Buffer {
   if (content instanceof Secret) return Buffer.from(content.reveal())
   return typeof content === 'string' ? Buffer.from(content) : content
 }
 
-/** Puts `data` over SFTP at `tmp` (logged in as root) or in the private staging dir; returns where it landed. */
-async function stageOverSftp(conn: UploadChannel, path: string, tmp: string, data: Buffer): Promise<string> {
+/**
+ * Puts `data` over SFTP where the write's script renames it from: straight at `tmp` beside the target when logged in
+ * as root and the target's directory exists, else in the private staging dir. Returns where it landed.
+ */
+export async function stageOverSftp(conn: UploadChannel, path: string, tmp: string, data: Buffer): Promise<string> {
   const sftp = await conn.sftp()
-  const staged = conn.isRoot ? tmp : posix.join(await stageDir(sftp), randomBytes(6).toString('hex'))
+  const attempt = async (at: string) => {
+    try {
+      await upload(sftp, at, data)
+      return at
+    } catch (err) {
+      await call<void>(sftp, (cb) => sftp.unlink(at, (e) => cb(undefined, void e))).catch(() => undefined)
+      throw err
+    }
+  }
+  const inStage = async () => attempt(posix.join(await stageDir(sftp), randomBytes(6).toString('hex')))
   try {
-    await upload(sftp, staged, data)
+    if (!conn.isRoot) return await inStage()
+    // the target's directory may not exist yet: a batch can create it in the command that renames the file into it
+    return await attempt(tmp).catch((e: { code?: unknown }) =>
+      e.code === NO_SUCH_FILE ? inStage() : Promise.reject(e),
+    )
   } catch (err) {
-    await call<void>(sftp, (cb) => sftp.unlink(staged, (e) => cb(undefined, void e))).catch(() => undefined)
     const kind = conn.alive && !(err instanceof SftpSessionClosed) ? 'command' : 'connection'
     throw new SshError(kind, conn.where, `${conn.where}: upload of ${path} failed: ${(err as Error).message}`)
   }
-  return staged
 }
 
-// Up to this size the content travels as the rename command's stdin: one exec (2 round trips) instead of SFTP's open,
+// Up to this size the content travels as the write command's stdin: one exec (2 round trips) instead of SFTP's open,
 // writes and close before it (and the SFTP session's start when nothing large is uploaded). Not on the command line:
 // a token would show in `ps` there.
-const INLINE_MAX = 256 * 1024
-const INLINE_WRITE_FAILED = 74
+export const INLINE_MAX = 256 * 1024
+export const INLINE_WRITE_FAILED = 74
+
+/** The temp name beside `path` a write goes through, and the prefix that finds leftovers of interrupted writes. */
+export function tempFor(path: string): { tmp: string; prefix: string } {
+  const prefix = posix.join(posix.dirname(path), `.${posix.basename(path)}.meshvm-`)
+  return { tmp: prefix + randomBytes(6).toString('hex'), prefix }
+}
 
 /**
- * Atomic write as root: the content lands in `.<name>.meshvm-<random>` beside the target (from stdin when small, else
- * over SFTP directly when logged in as root, or via the private staging dir and `mv` under sudo), then owner, mode,
- * and one rename. Leftover temp files of an interrupted earlier write to the same path are removed in the same round
- * trip.
+ * The shell of an atomic write as root: the content lands in `tmp` (exactly `size` bytes from stdin, or moved from
+ * where it was staged), then owner, mode, and one rename. Leftover temp files of an interrupted earlier write to the
+ * same path are removed in the same command.
  */
-export async function put(conn: UploadChannel, path: string, content: string | Buffer | Secret, options: PutOptions) {
-  if (!path.startsWith('/')) {
-    throw new SshError('command', conn.where, `${conn.where}: put needs an absolute path: ${path}`)
-  }
-  const data = toBuffer(content)
-  const prefix = posix.join(posix.dirname(path), `.${posix.basename(path)}.meshvm-`)
-  const tmp = prefix + randomBytes(6).toString('hex')
-  const inline = data.length <= INLINE_MAX
-  const staged = inline ? tmp : await stageOverSftp(conn, path, tmp, data)
+export function writeScript(
+  path: string,
+  from: { stdin: number } | { staged: string },
+  tmp: string,
+  prefix: string,
+  options: PutOptions,
+): string {
   const q = shQuote
   const owner = `${options.owner ?? 'root'}:${options.group ?? ''}`
   const script = [
-    // a rename when the home and the target share a filesystem (a copy otherwise): no second copy of a large package
-    inline
-      ? // a cut connection ends stdin early, and cat exits 0 on that EOF: only the whole content may be renamed
-        `{ (umask 077 && cat > ${q(tmp)}) && [ "$(wc -c < ${q(tmp)})" -eq ${data.length} ] || (exit ${INLINE_WRITE_FAILED}); }`
-      : conn.isRoot
+    'stdin' in from
+      ? // a cut connection ends stdin early and head exits 0 on that EOF: only the whole content may be renamed.
+        // head -c reads no byte past its count (GNU coreutils), so writes after it in a batch get their own bytes.
+        `{ (umask 077 && head -c ${from.stdin} > ${q(tmp)}) && [ "$(wc -c < ${q(tmp)})" -eq ${from.stdin} ] || (exit ${INLINE_WRITE_FAILED}); }`
+      : // a rename when the home and the target share a filesystem (a copy otherwise): no second copy of a package
+        from.staged === tmp
         ? 'true'
-        : `mv -f ${q(staged)} ${q(tmp)}`,
+        : `mv -f ${q(from.staged)} ${q(tmp)}`,
     `chown ${q(owner)} ${q(tmp)}`,
     `chmod ${options.mode.toString(8)} ${q(tmp)}`,
     `mv -f ${q(tmp)} ${q(path)}`,
   ].join(' && ')
-  const cleanup = `rm -f ${q(staged)} ${q(prefix)}*`
-  const r = await conn.execRaw(`${script}; rc=$?; ${cleanup}; exit $rc`, {
-    sudo: true,
-    stdin: inline ? data : undefined,
-  })
-  if (inline && r.code === INLINE_WRITE_FAILED) {
-    const why = r.stderr.toString().trim() || 'the content arrived incomplete'
-    throw new SshError(
-      conn.alive ? 'command' : 'connection',
-      conn.where,
-      `${conn.where}: upload of ${path} failed: ${why}`,
-    )
-  }
-  if (r.code !== 0) {
-    throw new SshError('command', conn.where, `${conn.where}: writing ${path} failed: ${r.stderr.toString().trim()}`)
-  }
+  const staged = 'staged' in from ? `${q(from.staged)} ` : ''
+  return `${script}; rc=$?; rm -f ${staged}${q(prefix)}*; exit $rc`
 }

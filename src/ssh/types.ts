@@ -21,11 +21,47 @@ export interface PutOptions {
   group?: string
 }
 
+/** Shell run as root in a batch; exit 0 is success. */
+export interface RunOp {
+  run: string
+  /** What it does, for a failure's message ("chown -R istio-proxy"). */
+  what: string
+  timeoutMs?: number
+  /** Words a failure from the op's output (default: `what`, the exit code and the output's last lines). */
+  failure?(result: OpResult): string
+}
+
+/** An atomic write as root in a batch (temp file beside `put`, owner, mode, one rename). */
+export interface PutOp extends PutOptions {
+  put: string
+  content: string | Buffer | Secret
+}
+
+/** One thing a batch does on the VM. */
+export type RemoteOp = RunOp | PutOp
+
+/** How one op of a batch ended; output masked. */
+export interface OpResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** From the end of the op before it (or the batch's start) to its own end, as the controller saw it. */
+  ms: number
+  /** Set when it failed: why, in words. */
+  failure?: string
+}
+
 /** One SSH connection to one VM for a whole run. Writes are atomic (temp file in the same directory, then rename). */
 export interface Connection {
   readonly host: string
   exec(command: string, options?: ExecOptions): Promise<ExecResult>
   /** Atomic write of `content` to absolute `path` as root. */
   put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void>
+  /**
+   * Runs `ops` in order as root in one command (one round trip; large writes are staged over SFTP first), stopping
+   * after the first that fails. `each` hears every op's result the moment the VM reports it. Rejects only when the
+   * connection (or the command as a whole: a timeout) fails.
+   */
+  batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]>
   close(): Promise<void>
 }

@@ -1,4 +1,4 @@
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, ok, type Handler } from './handler.js'
 
@@ -49,9 +49,8 @@ export const chown: Handler<Args, { paths: string[] }> = {
       },
     )
   },
-  async apply(a, c, conn) {
-    const cmd = `chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`
-    orThrow(`chown -R ${owner(a)}`, await conn.exec(cmd, { sudo: true }))
+  apply(a, c) {
+    return [{ run: `chown -R ${q(owner(a))} -- ${c.data.paths.map(q).join(' ')}`, what: `chown -R ${owner(a)}` }]
   },
   writes: (a) => a.paths,
   writesBelow: () => true,

@@ -1,4 +1,4 @@
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, ok, type Handler } from './handler.js'
 
@@ -33,8 +33,8 @@ export const command: Handler<Args, null> = {
     if (facts.get('unless')) return ok(`unless condition true: ${a.unless}`)
     return change(`run ${a.cmd}`, null, undefined)
   },
-  async apply(a, _c, conn) {
-    const out = orThrow(a.cmd, await conn.exec(a.cmd, { sudo: true, timeoutMs: 600_000 }))
-    return out.trim().split('\n').slice(-3).join('\n') || undefined
+  apply(a) {
+    return [{ run: a.cmd, what: a.cmd, timeoutMs: 600_000 }]
   },
+  done: (_a, [r]) => r?.stdout.trim().split('\n').slice(-3).join('\n') || undefined,
 }

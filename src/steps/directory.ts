@@ -1,5 +1,5 @@
 import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf } from './args.js'
 import { change, fail, ok, type Handler } from './handler.js'
 
@@ -31,14 +31,13 @@ export const directory: Handler<Args, Plan> = {
     if (drift) return change(`set ${drift.after} on ${a.path}`, { create: false, remove: false }, drift)
     return ok(`directory ${a.path} exists with the wanted owner and mode`)
   },
-  async apply(a, c, conn) {
+  apply(a, c) {
     if (c.data.remove) {
       assertRemovable(a.path)
-      orThrow(`rm -rf ${a.path}`, await conn.exec(`rm -rf -- ${q(a.path)}`, { sudo: true }))
-      return
+      return [{ run: `rm -rf -- ${q(a.path)}`, what: `rm -rf ${a.path}` }]
     }
     const cmds = [c.data.create ? `mkdir -p -- ${q(a.path)}` : '', setAttrsCommand(a.path, a)].filter(Boolean)
-    orThrow(`directory ${a.path}`, await conn.exec(cmds.join(' && '), { sudo: true }))
+    return [{ run: cmds.join(' && '), what: `directory ${a.path}` }]
   },
   writes: (a) => [a.path],
   writesBelow: (a) => !a.present,

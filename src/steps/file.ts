@@ -1,6 +1,6 @@
 import { attrsDrift, parseStat, pathSpec, setAttrsCommand, statSnippet } from './attrs.js'
 import { assertRemovable } from './directory.js'
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf } from './args.js'
 import { change, fail, ok, type Handler } from './handler.js'
 
@@ -22,10 +22,10 @@ export const file: Handler<Args, { remove: boolean }> = {
     if (drift) return change(`set ${drift.after} on ${a.path}`, { remove: false }, drift)
     return ok(`${a.path} has the wanted owner and mode`)
   },
-  async apply(a, c, conn) {
+  apply(a, c) {
     if (c.data.remove) assertRemovable(a.path)
     const cmd = c.data.remove ? `rm -f -- ${q(a.path)}` : setAttrsCommand(a.path, a)
-    orThrow(`file ${a.path}`, await conn.exec(cmd, { sudo: true }))
+    return [{ run: cmd, what: `file ${a.path}` }]
   },
   writes: (a) => [a.path],
   touches: (a) => [a.path],

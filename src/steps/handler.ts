@@ -1,6 +1,6 @@
 import type { BundleFile } from '../bundle/types.js'
 import type { Vm } from '../inventory/types.js'
-import type { Connection } from '../ssh/types.js'
+import type { OpResult, RemoteOp } from '../ssh/types.js'
 import type { ArgSpec, OneOf } from './args.js'
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped'
@@ -47,7 +47,11 @@ export type Check<D = unknown> =
   | { outcome: 'skip'; reason: string }
   | { outcome: 'fail'; msg: string }
 
-/** One step kind: facts to read, a pure check, and the only I/O in apply. Method syntax keeps `D` bivariant. */
+/**
+ * One step kind: facts to read, a pure check, and its change as the ops the VM runs (shell, atomic writes). The
+ * executor does the I/O: it sends the ops of consecutive changes whose checks still hold in one round trip, with the
+ * facts their changes make stale read back at its end. Method syntax keeps `D` bivariant.
+ */
 export interface Handler<A, D = unknown> {
   /** Accepted playbook keys, for the loader; the step's argument type is derived from it (ArgsOf). */
   spec: ArgSpec
@@ -55,8 +59,10 @@ export interface Handler<A, D = unknown> {
   /** Shell snippet (run as root) whose stdout holds the facts `check` needs. */
   reads(args: A, ctx: StepContext): string
   check(args: A, facts: string, ctx: StepContext): Check<D>
-  /** Returns an optional message for the result. */
-  apply(args: A, change: Change<D>, conn: Connection, ctx: StepContext): Promise<string | void>
+  /** The change as ops, in order; pure but for reading a local file it sends (async). */
+  apply(args: A, change: Change<D>, ctx: StepContext): RemoteOp[] | Promise<RemoteOp[]>
+  /** The result's message from the ops' output when they all succeeded (default: the change's summary). */
+  done?(args: A, results: OpResult[], ctx: StepContext): string | void
   /** Paths this step writes (for `restartOnChange: [<step name>]`, and to know whose facts a change makes stale). */
   writes?(args: A): string[]
   /** Its change may also alter what lies below the paths it writes (chown -R, rm -rf). */
@@ -67,7 +73,11 @@ export interface Handler<A, D = unknown> {
   touches?(args: A, ctx: StepContext): string[]
   /** Controller-side preparation once per run (e.g. hash a local package file). */
   resolve?(args: A): Promise<A>
-  /** Apply only observes (waits); success is `ok`, not `changed`, and `--check` skips it. */
+  /**
+   * Apply only observes (waits); success is `ok`, not `changed`, and `--check` skips it. Its ops check for themselves
+   * (a wait returns at once when the line is there): after a change they run without re-reading its facts first, so
+   * they must not depend on the change's data.
+   */
   observes?: boolean
 }
 

@@ -66,9 +66,9 @@ export const hostsBlock: Handler<Args, Plan> = {
     const plan = { text: after, mode: have.type === 'absent' ? 0o644 : have.mode, owner: have.owner, group: have.group }
     return change(`update block meshvm ${a.id} in ${a.path}`, plan, { path: a.path, before, after })
   },
-  async apply(a, c, conn) {
+  apply(a, c) {
     const { text, mode, owner, group } = c.data
-    await conn.put(a.path, text, { mode, owner: owner || undefined, group: group || undefined })
+    return [{ put: a.path, content: text, mode, owner: owner || undefined, group: group || undefined }]
   },
   writes: (a) => [a.path],
   touches: (a) => [a.path],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, fail, ok, type Handler } from './handler.js'
 
@@ -114,29 +114,18 @@ export const packageStep: Handler<Args, Plan> = {
     const after = [a.name, wantVersion, sha256 && `(sha256 ${sha256.slice(0, 12)}…)`].filter(Boolean).join(' ')
     return change(`${installed ? 'replace' : 'install'} ${a.name}`, { install: true, format }, { before: now, after })
   },
-  async apply(a, c, conn) {
+  async apply(a, c) {
     if (!c.data.install) {
       const remove = c.data.format === 'deb' ? `dpkg -P ${q(a.name)}` : `rpm -e ${q(a.name)}`
-      orThrow(
-        `removing ${a.name}`,
-        await conn.exec(
-          `${remove} && rm -f ${q(record(a.name))} ${q(CACHE)}/${q(a.name)}.installed.* ${q(CACHE)}/${q(a.name)}.previous.*`,
-          { sudo: true },
-        ),
-      )
-      return
+      const run = `${remove} && rm -f ${q(record(a.name))} ${q(CACHE)}/${q(a.name)}.installed.* ${q(CACHE)}/${q(a.name)}.previous.*`
+      return [{ run, what: `removing ${a.name}` }]
     }
     const { file, url, sha256 } = a.source!
     const path = `${CACHE}/${basename(file ?? new URL(url!).pathname) || `${a.name}.${c.data.format}`}`
-    if (file) {
-      const data = await readLocal(file, sha256!) // before touching the VM: a file changed mid-run changes nothing
-      orThrow('mkdir cache', await conn.exec(`mkdir -p ${CACHE}`, { sudo: true }))
-      await conn.put(path, data, { mode: 0o644 })
-    }
-    orThrow(
-      `installing ${a.name}`,
-      await conn.exec(installScript(a, c.data.format, path), { sudo: true, timeoutMs: 600_000 }),
-    )
+    const install = { run: installScript(a, c.data.format, path), what: `installing ${a.name}`, timeoutMs: 600_000 }
+    if (!file) return [install]
+    const data = await readLocal(file, sha256!) // before touching the VM: a file changed mid-run changes nothing
+    return [{ run: `mkdir -p ${CACHE}`, what: 'mkdir cache' }, { put: path, content: data, mode: 0o644 }, install]
   },
   writes: (a) => [record(a.name)],
   writesBroadly: true,

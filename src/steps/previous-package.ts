@@ -1,5 +1,5 @@
 import { CACHE, fileSha256, kept, record } from './package.js'
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, fail, ok, type Handler } from './handler.js'
 
@@ -59,7 +59,7 @@ export const previousPackage: Handler<Args, Plan> = {
       { before: `${a.name} (sha256 ${(facts.get('recorded') ?? '').slice(0, 12)}…)`, after: `${a.name} ${version}` },
     )
   },
-  async apply(a, c, conn) {
+  apply(a, c) {
     const { file, format, sha256 } = c.data
     const install =
       format === 'deb'
@@ -72,10 +72,7 @@ export const previousPackage: Handler<Args, Plan> = {
       `echo ${q(sha256)} > ${q(record(a.name))}`,
       file === kept(a.name, format, 'installed') ? '' : `cp -f ${q(file)} ${installed}`,
     ]
-    orThrow(
-      `rolling back ${a.name}`,
-      await conn.exec(script.filter(Boolean).join('\n'), { sudo: true, timeoutMs: 600_000 }),
-    )
+    return [{ run: script.filter(Boolean).join('\n'), what: `rolling back ${a.name}`, timeoutMs: 600_000 }]
   },
   writes: (a) => [record(a.name)],
   writesBroadly: true,

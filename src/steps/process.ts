@@ -20,7 +20,7 @@ export const processStep: Handler<Args, never> = {
     if (others.length) return fail(`${a.comm} runs as ${[...new Set(others)].join(', ')}, expected ${a.user}`)
     return ok(`${a.comm} running as ${a.user} (${users.length} process${users.length > 1 ? 'es' : ''})`)
   },
-  async apply() {
+  apply() {
     throw new Error('process is a check-only step')
   },
 }

@@ -56,8 +56,8 @@ export const rootCert: Handler<Args, Plan> = {
       diff,
     )
   },
-  async apply(a, c, conn) {
-    await conn.put(a.dest, c.data.content, { mode: 0o644 })
+  apply(a, c) {
+    return [{ put: a.dest, content: c.data.content, mode: 0o644 }]
   },
   writes: (a) => [a.dest],
   touches: (a) => [a.dest],

@@ -22,11 +22,4 @@ export class Facts {
   }
 }
 
-/** Throws with the command's stderr (or stdout) tail when it failed; the executor turns it into a failed step. */
-export function orThrow(what: string, r: { code: number; stdout: string; stderr: string }): string {
-  if (r.code === 0) return r.stdout
-  const out = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n')
-  throw new Error(`${what} failed (exit ${r.code})${out ? `: ${out}` : ''}`)
-}
-
 export const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0')

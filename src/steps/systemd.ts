@@ -1,4 +1,4 @@
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, fail, ok, type Handler, type StepContext } from './handler.js'
 
@@ -87,8 +87,8 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
   },
   // its unit's files and the inputs' mtimes; the unit's state changes only through steps that say they change anything
   touches: (a, ctx) => [...inputs(a, ctx), '/etc/systemd', '/lib/systemd', '/usr/lib/systemd', '/run/systemd'],
-  async apply(a, c, conn) {
+  apply(a, c) {
     const cmd = c.data.actions.map((act) => `systemctl ${act} -- ${q(a.unit)}`).join(' && ')
-    orThrow(cmd, await conn.exec(cmd, { sudo: true, timeoutMs: 120_000 }))
+    return [{ run: cmd, what: cmd, timeoutMs: 120_000 }]
   },
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { Secret } from '../secret.js'
 import { attrsDrift, parseStat, setAttrsCommand, statSnippet } from './attrs.js'
 import { jwtClaims, jwtPayload, sha256, wantedContent } from './content.js'
-import { Facts, orThrow, q } from './shell.js'
+import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, fail, ok, type Handler, type StepContext } from './handler.js'
 
@@ -96,13 +96,10 @@ export const upload: Handler<Args, Plan> = {
     if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)
     return ok(`${a.dest} already has this content, owner and mode`)
   },
-  async apply(a, c, conn, ctx) {
-    if (c.data.write) {
-      const content = wantedContent(a, ctx)!
-      await conn.put(a.dest, content, { mode: c.data.mode, owner: a.owner, group: a.group })
-      return
-    }
-    orThrow(`chmod/chown ${a.dest}`, await conn.exec(setAttrsCommand(a.dest, a), { sudo: true }))
+  apply(a, c, ctx) {
+    if (c.data.write)
+      return [{ put: a.dest, content: wantedContent(a, ctx)!, mode: c.data.mode, owner: a.owner, group: a.group }]
+    return [{ run: setAttrsCommand(a.dest, a), what: `chmod/chown ${a.dest}` }]
   },
   writes: (a) => [a.dest],
   touches: (a) => [a.dest],

@@ -1,6 +1,7 @@
 import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, ok, type Handler } from './handler.js'
+import type { OpResult } from '../ssh/types.js'
 
 const spec = {
   file: { type: 'string', required: true },
@@ -57,17 +58,16 @@ export const waitForLog: Handler<Args, null> = {
   },
   // the log's lines (the service writes them) and the unit's start, which only a step that changes anything moves
   touches: (a) => [a.file],
-  async apply(a, _c, conn) {
-    const script = [
+  apply(a) {
+    const run = [
       seenFunctions(a),
       // a fifth of a second: the line usually comes within 0.2-0.5 s of the start (the unit may not be up yet at first)
       `i=0; while [ $i -lt ${Math.ceil(a.timeout * 5)} ]; do { [ -n "\${SINCE+set}" ] || since; } && seen && exit 0; sleep 0.2; i=$((i+1)); done`,
       ...[a.file, ...a.hintFiles].map((f) => `echo '--- last lines of ${f}:'; tail -n ${TAIL} ${q(f)} 2>&1`),
       'exit 3',
     ].join('\n')
-    const started = Date.now()
-    const r = await conn.exec(script, { sudo: true, timeoutMs: (a.timeout + 30) * 1000 })
-    if (r.code !== 0) throw new Error(`no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`)
-    return `found ${where(a)} after ${((Date.now() - started) / 1000).toFixed(1)}s`
+    const failure = (r: OpResult) => `no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`
+    return [{ run, what: `wait for ${where(a)}`, timeoutMs: (a.timeout + 30) * 1000, failure }]
   },
+  done: (a, [r]) => `found ${where(a)} after ${((r?.ms ?? 0) / 1000).toFixed(1)}s`,
 }

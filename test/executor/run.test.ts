@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { SshError } from '../../src/ssh/errors.js'
 import { batches, parseSerial } from '../../src/executor/pool.js'
 import { parsePlaybook } from '../../src/playbook/load.js'
@@ -27,10 +27,24 @@ test('apply changes every VM, a second run is all ok in one round trip per VM an
   assert.equal(token.uid, 65534, 'chown gave the token to nobody')
   assert.equal(await readFile(join(root, 'etc/certs/istio-token'), 'utf8'), TOKEN)
 
-  // facts: one read, then re-reads only where a change made them stale: not for the files in the directory just
-  // created, but before the chown (its tree got new files) and before the command (it cannot say what it reads)
+  // round trips: the facts; the directory, token, env and hosts changes in one batch (the files' facts do not
+  // depend on the directory just created), which reads back the facts of the chown (its tree got new files) and of
+  // the command (it cannot say what it reads); the chown, reading the command's facts again; the command.
+  // One exec per change and a re-read after each would be 1 + 6 + 2 = 9.
+  assert.deepEqual(
+    f.conns.map((c) => c.execs.length),
+    [4, 4, 4],
+  )
   const factsReads = (c: LocalConnection) => c.execs.filter((cmd) => cmd.includes('@@meshvm-facts')).length
   assert.deepEqual(f.conns.map(factsReads), [3, 3, 3])
+  // each step still reported on its own, in order, each ending before the next starts
+  const vm1 = f.events.flatMap((e) =>
+    (e.type === 'step-start' || e.type === 'step-end') && e.host === 'vm1' ? [`${e.type} ${e.index}`] : [],
+  )
+  assert.deepEqual(
+    vm1,
+    [0, 1, 2, 3, 4, 5].flatMap((i) => [`step-start ${i}`, `step-end ${i}`]),
+  )
 
   const second = await f.run()
   for (const vm of f.vms) {
@@ -75,6 +89,46 @@ test('--check writes nothing, reports would-change as changed, and --diff shows 
     ],
   )
   assert.equal(f.events[0].type === 'run-start' && f.events[0].check, true)
+})
+
+/** One VM running the playbook of these steps (YAML list items). */
+async function runSteps(t: TestContext, steps: string) {
+  const f = await fleet(1)
+  t.after(f.cleanup)
+  return { f, summary: await f.run({}, `name: steps\nsteps:\n${steps}`) }
+}
+
+test('a wait after a change goes in its batch and checks on the VM itself (2 round trips, not 4)', async (t) => {
+  const { f, summary } = await runSteps(
+    t,
+    `  - name: Start
+    command: { cmd: "echo 'app is ready now' >> {{ vars.root }}/app.log", creates: '{{ vars.root }}/never' }
+  - name: Wait
+    wait-for-log: { file: '{{ vars.root }}/app.log', pattern: ready now, since: any, timeout: 5 }
+`,
+  )
+  assert.deepEqual(statuses(summary, 'vm1'), ['changed', 'ok'])
+  // its facts (read before the command ran) said "not seen"; it was not planned from them but ran on the VM
+  assert.match(summary.hosts.vm1.steps[1].result.msg, /^found 'ready now' in \S+app\.log after \d+\.\ds$/)
+  assert.equal(f.conns[0].execs.length, 2)
+})
+
+test('a failing change ends its batch: the changes after it in the batch do not run and are not reported', async (t) => {
+  const { f, summary } = await runSteps(
+    t,
+    `  - name: First
+    upload: { dest: '{{ vars.root }}/first.txt', content: 'one' }
+  - name: Bad dir
+    directory: { path: '{{ vars.root }}/hosts/sub' }
+  - name: After
+    upload: { dest: '{{ vars.root }}/after.txt', content: 'two' }
+`,
+  )
+  assert.deepEqual(statuses(summary, 'vm1'), ['changed', 'failed'])
+  assert.match(summary.hosts.vm1.steps[1].result.msg, /^directory \S+hosts\/sub failed \(exit 1\): mkdir: /)
+  assert.equal(await readFile(join(f.roots.vm1, 'first.txt'), 'utf8'), 'one')
+  await assert.rejects(stat(join(f.roots.vm1, 'after.txt')), /ENOENT/)
+  assert.equal(f.conns[0].execs.length, 2, 'the facts, then one batch of the three changes')
 })
 
 test('the token appears in no event, even when a failing command prints it', async (t) => {
@@ -197,13 +251,16 @@ test('one VM failing (a step, a thrown error, a dropped connection) never stops 
   const summary = await f.run({
     connect: async (vm) => {
       const c = new LocalConnection(vm.name)
-      const exec = c.exec.bind(c)
-      if (vm.name === 'vm2') c.put = async () => Promise.reject(new Error('disk full'))
+      const batch = c.batch.bind(c)
+      if (vm.name === 'vm2')
+        c.batch = (ops, each) =>
+          batch(
+            ops.map((op) => ('put' in op ? { run: 'echo disk full >&2; exit 1', what: `writing ${op.put}` } : op)),
+            each,
+          )
       if (vm.name === 'vm3')
-        c.exec = async (cmd, o) =>
-          c.execs.length >= 1
-            ? Promise.reject(new SshError('connection', 'vm3', 'vm3: connection lost while a command was running'))
-            : exec(cmd, o)
+        c.batch = async () =>
+          Promise.reject(new SshError('connection', 'vm3', 'vm3: connection lost while a command was running'))
       return c
     },
     prepare: async (vm) => {
@@ -214,7 +271,7 @@ test('one VM failing (a step, a thrown error, a dropped connection) never stops 
   assert.equal(summary.hosts.vm1.status, 'changed')
   assert.equal(summary.hosts.vm2.status, 'failed')
   assert.deepEqual(statuses(summary, 'vm2'), ['changed', 'failed'])
-  assert.match(summary.hosts.vm2.msg ?? '', /^Token: disk full$/)
+  assert.match(summary.hosts.vm2.msg ?? '', /^Token: writing \S+istio-token failed \(exit 1\): disk full$/)
   assert.equal(summary.hosts.vm3.status, 'unreachable')
   assert.equal(summary.hosts.vm4.status, 'failed')
   assert.equal(summary.hosts.vm4.msg, 'cannot mint a token: forbidden')

@@ -9,7 +9,7 @@ import { connect } from '../../src/ssh/connect.js'
 import type { SshConnection } from '../../src/ssh/connection.js'
 import { SshError } from '../../src/ssh/errors.js'
 import type { Connection } from '../../src/ssh/types.js'
-import { put, type UploadChannel } from '../../src/ssh/put.js'
+import { runBatch, type BatchChannel } from '../../src/ssh/batch.js'
 import { Secret } from '../../src/secret.js'
 import { startSshd, type Sshd } from '../support/sshd.js'
 import { targetOf, trustingOptions, readRemote } from './helpers.js'
@@ -80,14 +80,14 @@ describe('atomic put as root', () => {
   })
 })
 
-// The inline path (content as the command's stdin) run by a real sh on this machine, with stdin cut short as a
+// The inline path (content as the batch's stdin) run by a real sh on this machine, with stdin cut short as a
 // dropped connection cuts it: the old file must stay.
 describe('atomic put of a small file from stdin', () => {
-  const channel = (cutAt?: number): UploadChannel => ({
+  const channel = (cutAt?: number): BatchChannel => ({
     where: 'local',
-    isRoot: true,
     alive: true,
-    sftp: () => Promise.reject(new Error('no SFTP for small files')),
+    stage: () => Promise.reject(new Error('no staging for small files')),
+    mask: (text) => text,
     execRaw: (script, options) =>
       new Promise((resolve) => {
         const child = spawn('sh', ['-c', script])
@@ -109,15 +109,12 @@ describe('atomic put of a small file from stdin', () => {
       const path = join(dir, 'cluster.env')
       writeFileSync(path, 'old\n')
       const content = 'ISTIO_SERVICE_CIDR=10.96.0.0/12\n'.repeat(100)
-      await put(channel(), path, content, { mode: 0o640 })
+      const [ok] = await runBatch(channel(), [{ put: path, content, mode: 0o640 }])
+      assert.equal(ok?.failure, undefined)
       assert.equal(readFileSync(path, 'utf8'), content)
       assert.equal(statSync(path).mode & 0o7777, 0o640)
-      await assert.rejects(
-        put(channel(1000), path, 'X'.repeat(3000), { mode: 0o640 }),
-        (err: unknown) =>
-          err instanceof SshError &&
-          /upload of .*cluster\.env failed: the content arrived incomplete/.test(err.message),
-      )
+      const [cut] = await runBatch(channel(1000), [{ put: path, content: 'X'.repeat(3000), mode: 0o640 }])
+      assert.match(cut?.failure ?? '', /upload of .*cluster\.env failed: the content arrived incomplete/)
       assert.equal(readFileSync(path, 'utf8'), content, 'the old file stays')
       assert.deepEqual(tempFiles(dir), [])
     } finally {

@@ -9,13 +9,21 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Vm } from '../../src/inventory/types.js'
 import { handlers } from '../../src/steps/index.js'
-import type { Connection } from '../../src/ssh/types.js'
+import type { RemoteOp } from '../../src/ssh/types.js'
 import type { StepArgs, StepContext, StepKind } from '../../src/steps/types.js'
 import { LocalConnection } from '../executor/local-connection.js'
 
 const START = '2026-11-26 10:00:00.250000 UTC'
 const START_EPOCH = Date.parse('2026-11-26T10:00:00.250Z') / 1000
 const ctx: StepContext = { vm: { name: 'vm1' } as Vm, bundle: [], now: 0, writesOf: () => [] }
+
+/** A step's ops run as a batch by this machine's sh, with the stand-in `systemctl` first on PATH. */
+function runOps(ops: RemoteOp[] | Promise<RemoteOp[]>, env: NodeJS.ProcessEnv) {
+  const conn = new LocalConnection('local')
+  return Promise.resolve(ops).then((list) =>
+    conn.batch(list.map((op) => ('run' in op ? { ...op, run: `PATH=${env.PATH}\n${op.run}` } : op))),
+  )
+}
 
 async function withBin<T>(fn: (dir: string, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'meshvm-snip-'))
@@ -75,35 +83,24 @@ test('wait-for-log gives up after its timeout with the last log lines as a hint'
     const log = join(dir, 'istio.log')
     await writeFile(log, logLine('2026-11-26T10:00:02.000000Z', 'failed to connect: token rejected'))
     await writeFile(join(dir, 'istio.err.log'), 'panic: no certs\n')
-    const conn = new LocalConnection('local')
-    conn.exec = (
-      (exec) => (cmd: string, o?: object) =>
-        exec(`PATH=${env.PATH}\n${cmd}`, o)
-    )(conn.exec.bind(conn))
     const args = waitArgs(log)
     const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
     if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
-    await assert.rejects(
-      handlers['wait-for-log'].apply(args, c.change, conn, ctx),
-      /within 1s[\s\S]*token rejected[\s\S]*istio\.err\.log:\npanic: no certs/,
-    )
+    const [r] = await runOps(handlers['wait-for-log'].apply(args, c.change, ctx), env)
+    assert.match(r?.failure ?? '', /within 1s[\s\S]*token rejected[\s\S]*istio\.err\.log:\npanic: no certs/)
   }))
 
 test('wait-for-log finds a line written while it waits, asking systemd for the start time once', () =>
   withBin(async (dir, env) => {
     const log = join(dir, 'istio.log')
     await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
-    const conn = new LocalConnection('local')
-    conn.exec = (
-      (exec) => (cmd: string, o?: object) =>
-        exec(`PATH=${env.PATH}\n${cmd}`, o)
-    )(conn.exec.bind(conn))
     const args = waitArgs(log, 5)
     const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
     if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
     const line = logLine('2026-11-26T10:00:01.500000Z', 'connected to upstream XDS server: istiod:15012')
     const later = new Promise((r) => setTimeout(r, 700)).then(() => writeFile(log, line, { flag: 'a' }))
-    const msg = await handlers['wait-for-log'].apply(args, c.change, conn, ctx)
+    const results = await runOps(handlers['wait-for-log'].apply(args, c.change, ctx), env)
+    const msg = handlers['wait-for-log'].done?.(args, results, ctx)
     await later
     assert.match(String(msg), /^found 'connected to upstream XDS server' in .* after (0\.[6-9]|1\.\d)s$/)
     assert.equal((await readFile(join(dir, 'systemctl-calls'), 'utf8')).length, 2)
@@ -169,13 +166,8 @@ test('a package file that changed after the run took its checksum fails the step
   await writeFile(deb, 'package replaced mid-run')
   const c = step.check(args, 'pm=deb\n', ctx)
   if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
-  const calls: string[] = []
-  const conn = {
-    exec: async (cmd: string) => (calls.push(cmd), { code: 0, stdout: '', stderr: '' }),
-    put: async (path: string) => void calls.push(`put ${path}`),
-  } as unknown as Connection
-  await assert.rejects(step.apply(args, c.change, conn, ctx), /istio-sidecar\.deb changed during the run/)
-  assert.deepEqual(calls, [])
+  // apply builds the ops to send: it throws instead, so the executor sends nothing of the step
+  await assert.rejects(async () => step.apply(args, c.change, ctx), /istio-sidecar\.deb changed during the run/)
 })
 
 test('chown names only the paths with files owned by someone else, and a few files of each', async (t) => {
