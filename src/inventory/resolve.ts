@@ -21,7 +21,9 @@ export interface VmSource {
 
 /** Merges each VM's layers and fills defaults; problems are reported, not thrown. `dir` holds the inventory file. */
 export function resolveVms(sources: VmSource[], problems: Problems, dir: string): Vm[] {
-  const vms = sources.map((source) => resolveVm(source, problems, dir))
+  // VMs share their defaults' and groups' paths: each distinct one is expanded once
+  const paths = { local: once((path) => resolve(dir, expandHome(path)!)), home: once(expandHome) }
+  const vms = sources.map((source) => resolveVm(source, problems, paths))
   // a conflict is often the echo of a problem already reported (an unknown group, a mistyped key)
   if (problems.count === 0) reportWorkloadGroupConflicts(sources, vms, problems)
   return vms
@@ -29,19 +31,20 @@ export function resolveVms(sources: VmSource[], problems: Problems, dir: string)
 
 function merge(layers: Setting[][]): Map<FieldName, Setting> {
   const merged = new Map<FieldName, Setting>()
-  for (const setting of layers.flat()) {
-    const earlier = merged.get(setting.field)
-    const perKey = 'perKey' in FIELDS[setting.field] && earlier
-    // the setting itself unless maps merge key by key: 10,000 VMs share their defaults' and groups' settings
-    merged.set(
-      setting.field,
-      perKey ? { ...setting, value: { ...(earlier.value as object), ...(setting.value as object) } } : setting,
-    )
-  }
+  for (const layer of layers)
+    for (const setting of layer) {
+      const earlier = merged.get(setting.field)
+      const perKey = 'perKey' in FIELDS[setting.field] && earlier
+      // the setting itself unless maps merge key by key: 10,000 VMs share their defaults' and groups' settings
+      merged.set(
+        setting.field,
+        perKey ? { ...setting, value: { ...(earlier.value as object), ...(setting.value as object) } } : setting,
+      )
+    }
   return merged
 }
 
-function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
+function resolveVm(source: VmSource, problems: Problems, paths: Record<'local' | 'home', Expand>): Vm {
   const merged = merge(source.layers)
   const badName = vmNameProblem(source.name)
   if (badName) problems.addField(source.nameNode, source.path, badName)
@@ -68,7 +71,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
   const user = get<string>('user')
   const port = get<number>('port')
   const pkg = get<PackageSource>('package')
-  const known = relativeTo(dir, get<string>('knownHostsFile'))
+  const known = paths.local(get<string>('knownHostsFile'))
   return {
     name: source.name,
     groups: source.groups,
@@ -76,7 +79,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
       host: address,
       port: port ?? 22,
       user: user ?? userInfo().username,
-      identityFile: expandHome(get<string>('identityFile')),
+      identityFile: paths.home(get<string>('identityFile')),
       proxyJump: get<string>('proxyJump'),
       ...(known ? { knownHostsFile: known } : {}),
       defaulted: [...(user === undefined ? ['user' as const] : []), ...(port === undefined ? ['port' as const] : [])],
@@ -102,7 +105,7 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
     captureDns: get('captureDns') ?? true,
     tokenDuration: get('tokenDuration') ?? 3600,
     // a package file sits next to the inventory that names it, wherever meshvm runs from
-    package: pkg?.file === undefined ? pkg : { ...pkg, file: relativeTo(dir, pkg.file) },
+    package: pkg?.file === undefined ? pkg : { ...pkg, file: paths.local(pkg.file) },
     packageMirror: get('packageMirror'),
     packageFetch: get('packageFetch'),
     become: { method: get('become') ?? (user === 'root' ? 'none' : 'sudo') },
@@ -114,8 +117,17 @@ function resolveVm(source: VmSource, problems: Problems, dir: string): Vm {
 const meshAddress = (address: string): string | undefined =>
   isIP(address) === 0 || address.startsWith('127.') || address === '::1' ? undefined : address
 
-const relativeTo = (dir: string, path: string | undefined) =>
-  path === undefined ? undefined : resolve(dir, expandHome(path)!)
+type Expand = (path: string | undefined) => string | undefined
+
+/** `expand` with each distinct path's answer kept. */
+function once(expand: (path: string) => string | undefined): Expand {
+  const seen = new Map<string, string | undefined>()
+  return (path) => {
+    if (path === undefined) return undefined
+    if (!seen.has(path)) seen.set(path, expand(path))
+    return seen.get(path)
+  }
+}
 
 function expandHome(path: string | undefined): string | undefined {
   if (path === '~') return homedir()
