@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Vm } from '../../src/inventory/types.js'
+import { Secret } from '../../src/secret.js'
 import { handlers } from '../../src/steps/index.js'
 import type { RemoteOp } from '../../src/ssh/types.js'
 import type { StepArgs, StepContext, StepKind } from '../../src/steps/types.js'
@@ -186,4 +187,47 @@ test('chown names only the paths with files owned by someone else, and a few fil
   if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
   assert.deepEqual(c.change.data, { paths: [drifting] })
   assert.equal(c.change.diff?.before.split('\n').length, 1 + 5 + 1, c.change.diff?.before) // header, 5 files, …
+})
+
+test('upload unlessCertValid reads the workload certificate as it is on the VM: a valid one skips the token, one close to its end does not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mv-cert-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const [token, chain] = [join(dir, 'istio-token'), join(dir, 'cert-chain.pem')]
+  const jwt = (exp: number) =>
+    `e30.${Buffer.from(JSON.stringify({ iss: 'k', sub: 's', aud: ['istio-ca'], exp })).toString('base64url')}.c2ln`
+  const now = Date.now()
+  await writeFile(token, jwt(Math.floor(now / 1000) + 60))
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem')]
+  const made = spawnSync('openssl', ['req', '-x509', ...key, '-subj', '/O=cluster.local', '-days', '1', '-out', chain])
+  assert.equal(made.status, 0, String(made.stderr))
+  const args: StepArgs['upload'] = {
+    dest: token,
+    bundle: 'istio-token',
+    tokenMinValidity: 1800,
+    unlessCertValid: chain,
+  }
+  const checkAt = (at: number) => {
+    const bundle = [
+      { name: 'istio-token' as const, content: new Secret(jwt(Math.floor(at / 1000) + 3600)), mode: 0o600 },
+    ]
+    const c = { ...ctx, now: at, bundle }
+    return handlers.upload.check(
+      args,
+      spawnSync('sh', ['-c', handlers.upload.reads(args, c)], { encoding: 'utf8' }).stdout,
+      c,
+    )
+  }
+  const valid = checkAt(now)
+  assert.equal(valid.outcome, 'ok', JSON.stringify(valid))
+  assert.match(
+    valid.outcome === 'ok' ? valid.reason : '',
+    /not needed: the VM renews with its certificate .*cert-chain\.pem, valid until/,
+  )
+  assert.equal(
+    checkAt(now + 86_400_000 - 600_000).outcome,
+    'change',
+    'the certificate ends in 10 min: the token is replaced',
+  )
+  await writeFile(chain, 'not a certificate')
+  assert.equal(checkAt(now).outcome, 'change', 'an unreadable certificate is no reason to skip the token')
 })
