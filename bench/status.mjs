@@ -1,6 +1,7 @@
-// Benchmark: `meshvm status` of N onboarded lab VMs against the no-op `meshvm onboard` of the same fleet (the issue's
-// bar: status no slower). Each is run `--rounds` times, alternating, on the same lab. See bench/README.md.
-// Usage (root): node bench/status.mjs [--vms 100] [--forks 50] [--rounds 3] [--dir DIR] [--json FILE]
+// Benchmark: `meshvm status` (or, with --command renew, a no-op `meshvm renew`) of N onboarded lab VMs against the
+// no-op `meshvm onboard` of the same fleet (the issues' bar: no slower). Each is run `--rounds` times, alternating,
+// on the same lab. See bench/README.md.
+// Usage (root): node bench/status.mjs [--command status|renew] [--vms 100] [--forks 50] [--rounds 3] [--dir DIR] [--json FILE]
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -8,6 +9,7 @@ import { cpuDelta, cpuSnapshot, labCgroup, labDown, machineInfo, run, runMeshvm,
 
 const { values: o } = parseArgs({
   options: {
+    command: { type: 'string', default: 'status' },
     vms: { type: 'string', default: '100' },
     forks: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
@@ -46,6 +48,8 @@ const statusAllOk = (r) => {
   const s = JSON.parse(r.stdout).summary
   return s.ok === n ? undefined : `not all ok: ${JSON.stringify(s)}`
 }
+// renew without --output prints one line; a no-op says so
+const renewNoop = (r) => (r.code === 0 && /nothing to do/.test(r.stdout) ? undefined : `not a no-op: ${r.code} ${r.stdout.slice(-500)}`)
 const onboardOk = (r) => (r.code === 0 ? undefined : `exit code ${r.code ?? r.signal}`)
 
 let state
@@ -78,7 +82,11 @@ try {
         onboardOk,
       ),
     )
-    results.status.push(await measure(`status-${i + 1}`, ['status', ...common, '--output', 'json'], statusAllOk))
+    results.status.push(
+      o.command === 'renew'
+        ? await measure(`renew-${i + 1}`, ['renew', ...common], renewNoop)
+        : await measure(`status-${i + 1}`, ['status', ...common, '--output', 'json'], statusAllOk),
+    )
   }
 } finally {
   if (existsSync(join(dir, 'state.json'))) await labDown(dir, log)
@@ -88,11 +96,11 @@ if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const m = results.machine
 console.log(
-  `meshvm status bench, ${results.date.slice(0, 10)}: ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}; load at start ${m.loadavg}`,
+  `meshvm ${o.command} bench, ${results.date.slice(0, 10)}: ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, node ${m.node}; load at start ${m.loadavg}`,
 )
 console.log(`${n} onboarded VMs, forks ${o.forks}, ${o.rounds} rounds (median; all rounds in the JSON)`)
 const rows = [
-  ['', 'status', 'no-op onboard'],
+  ['', o.command === 'renew' ? 'no-op renew' : 'status', 'no-op onboard'],
   ['wall (s)', ...[results.status, results.noop].map((r) => (median(r.map((x) => x.wallMs)) / 1000).toFixed(1))],
   [
     'meshvm CPU user+sys (s)',
