@@ -79,9 +79,12 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
   const table = new ConnectionTable()
   const heldStreams = new Set<ServerResponse>()
 
+  const refusedBy = (req: IncomingMessage) => (reason: string) =>
+    log('warn', 'security', `refused the client certificate of ${req.socket.remoteAddress ?? 'unknown'} on ${req.url}: ${reason}`)
+
   async function connect(req: IncomingMessage, res: ServerResponse) {
     const node = parseProxyNode(await readJson(req))
-    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true })
+    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true, refused: refusedBy(req) })
     const id = cred.id
     ensureClaimMatches(id, node)
     const now = new Date()
@@ -96,7 +99,7 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
     const { connectionId, holdMs } = ((await readJson(req)) ?? {}) as { connectionId?: string; holdMs?: number }
     const conn = table.get(connectionId ?? '')
     if (!conn) throw new Refusal('NotFound', `no connection ${connectionId}: connect again`)
-    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true })
+    const cred = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true, refused: refusedBy(req) })
     // A renewed certificate keeps the stream (same identity); a different token does not.
     const sameProxy = cred.via === 'client-certificate' && cred.id.namespace === conn.namespace && cred.id.serviceAccount === conn.serviceAccount
     if (cred.hash !== conn.credentialHash && !sameProxy) throw new Refusal('Unauthenticated', 'the stream credential differs from the connection credential')
@@ -115,7 +118,7 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
   async function certificate(req: IncomingMessage, res: ServerResponse) {
     const csr = (await readBody(req)).toString('utf8')
     const acceptCertificate = opts.caMode !== 'token-only'
-    const { id, via } = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate })
+    const { id, via } = await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate, refused: refusedBy(req) })
     const signer = ca?.signer
     if (!signer) throw new Refusal('Unavailable', 'this istiod runs without a CA')
     if (!csr.includes('BEGIN CERTIFICATE REQUEST')) throw new Refusal('InvalidArgument', 'the body is not a PEM CSR')

@@ -33,10 +33,12 @@ export function certificateIdentity(req: IncomingMessage, trustDomain: string): 
 export async function authenticateProxy(
   req: IncomingMessage,
   kube: KubeAccess,
-  o: { trustDomain: string; acceptCertificate: boolean },
+  o: { trustDomain: string; acceptCertificate: boolean; refused?: (reason: string) => void },
 ): Promise<ProxyCredential> {
   const cert = o.acceptCertificate ? certificateIdentity(req, o.trustDomain) : undefined
   if (cert && 'id' in cert) return { id: cert.id, via: 'client-certificate', hash: cert.hash }
+  // a certificate shown and not accepted is a refused chain, even when the token then lets the proxy in
+  if (cert && cert.reason !== 'no client certificate') o.refused?.(cert.reason)
   try {
     const token = bearerToken(req.headers.authorization)
     return { id: await verifyToken(kube, token), via: 'token', hash: sha256(token) }
