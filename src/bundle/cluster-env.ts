@@ -36,6 +36,7 @@ export function clusterEnv(
     env.ISTIO_SVC_IP = input.externalIP
     env.REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION = 'true'
   }
+  if (input.workloadEntry) env.ISTIO_META_WORKLOAD_ENTRY = input.workloadEntry
   const lines = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`)
   return lines.sort(compareUtf8).join('\n') + '\n'
 }

@@ -66,6 +66,11 @@ export interface BundleInput extends VmFlags {
   /** The ingress address already resolved (flag IP, or the Service's LB IP / externalIP); '' when none was found. */
   ingressIP: string
   istioVersion: IstioVersion
+  /**
+   * Not an istioctl flag: the WorkloadEntry meshvm created for the VM, as `ISTIO_META_WORKLOAD_ENTRY` in cluster.env,
+   * so istiod keeps its health (Istio 1.19+, istio/istio#44712). Unset: cluster.env is istioctl's, byte for byte.
+   */
+  workloadEntry?: string
 }
 
 export type BundleFileName = 'cluster.env' | 'mesh.yaml' | 'root-cert.pem' | 'istio-token' | 'hosts'

@@ -19,6 +19,7 @@ export { waitForRootCert } from './root-cert-wait.js'
 export {
   deleteWorkloadEntry,
   getWorkloadEntry,
+  writeWorkloadEntry,
   getWorkloadGroup,
   listWorkloadEntries,
   listWorkloadGroups,

@@ -105,3 +105,32 @@ export async function deleteWorkloadEntry(
     throw e
   }
 }
+
+/** Creates the WorkloadEntry meshvm manages for a VM, or replaces the one there (`resourceVersion` of the read one). */
+export async function writeWorkloadEntry(client: ClusterClient, entry: WorkloadEntryObject): Promise<void> {
+  const { namespace, name } = entry.metadata
+  const body = { apiVersion: `${ISTIO_GROUP}/v1`, kind: 'WorkloadEntry', ...entry }
+  await withIstioVersion(client, (version) => {
+    const b = { ...body, apiVersion: `${ISTIO_GROUP}/${version}` }
+    return entry.metadata.resourceVersion
+      ? client.call({ verb: 'update', resource: ENTRIES, namespace, name }, () =>
+          client.custom.replaceNamespacedCustomObject({
+            group: ISTIO_GROUP,
+            version,
+            namespace,
+            plural: ENTRIES,
+            name,
+            body: b,
+          }),
+        )
+      : client.call({ verb: 'create', resource: ENTRIES, namespace }, () =>
+          client.custom.createNamespacedCustomObject({
+            group: ISTIO_GROUP,
+            version,
+            namespace,
+            plural: ENTRIES,
+            body: b,
+          }),
+        )
+  })
+}

@@ -11,6 +11,7 @@ import { loadPlaybook } from '../playbook/load.js'
 import { validatePlaybook } from '../playbook/render.js'
 import { needsDefaultPackage, runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { VmBundles } from './vm-bundles.js'
+import { ensureManagedEntries } from './managed-entries.js'
 import { workloadEntryStep } from './workload-entry.js'
 
 export interface OnboardOptions extends FleetOptions {
@@ -40,6 +41,7 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
     if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
   const bundles = new VmBundles(client, o.istioVersion, groups.missing)
   await warnUnreachableIstiod(bundles, vms, io)
+  const entries = await ensureManagedEntries(client, vms, bundles, o)
   const run = await runFleet(o, io, {
     playbook,
     vms,
@@ -49,7 +51,7 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
     }),
     defaultPackage: packages !== undefined,
     cluster: { client, after: (vm) => [workloadEntryStep(vm, 'registered')] },
-    decided: groups.decided,
+    decided: (vm) => [...groups.decided(vm), ...entries(vm)],
     become,
   })
   return { ...run, cluster: groups.objects }

@@ -21,7 +21,7 @@ import { judgeVm, type VmVerdict } from '../plan/status-verdict.js'
 import { Secret } from '../secret.js'
 import { isUnreachable } from '../ssh/errors.js'
 import { connectVm, type SshChoices } from './connect.js'
-import { bundleInput, VmBundles, workloadGroupObject } from './vm-bundles.js'
+import { bundleInput, vmFlags, VmBundles, workloadGroupObject } from './vm-bundles.js'
 import { workloadEntryName } from './workload-entry.js'
 
 export interface StatusOptions extends SshChoices {
@@ -68,7 +68,9 @@ class ClusterReads {
 
   async forVm(vm: Vm): Promise<ClusterSide> {
     const facts = await this.bundles.facts(vm)
-    const bundle = makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, new Secret(''), this.istioVersion))
+    const bundle = makeBundle(
+      bundleInput(workloadGroupObject(vm), facts, vmFlags(vm), new Secret(''), this.istioVersion),
+    )
     const text = (name: BundleName) => String(bundle.files.find((f) => f.name === name)?.content ?? '')
     const cp = await this.#memo(this.#controlPlanes, `${vm.istioNamespace}/${facts.revision}`, () =>
       readControlPlane(this.client, vm.istioNamespace, facts.revision),

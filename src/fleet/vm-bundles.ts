@@ -10,6 +10,7 @@ import {
 } from '../cluster/index.js'
 import type { Vm } from '../inventory/types.js'
 import { Secret } from '../secret.js'
+import { workloadEntryName } from './workload-entry.js'
 
 /** The WorkloadGroup object an inventory group stands for, as the bundle reads it. */
 export function workloadGroupObject(vm: Vm): WorkloadGroupObject {
@@ -59,14 +60,20 @@ export class VmBundles {
       this.missing.has(`${namespace}/${serviceAccount}`) || this.missing.has(namespace)
         ? new Secret('')
         : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
-    return makeBundle(bundleInput(workloadGroupObject(vm), facts, vm, token, this.istioVersion))
+    return makeBundle(bundleInput(workloadGroupObject(vm), facts, vmFlags(vm), token, this.istioVersion))
   }
 }
+
+/** The VM's flags as its bundle reads them: with the WorkloadEntry meshvm creates for it, when it does. */
+export const vmFlags = (vm: Vm) => ({
+  ...vm,
+  workloadEntry: vm.workloadEntryHealth ? workloadEntryName(vm) : undefined,
+})
 
 export function bundleInput(
   workloadGroup: WorkloadGroupObject,
   facts: ClusterFacts,
-  flags: VmFlags,
+  flags: VmFlags & { workloadEntry?: string },
   token: Secret,
   istioVersion?: IstioVersion,
 ): BundleInput {
@@ -85,5 +92,6 @@ export function bundleInput(
     autoregister,
     captureDns,
     istioVersion: istioVersion ?? facts.istioVersion,
+    ...(flags.workloadEntry ? { workloadEntry: flags.workloadEntry } : {}),
   }
 }

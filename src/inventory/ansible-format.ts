@@ -52,7 +52,7 @@ const SSH_CONNECTIONS = [
 const MESHVM_FIELDS: FieldName[] = [
   ...['app', 'namespace', 'serviceAccount', 'labels', 'annotations', 'ports', 'network', 'probe'],
   ...['revision', 'istioNamespace', 'clusterId', 'ingressIP', 'ingressService', 'internalIP', 'externalIP'],
-  ...['autoregister', 'captureDns', 'tokenDuration', 'package', 'proxyJump', 'knownHostsFile'],
+  ...['autoregister', 'workloadEntryHealth', 'captureDns', 'tokenDuration', 'package', 'proxyJump', 'knownHostsFile'],
 ] as FieldName[]
 
 const snake = (field: string) => field.replace(/IP$/, 'Ip').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)

@@ -165,6 +165,7 @@ export const FIELDS = {
   internalIP: { check: ip },
   externalIP: { check: ip },
   autoregister: { check: boolean },
+  workloadEntryHealth: { check: boolean },
   captureDns: { check: boolean },
   tokenDuration: { check: integer(600, Infinity, ' seconds: Kubernetes grants no shorter token') },
   package: { check: packageSource },

@@ -68,6 +68,25 @@ function resolveVm(source: VmSource, problems: Problems, paths: Record<'local' |
     const line = problems.lines.linePos(internal.spot.at.range?.[0] ?? 0).line
     problems.addField(external.spot.at, external.spot.path, `cannot be combined with internalIP (set on line ${line})`)
   }
+  const health = merged.get('workloadEntryHealth')
+  if (health?.value === true && get('autoregister') === true)
+    problems.addField(
+      health.spot.at,
+      health.spot.path,
+      'cannot be combined with autoregister: true (istiod creates auto-registered entries itself; this is for the entry meshvm creates)',
+    )
+  else if (health?.value === true && !(internal ?? external) && !meshAddress(address))
+    problems.addField(
+      health.spot.at,
+      health.spot.path,
+      "needs the VM's mesh IP to name its WorkloadEntry: set internalIP or externalIP, or an address that is an IP",
+    )
+  else if (health?.value === true && get('probe') === undefined)
+    problems.addField(
+      health.spot.at,
+      health.spot.path,
+      "needs a probe: the Healthy condition istiod keeps is the result of the WorkloadGroup's probe, run by the sidecar",
+    )
   const user = get<string>('user')
   const port = get<number>('port')
   const pkg = get<PackageSource>('package')
@@ -102,6 +121,7 @@ function resolveVm(source: VmSource, problems: Problems, paths: Record<'local' |
     internalIP: get('internalIP') ?? (external ? undefined : meshAddress(address)),
     externalIP: get('externalIP'),
     autoregister: get('autoregister') ?? false,
+    ...(health?.value === true ? { workloadEntryHealth: true } : {}),
     captureDns: get('captureDns') ?? true,
     tokenDuration: get('tokenDuration') ?? 3600,
     // a package file sits next to the inventory that names it, wherever meshvm runs from

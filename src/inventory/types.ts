@@ -52,6 +52,12 @@ export interface Vm extends WorkloadEntryFlags {
   packageMirror?: string
   /** Who downloads the default package: the controller (default: cached, pushed over SSH) or the VM itself. */
   packageFetch?: 'controller' | 'vm'
+  /**
+   * meshvm creates the VM's WorkloadEntry (health checks on) and names it to the sidecar (ISTIO_META_WORKLOAD_ENTRY),
+   * so istiod keeps its Healthy condition without auto-registration (Istio 1.19+, istio/istio#44712). Off by default:
+   * the bundle then stays byte-identical to istioctl's.
+   */
+  workloadEntryHealth?: boolean
   /** Escalation for non-root users. */
   become: { method: 'sudo' | 'none'; password?: Secret }
   /** Every other key, for playbook variables. */

@@ -117,3 +117,19 @@ describe('makeBundle hosts', () => {
     assert.deepEqual(bundle.warnings, [`Could not auto-detect IP for istiod-r2.mesh.svc/mesh. ${HOSTS_HINT}`])
   })
 })
+
+describe('makeBundle with a WorkloadEntry meshvm creates (workloadEntryHealth)', () => {
+  it('adds ISTIO_META_WORKLOAD_ENTRY to cluster.env in its byte-order place and changes nothing else', () => {
+    const plain = makeBundle(sampleInput())
+    const named = makeBundle(sampleInput({ workloadEntry: 'vm-group-10.0.0.5' }))
+    const lines = (b: typeof plain) => fileText(b, 'cluster.env').split('\n')
+    assert.deepEqual(
+      lines(named).filter((l) => !lines(plain).includes(l)),
+      ["ISTIO_META_WORKLOAD_ENTRY='vm-group-10.0.0.5'"],
+    )
+    const body = lines(named).filter(Boolean)
+    assert.deepEqual(body, [...body].sort(), 'lines in byte order, as istioctl writes them')
+    for (const name of ['mesh.yaml', 'root-cert.pem', 'hosts'] as const)
+      assert.equal(fileText(named, name), fileText(plain, name), name)
+  })
+})

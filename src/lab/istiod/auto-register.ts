@@ -85,7 +85,55 @@ export async function registerWorkload(
   return name
 }
 
-/** Stamps `istio.io/disconnectedAt` on an auto-registered entry this controller owns. */
+/**
+ * A proxy without auto-registration that names its entry (ISTIO_META_WORKLOAD_ENTRY): the entry must exist; when it
+ * has health checks on, the proxy must be its service account, and this istiod becomes its controller (connect and
+ * disconnect stamps, health). Otherwise health updates are ignored. Returns the name it controls, if any.
+ */
+export async function controlWorkloadEntry(
+  kube: KubeAccess,
+  proxy: { namespace: string; workloadEntry: string },
+  id: VerifiedIdentity,
+  controller: string,
+  connectedAt: Date,
+): Promise<string | undefined> {
+  const path = `${api}/namespaces/${proxy.namespace}/workloadentries/${proxy.workloadEntry}`
+  const res = await kubeRequest(kube, 'GET', path)
+  if (res.status === 404) {
+    throw new Refusal(
+      'FailedPrecondition',
+      `proxy metadata indicates that it must correspond to an existing WorkloadEntry, however WorkloadEntry ${proxy.namespace}/${proxy.workloadEntry} is not found`,
+    )
+  }
+  if (res.status !== 200) throw new Refusal('Unavailable', `reading WorkloadEntry failed: HTTP ${res.status}`)
+  const entry = res.body as KubeObject
+  if (entry.metadata.annotations?.[healthChecksAnnotation] === undefined) return undefined
+  const sa = (entry.spec as { serviceAccount?: string } | undefined)?.serviceAccount
+  if (sa && sa !== id.serviceAccount) {
+    throw new Refusal('PermissionDenied', `registration of WorkloadEntry service account mismatch: "${id.serviceAccount}" vs "${sa}"`)
+  }
+  setConnectMeta(entry, controller, connectedAt)
+  await put(kube, path, entry)
+  return proxy.workloadEntry
+}
+
+/** The Healthy condition of an entry this controller holds, from the agent's probe (only on a change). */
+export async function updateHealth(kube: KubeAccess, namespace: string, name: string, controller: string, healthy: boolean, message: string) {
+  const path = `${api}/namespaces/${namespace}/workloadentries/${name}`
+  const res = await kubeRequest(kube, 'GET', path)
+  if (res.status !== 200) throw new Refusal('Unavailable', `failed to update health status: WorkloadEntry ${namespace}/${name} not found`)
+  const entry = res.body as KubeObject & { status?: { conditions?: Record<string, unknown>[] } }
+  if (entry.metadata.annotations?.[controllerAnnotation] !== controller) return false
+  if (entry.metadata.annotations?.[healthChecksAnnotation] === undefined) return false
+  const at = rfc3339Nano(new Date())
+  const condition = { type: 'Healthy', status: healthy ? 'True' : 'False', lastProbeTime: at, lastTransitionTime: at, ...(healthy ? {} : { message }) }
+  const others = (entry.status?.conditions ?? []).filter((c) => c.type !== 'Healthy')
+  entry.status = { ...entry.status, conditions: [...others, condition] }
+  await put(kube, `${path}/status`, entry)
+  return true
+}
+
+/** Stamps `istio.io/disconnectedAt` on an entry this controller holds (auto-registered or named by its proxy). */
 export async function markDisconnected(kube: KubeAccess, namespace: string, name: string, controller: string, at: Date) {
   const path = `${api}/namespaces/${namespace}/workloadentries/${name}`
   const res = await kubeRequest(kube, 'GET', path)

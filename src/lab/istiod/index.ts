@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
 import { signWorkloadCsr, type LabPki } from '../pki.js'
 import { ensureClaimMatches, spiffeId } from './authenticate.js'
-import { markDisconnected, registerWorkload } from './auto-register.js'
+import { controlWorkloadEntry, markDisconnected, registerWorkload, updateHealth } from './auto-register.js'
 import { ConnectionTable, type IstiodConnection } from './connections.js'
 import type { KubeAccess } from './kube-client.js'
 import { authenticateProxy } from './proxy-credential.js'
@@ -88,10 +88,14 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
     const id = cred.id
     ensureClaimMatches(id, node)
     const now = new Date()
-    const entry = node.group ? await registerWorkload(opts.kube, node, id, instanceId, now) : undefined
+    const entry = node.group
+      ? await registerWorkload(opts.kube, node, id, instanceId, now)
+      : node.workloadEntry
+        ? await controlWorkloadEntry(opts.kube, node, id, instanceId, now)
+        : undefined
     const conn = table.add(node, id.serviceAccount, cred.hash, entry, now)
     log('info', 'ads', `ADS: new connection for node:${conn.id} (${id.namespace}/${id.serviceAccount} at ${node.ip}, by ${cred.via})`)
-    if (entry) log('info', 'wle', `auto-registered WorkloadEntry ${node.namespace}/${entry}`)
+    if (entry) log('info', 'wle', `${node.group ? 'auto-registered' : 'updated health-checked'} WorkloadEntry ${node.namespace}/${entry}`)
     send(res, 200, { connectionId: conn.id, workloadEntry: entry ?? null })
   }
 
@@ -127,7 +131,19 @@ export async function startIstiod(opts: IstiodOptions): Promise<Istiod> {
     res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(leaf + signer.caCertPem)
   }
 
+  // the agent's probe result (the health event of a real xDS stream): kept on the entry this connection controls
+  async function health(req: IncomingMessage, res: ServerResponse) {
+    const { connectionId, healthy, message } = ((await readJson(req)) ?? {}) as { connectionId?: string; healthy?: boolean; message?: string }
+    const conn = table.get(connectionId ?? '')
+    if (!conn) throw new Refusal('NotFound', `no connection ${connectionId}: connect again`)
+    await authenticateProxy(req, opts.kube, { trustDomain, acceptCertificate: true, refused: refusedBy(req) })
+    const kept = conn.workloadEntry !== undefined && (await updateHealth(opts.kube, conn.namespace, conn.workloadEntry, instanceId, healthy === true, message ?? ''))
+    if (kept) log('info', 'wle', `updated health status of ${conn.namespace}/${conn.workloadEntry} to Healthy=${healthy === true}`)
+    send(res, 200, { kept })
+  }
+
   const routes: Record<string, typeof connect> = {
+    '/meshvm.lab.v1/health': health,
     '/meshvm.lab.v1/connect': connect,
     '/meshvm.lab.v1/stream': stream,
     '/meshvm.lab.v1/certificate': certificate,

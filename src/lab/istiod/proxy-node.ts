@@ -9,6 +9,8 @@ export interface ProxyNode {
   serviceAccount: string
   ip: string
   group: string
+  /** ISTIO_META_WORKLOAD_ENTRY: the entry (made by someone else) whose health this proxy keeps. */
+  workloadEntry: string
   network: string
   labels: Record<string, string>
   hasReadinessProbe: boolean
@@ -36,6 +38,7 @@ export function parseProxyNode(body: unknown): ProxyNode {
     serviceAccount: text('SERVICE_ACCOUNT'),
     ip,
     group: text('AUTO_REGISTER_GROUP'),
+    workloadEntry: text('WORKLOAD_ENTRY'),
     network: text('NETWORK'),
     labels: labels as Record<string, string>,
     hasReadinessProbe: Boolean(proxyConfig?.readinessProbe),
