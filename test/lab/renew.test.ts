@@ -168,7 +168,9 @@ describe(`meshvm renew: ${VMS} lab VMs, token-only CA, ${CERT_TTL} s certificate
       assert.ok(reconnected(text), `${vm}: connected again after every dropped connection`)
       assert.ok(count(text, /\tverified the certificate chain/) >= 6, `${vm} logged its verifications`)
     }
-    assert.doesNotMatch(istiodSince(istiodAt), /refused the client certificate|refused \/meshvm/, 'istiod refused no chain')
+    // a stream refused as NotFound (a connection istiod let go while the loaded machine delayed a poll) is no refusal of a chain
+    const refusedByIstiod = lines(istiodSince(istiodAt), /refused the client certificate|refused \S+ from \S+: (Unauthenticated|PermissionDenied)/)
+    assert.equal(refusedByIstiod, '', 'istiod refused no chain')
   })
 
   test(`the 5 VMs on the timer stayed connected through 5 certificate lifetimes`, async () => {
