@@ -1,8 +1,8 @@
 /** What the executor tells the world. Reporters (src/report/) subscribe; nothing reads results back from a UI. */
 
-import type { StepResult } from '../steps/handler.js'
+import type { StepProgress, StepResult } from '../steps/handler.js'
 
-export type { StepDiff, StepResult, StepStatus } from '../steps/handler.js'
+export type { StepDiff, StepProgress, StepResult, StepStatus } from '../steps/handler.js'
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable'
 
 export interface Tally {
@@ -29,6 +29,8 @@ export type RunEvent =
   /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */
   | { type: 'step-start'; at: number; host: string; index: number; total?: number; kind: string; name: string }
   | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
+  /** A running step tells how far it got (the live tree shows it; plain lines and NDJSON leave it out). */
+  | { type: 'step-progress'; at: number; host: string; index: number; progress: StepProgress }
   | {
       type: 'host-end'
       at: number
@@ -39,7 +41,8 @@ export type RunEvent =
       errorKind?: ErrorKind
       ms: number
     }
-  | { type: 'run-end'; at: number; ms: number; hosts: Record<string, Tally> }
+  /** `stopped`: why the run stopped starting VMs before all had run (`--max-fail`), said once. */
+  | { type: 'run-end'; at: number; ms: number; hosts: Record<string, Tally>; stopped?: string }
 
 export type RunListener = (event: RunEvent) => void
 

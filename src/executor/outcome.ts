@@ -36,6 +36,8 @@ export interface RunOutcome {
   failed: string[]
   unreachable: string[]
   notRun: string[]
+  /** Why the run stopped starting VMs (`--max-fail`); its not-run VMs carry it as their message. */
+  stopped?: string
 }
 
 const notRun = (): HostOutcome => ({ status: 'not-run', tally: emptyTally(), steps: [], ms: 0 })
@@ -56,6 +58,7 @@ export class RunFold {
   #hosts: Record<string, HostOutcome> = {}
   #order: string[] = []
   #batches: string[][] | undefined
+  #stopped: string | undefined
 
   readonly listener = (event: RunEvent): void => {
     if (event.type === 'run-start') {
@@ -66,6 +69,7 @@ export class RunFold {
       this.#hosts = Object.fromEntries(event.hosts.map((h) => [h, notRun()]))
       this.#order = [...event.hosts]
       this.#batches = undefined
+      this.#stopped = undefined
       return
     }
     if (event.type === 'batch-start') {
@@ -76,8 +80,11 @@ export class RunFold {
     if (event.type === 'run-end') {
       this.#end = event.at
       this.#ms = event.ms
+      this.#stopped = event.stopped
+      if (event.stopped) for (const h of Object.values(this.#hosts)) if (h.status === 'not-run') h.msg ??= event.stopped
       return
     }
+    if (event.type === 'step-progress') return
     if (!this.#hosts[event.host]) {
       this.#hosts[event.host] = notRun()
       this.#order.push(event.host)
@@ -120,6 +127,7 @@ export class RunFold {
       failed: named('failed'),
       unreachable: named('unreachable'),
       notRun: named('not-run'),
+      ...(this.#stopped ? { stopped: this.#stopped } : {}),
     }
   }
 }

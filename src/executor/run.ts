@@ -186,8 +186,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const started = now()
   emit({ type: 'run-start', at: started, playbook: o.playbook.name, hosts: o.vms.map((v) => v.name), check: !!o.check })
   const tallies: Record<string, Tally> = {}
-  let stop = false
-  const stopped = () => stop || o.interrupted?.() === true
+  let stop: string | undefined
+  const stopped = () => stop !== undefined || o.interrupted?.() === true
   const all = batches(o.vms, o.serial)
   for (const [n, batch] of all.entries()) {
     if (stopped()) break
@@ -201,12 +201,16 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
         const s = await runHost(vm)
         tallies[vm.name] = s.tally
         if (s.status === 'failed' || s.status === 'unreachable') bad++
-        if (o.maxFailPercent !== undefined && (bad * 100) / batch.length > o.maxFailPercent) stop = true
+        if (stop === undefined && o.maxFailPercent !== undefined && (bad * 100) / batch.length > o.maxFailPercent) {
+          const of = all.length > 1 ? ` of batch ${n + 1}` : ''
+          stop = `--max-fail ${o.maxFailPercent}%: ${bad} of ${batch.length} VMs${of} failed or were unreachable`
+        }
       },
       stopped,
     )
   }
   const ran = Object.fromEntries(o.vms.filter((vm) => tallies[vm.name]).map((vm) => [vm.name, tallies[vm.name]]))
-  emit({ type: 'run-end', at: now(), ms: now() - started, hosts: ran })
+  const why = stop === undefined ? {} : { stopped: stop }
+  emit({ type: 'run-end', at: now(), ms: now() - started, hosts: ran, ...why })
   return fold.outcome()
 }

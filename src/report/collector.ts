@@ -45,6 +45,8 @@ export interface RunReport {
   /** With `serial`: the batches started, in order, each its hosts (a run stopped by --max-fail lists fewer). */
   batches?: string[][]
   totals: Tally
+  /** Why the run stopped starting VMs before all had run (`--max-fail`). */
+  stopped?: string
   /** Set when the run was one shard of the fleet (`--shard i/n`, an Indexed Job's pod). */
   shard?: { index: number; count: number }
   /** Set on a merged report (`meshvm report merge`): the shard count and the shards whose reports it holds. */
@@ -73,7 +75,18 @@ export function reportOf(o: RunOutcome, argv: string[] = []): RunReport {
   const end = o.end === undefined ? {} : { end: iso(o.end), durationMs: o.ms }
   const meta = { schemaVersion: SCHEMA_VERSION, meshvm: MESHVM_VERSION, argv }
   const batches = o.batches ? { batches: o.batches } : {}
-  return { ...meta, playbook: o.playbook, check: o.check, start: iso(o.start), ...end, hosts, ...batches, totals }
+  const stopped = o.stopped ? { stopped: o.stopped } : {}
+  return {
+    ...meta,
+    playbook: o.playbook,
+    check: o.check,
+    start: iso(o.start),
+    ...end,
+    hosts,
+    ...batches,
+    totals,
+    ...stopped,
+  }
 }
 
 /** A RunListener over the run's one fold, read as the JSON report; results come from events, never from a UI. */

@@ -97,8 +97,8 @@ export interface ReporterOptions {
   diff?: boolean
   /** `--check`: the recap says changes are only planned (the run-start event says so too). */
   check?: boolean
-  /** Fleets larger than this are drawn in groups of this many VMs (tty). */
-  collapseAfter?: number
+  /** Terminal rows for the live tree when the stream does not say (tests). */
+  rows?: number
   /** Texts masked as *** in every line written, as a guard behind the Secret type. */
   secrets?: readonly Secret[]
   /** The command line, for the NDJSON run-start event. */

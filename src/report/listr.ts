@@ -1,187 +1,226 @@
 import type { ListrTask } from 'listr2'
-import type { HostStatus, RunEvent, RunListener } from '../executor/events.js'
+import type { HostStatus, RunEvent, RunListener, StepProgress } from '../executor/events.js'
 import { maskSecrets, type Secret } from '../secret.js'
 import { newListr, Row, type TreeOptions, type Wrapper } from './listr-tree.js'
 import { seconds, stepLabel } from './text.js'
 
 /** Options of the live listr2 tree. */
 export interface ListrReporterOptions extends TreeOptions {
-  /** Fleets larger than this are drawn in groups of this many VMs, in the order they start; a group whose VMs all
-   * finished folds to one line. */
-  collapseAfter?: number
   secrets?: readonly Secret[]
+  /** Terminal rows when the stream does not say (default 24). */
+  rows?: number
 }
 
 type HostEnd = Extract<RunEvent, { type: 'host-end' }>
 
-interface Slot {
-  row: Row
-  group: Group
-  host?: string
+interface Vm {
+  host: string
+  text: string
   step?: { label: string; name: string }
   failedStep?: { label: string; name: string; msg: string }
+  progress?: string
   status?: HostStatus
-  ms: number
+  /** Its own row: every VM has one when the tree is a log (-v, not a TTY); only failures do in the live tree. */
+  row?: Row
 }
 
-interface Group {
-  row: Row
-  slots: Slot[]
-}
-
-// Failure messages can be long command output: the tree shows their first lines, the recap all of it.
-const maxMsgLines = 3
-
-function clip(msg: string): string {
-  const lines = msg.trim().split('\n')
-  return lines.length > maxMsgLines ? [...lines.slice(0, maxMsgLines), '…'].join('\n') : lines.join('\n')
-}
+// Rows the live tree keeps for itself: the summary line and the cursor's line below the frame.
+const OWN_ROWS = 2
+// Rows never handed out, however many the terminal has: a running VM needs no more, a failure row needs to exist.
+const MAX_RUNNING_ROWS = 200
+const MAX_FAILURE_ROWS = 100
 
 /** VM counts by outcome, non-zero only: `8 changed, 1 ok, 1 failed`. */
-function outcomes(slots: Slot[]): string {
+function outcomes(vms: Vm[]): string {
   const order: HostStatus[] = ['changed', 'ok', 'failed', 'unreachable']
-  const counts = order.map((s) => [s, slots.filter((x) => x.status === s).length] as const).filter(([, n]) => n > 0)
-  return counts.map(([s, n]) => `${n} ${s}`).join(', ') || 'none finished'
+  const counts = order.map((s) => [s, vms.filter((x) => x.status === s).length] as const).filter(([, n]) => n > 0)
+  return counts.map(([s, n]) => `${n} ${s}`).join(', ')
 }
 
-function foldedTitle(slots: Slot[]): string {
-  const names = slots.map((s) => s.host)
-  const who = names.length > 3 ? `${names.slice(0, 3).join(', ')} +${names.length - 3}` : names.join(', ')
-  return `${who}: ${outcomes(slots)} (${seconds(Math.max(...slots.map((s) => s.ms)))})`
+const firstLine = (msg: string) => {
+  const lines = msg.trim().split('\n')
+  return lines.length > 1 ? `${lines[0]} …` : (lines[0] ?? '')
 }
 
-/** A live listr2 tree fed by RunEvents: a row per running VM with its current step, finished VMs as one line. Rows
- * are handed out in the order VMs start, so VMs that finish together fold together. */
+const MiB = 1024 * 1024
+
+/** `12.0/48.0 MiB 25%` for bytes, else the text (a log line), on one line. */
+export function progressText(p: StepProgress): string {
+  const bytes =
+    p.done !== undefined && p.total
+      ? `${(p.done / MiB).toFixed(1)}/${(p.total / MiB).toFixed(1)} MiB ${Math.floor((p.done * 100) / p.total)}%`
+      : ''
+  const text = (p.text ?? '').replace(/\s+/g, ' ').trim()
+  return [bytes, text].filter(Boolean).join(' ')
+}
+
+/**
+ * A live listr2 tree fed by RunEvents. On a terminal: a row per running VM with its current step (as many as fit,
+ * then `… N more running`), a VM that finished well folds into the summary line at once, a failed or unreachable one
+ * keeps a row with its reason, and the summary line ends with the worst outcome's glyph (✖ failed, ⚠ unreachable or
+ * not run, ✔ otherwise). Off a terminal (-v, the simple renderer): a row per VM, ending with its outcome.
+ */
 export function listrListener(opts: ListrReporterOptions): { listener: RunListener; finished(): Promise<void> } {
   const mask = (s: string) => maskSecrets(s, opts.secrets ?? [])
-  const collapseAfter = Math.max(1, opts.collapseAfter ?? 10)
-  const bySlot: Slot[] = []
-  const byHost = new Map<string, Slot>()
-  let groups: Group[] = []
-  // Live tree only: a failed VM leaves its group for a row down here, so groups always fold and failures stay in view.
-  const failures: Row[] = []
+  const stream = opts.stream as NodeJS.WritableStream & { rows?: number }
+  const terminalRows = () => stream.rows || opts.rows || 24
+  let vms = new Map<string, Vm>()
+  let order: Vm[] = []
+  let running: Vm[] = []
+  let runningRows: Row[] = []
+  let failureRows: Row[] = []
+  let failuresShown = 0
+  let failureLines = 0
+  const more = new Row()
+  const summary = new Row()
   let live = false
-  const progress = new Row()
-  let running: Promise<unknown> = Promise.resolve()
+  let treeRun: Promise<unknown> = Promise.resolve()
   let check = false
+  let stopped: string | undefined
+  let ended = false
 
-  const showProgress = (final = false) => {
-    const used = [...byHost.values()]
-    const done = used.filter((h) => h.status)
-    const state = final ? 'finished' : `done, ${used.length - done.length} running`
-    const head = `${done.length}/${bySlot.length} VMs ${state}`
-    progress.show(`${check ? 'check mode: ' : ''}${head}${done.length ? `: ${outcomes(done)}` : ''}`)
+  const rowText = (vm: Vm) => {
+    const step = vm.step ? `  ${vm.step.label} ${vm.step.name}` : ''
+    return mask(`${vm.host}${step || vm.text}${vm.progress ? `  ${vm.progress}` : ''}`)
   }
 
-  const slotOf = (host: string): Slot | undefined => {
-    let slot = byHost.get(host)
-    if (!slot && byHost.size < bySlot.length) {
-      slot = bySlot[byHost.size]
-      slot.host = host
-      byHost.set(host, slot)
+  const summaryText = (final: boolean) => {
+    const done = order.filter((v) => v.status)
+    const left = order.length - done.length
+    const head = final
+      ? `${done.length}/${order.length} VMs finished`
+      : `${done.length}/${order.length} VMs done, ${running.length} running`
+    const counts = outcomes(done)
+    const notRun = final && left > 0 ? `; ${left} not run` : ''
+    const failed = done.filter((v) => v.status === 'failed' || v.status === 'unreachable').length
+    const hidden = live && failed > failuresShown ? ` (${failed - failuresShown} more failures in the recap)` : ''
+    return `${check ? 'check mode: ' : ''}${head}${counts ? `: ${counts}` : ''}${notRun}${hidden}`
+  }
+
+  // Hands the terminal's rows out: failure rows keep theirs, running VMs get what is left, the rest is counted.
+  const layout = () => {
+    if (ended) return
+    summary.show(summaryText(false))
+    if (!live) {
+      for (const vm of running) vm.row?.show(rowText(vm))
+      return
     }
-    return slot
+    const free = Math.max(0, terminalRows() - OWN_ROWS - failureLines)
+    const shown = running.length <= free ? running.length : Math.max(0, free - 1)
+    runningRows.forEach((row, i) => (i < shown ? row.show(rowText(running[i]!)) : row.hide()))
+    if (running.length > shown) more.show(`… ${running.length - shown} more running`)
+    else more.hide()
   }
 
-  // A failed row keeps its failing step as title; listr2 prints the message under it.
-  const endHost = (slot: Slot, e: HostEnd) => {
-    slot.status = e.status
-    slot.ms = e.ms
+  // A failed row keeps its failing step as title and its message's first line under it; the recap has all of it.
+  const endHost = (vm: Vm, e: HostEnd) => {
+    vm.status = e.status
+    running = running.filter((v) => v !== vm)
+    const good = e.status === 'ok' || e.status === 'changed'
     const t = e.tally
-    if (e.status === 'ok' || e.status === 'changed') {
-      slot.row.show(`${e.host}  ok=${t.ok} changed=${t.changed} failed=${t.failed} (${seconds(e.ms)})`)
-      slot.row.end()
-    } else {
-      const step = e.status === 'failed' ? slot.failedStep : undefined
-      const where = step ? `${step.label} ${step.name}` : e.status
-      const row = live ? failures.find((r) => r.title === undefined)! : slot.row
-      if (live) {
-        slot.row.hide()
-        slot.row.end()
-      }
-      row.show(mask(`${e.host}  ${where}`))
-      row.end(mask(clip(slot.failedStep?.msg ?? e.msg ?? e.status)))
+    if (good) {
+      vm.row?.show(`${e.host}  ok=${t.ok} changed=${t.changed} failed=${t.failed} (${seconds(e.ms)})`)
+      vm.row?.end()
+      return
     }
-    // Titled only once all its VMs are done: an untitled group draws its rows as if they were top-level.
-    const { group } = slot
-    if (groups.length > 1 && group.slots.every((s) => s.status)) group.row.show(foldedTitle(group.slots))
+    const step = e.status === 'failed' ? vm.failedStep : undefined
+    const where = step ? `${step.label} ${step.name}` : e.status
+    const msg = mask(firstLine(vm.failedStep?.msg ?? e.msg ?? e.status))
+    // a live tree gives a failure a row while half the screen is left for them; later ones are counted
+    const maxShown = Math.min(failureRows.length, Math.max(1, Math.floor((terminalRows() - OWN_ROWS) / 4)))
+    const row = vm.row ?? (failuresShown < maxShown ? failureRows[failuresShown++] : undefined)
+    if (!row) return
+    if (!vm.row) failureLines += 2
+    row.show(mask(`${e.host}  ${where}`))
+    // a log (not live) has no ⚠: its rows end failed, with the message
+    if (e.status === 'unreachable' && live) row.warn(msg)
+    else row.end(msg)
   }
 
   const start = (e: Extract<RunEvent, { type: 'run-start' }>) => {
     check = e.check
-    bySlot.length = 0
-    byHost.clear()
-    groups = []
-    for (let i = 0; i < e.hosts.length; i += collapseAfter) {
-      const group: Group = { row: new Row(), slots: [] }
-      const size = Math.min(collapseAfter, e.hosts.length - i)
-      for (let j = 0; j < size; j++) group.slots.push({ row: new Row(), group, ms: 0 })
-      groups.push(group)
-      bySlot.push(...group.slots)
-    }
-    showProgress()
+    ended = false
+    stopped = undefined
+    failuresShown = failureLines = 0
+    order = e.hosts.map((host) => ({ host, text: '' }))
+    vms = new Map(order.map((v) => [v.host, v]))
+    running = []
     const rowTask = (row: Row): ListrTask => ({ task: (_, w) => row.run(w as Wrapper) })
-    const groupTask = (g: Group): ListrTask => ({
-      task: (_, w) => {
-        g.row.attach(w as Wrapper)
-        return w.newListr(
-          g.slots.map((s) => rowTask(s.row)),
-          { concurrent: true, exitOnError: false },
-        )
-      },
-    })
-    failures.length = 0
-    failures.push(...bySlot.map(() => new Row()))
-    const tree = newListr([...groups.map(groupTask), ...failures.map(rowTask), rowTask(progress)], opts)
+    const tree = newListr((isLive) => {
+      if (!isLive) {
+        for (const vm of order) vm.row = new Row()
+        return [...order.map((vm) => rowTask(vm.row!)), rowTask(summary)]
+      }
+      runningRows = Array.from({ length: Math.min(order.length, MAX_RUNNING_ROWS) }, () => new Row())
+      failureRows = Array.from({ length: Math.min(order.length, MAX_FAILURE_ROWS) }, () => new Row())
+      return [...runningRows, more, ...failureRows, summary].map(rowTask)
+    }, opts)
     live = tree.live
-    running = tree.listr.run()
+    stream.on('resize', layout)
+    layout()
+    treeRun = tree.listr.run()
   }
 
   // Rows still open when the run ends (stopped by --max-fail, interrupted) end here, so the tree always closes.
   const finish = () => {
-    for (const s of bySlot) if (!s.row.done) s.row.end(s.row.title === undefined ? undefined : 'not finished')
-    for (const r of failures) if (!r.done) r.end()
-    if (!progress.done) {
-      showProgress(true)
-      progress.end()
-    }
+    if (ended) return
+    stream.off('resize', layout)
+    for (const row of [...runningRows, more, ...failureRows]) if (!row.done) row.end()
+    for (const vm of order)
+      if (vm.row && !vm.row.done) vm.row.end(vm.row.title === undefined ? undefined : 'not finished')
+    summary.show(summaryText(true))
+    ended = true
+    const failed = order.some((v) => v.status === 'failed')
+    const allWell = order.every((v) => v.status === 'ok' || v.status === 'changed')
+    // said once, under the line that counts the VMs not run
+    const why = stopped ? `stopped: ${stopped}` : live ? '' : 'see the recap'
+    if (allWell) summary.end()
+    else if (failed || !live) summary.end(why)
+    else summary.warn(why || undefined)
   }
 
   const listener: RunListener = (e) => {
     if (e.type === 'run-start') return start(e)
-    if (e.type === 'run-end') return finish()
-    if (e.type === 'batch-start') return
-    const slot = slotOf(e.host)
-    if (!slot || slot.row.done) return
+    if (e.type === 'run-end') {
+      stopped = e.stopped
+      return finish()
+    }
+    if (e.type === 'batch-start' || ended) return
+    const vm = vms.get(e.host)
+    if (!vm || vm.status) return
     switch (e.type) {
       case 'host-start':
-        slot.row.show(`${e.host}  connecting`)
-        showProgress()
+        vm.text = '  connecting'
+        if (!running.includes(vm)) running.push(vm)
         break
       case 'host-retry':
         // A new attempt starts over: what the last one reached or failed on no longer describes this VM.
-        slot.step = slot.failedStep = undefined
-        slot.row.show(mask(`${e.host}  retry ${e.attempt}: ${clip(e.msg)}`))
+        vm.step = vm.failedStep = vm.progress = undefined
+        vm.text = `  retry ${e.attempt}: ${firstLine(e.msg)}`
         break
       case 'step-start':
-        slot.step = { label: stepLabel(e.index, e.total), name: e.name }
-        slot.row.show(mask(`${e.host}  ${slot.step.label} ${e.name}`))
+        vm.step = { label: stepLabel(e.index, e.total), name: e.name }
+        vm.progress = undefined
+        break
+      case 'step-progress':
+        vm.progress = progressText(e.progress)
         break
       case 'step-end':
-        if (e.result.status === 'failed' && slot.step) slot.failedStep = { ...slot.step, msg: e.result.msg }
+        vm.progress = undefined
+        if (e.result.status === 'failed' && vm.step) vm.failedStep = { ...vm.step, msg: e.result.msg }
         break
       case 'host-end':
-        endHost(slot, e)
-        showProgress()
+        endHost(vm, e)
         break
     }
+    layout()
   }
 
   return {
     listener,
     async finished() {
       finish()
-      await running
+      await treeRun
     },
   }
 }

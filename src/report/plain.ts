@@ -59,7 +59,7 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
         }
         break
       case 'run-end':
-        line(event, `run end (${seconds(event.ms)})`)
+        line(event, `run end (${seconds(event.ms)})${event.stopped ? `: stopped starting VMs (${event.stopped})` : ''}`)
         break
     }
   }

@@ -26,8 +26,22 @@ function failureLine(name: string, h: HostReport): string | undefined {
   const step = failingStep(h)
   if (step) return `${name}: step "${step.name}" failed: ${step.msg}`
   if (h.status === 'failed' || h.status === 'unreachable') return `${name}: ${h.status}: ${h.msg ?? ''}`
-  if (h.status === 'not-run') return `${name}: not run (${h.msg ?? 'the run stopped before this host finished'})`
   return undefined
+}
+
+const NOT_RUN = 'the run stopped before this host finished'
+
+/** VMs not run, one line per reason (a --max-fail stop leaves dozens with the same one): `12 VMs not run (why): …`. */
+function notRunLines(hosts: [string, HostReport][]): string[] {
+  const byWhy = new Map<string, string[]>()
+  for (const [name, h] of hosts) {
+    if (h.status !== 'not-run') continue
+    const why = h.msg ?? NOT_RUN
+    byWhy.set(why, [...(byWhy.get(why) ?? []), name])
+  }
+  return [...byWhy].map(([why, names]) =>
+    names.length === 1 ? `${names[0]}: not run (${why})` : `${names.length} VMs not run (${why}): ${names.join(' ')}`,
+  )
 }
 
 /** The final recap: one aligned row of counts per host, a totals line, then what failed and why. */
@@ -53,6 +67,8 @@ export function formatRecap(report: RunReport, opts: { color: boolean }): string
   const totals =
     `${hosts.length} hosts${took}: ok=${t.ok} changed=${t.changed} unreachable=${t.unreachable} ` +
     `failed=${t.failed} skipped=${t.skipped}${notRun ? ` not-run=${notRun}` : ''}${mode}`
-  const failures = hosts.flatMap(([n, h]) => failureLine(n, h) ?? []).map((l) => paint('red', indentRest(l, '  ')))
+  const failures = [...hosts.flatMap(([n, h]) => failureLine(n, h) ?? []), ...notRunLines(hosts)].map((l) =>
+    paint('red', indentRest(l, '  ')),
+  )
   return [paint('bold', `RECAP ${report.playbook}`), ...rows, totals, ...failures]
 }

@@ -7,6 +7,7 @@ import { batches, parseSerial } from '../../src/executor/pool.js'
 import { parsePlaybook } from '../../src/playbook/load.js'
 import { fleet, PLAYBOOK, TOKEN } from './harness.js'
 import { LocalConnection } from './local-connection.js'
+import { formatRecap, reportOf } from '../../src/report/index.js'
 
 const statuses = (summary: Awaited<ReturnType<Awaited<ReturnType<typeof fleet>>['run']>>, vm: string) =>
   summary.hosts[vm].steps.map((s) => s.result.status)
@@ -218,6 +219,16 @@ test('max-fail stops starting new VMs; the rest are not run and get no events', 
   assert.deepEqual(summary.notRun, ['vm3', 'vm4', 'vm5'])
   assert.ok(!f.events.some((e) => 'host' in e && ['vm3', 'vm4', 'vm5'].includes(e.host)))
   await assert.rejects(stat(join(f.roots.vm3, 'etc')), /ENOENT/)
+  // why it stopped is said once: in the run's end, the outcome, and one recap line for the VMs it left
+  const why = '--max-fail 0%: 1 of 5 VMs failed or were unreachable'
+  const end = f.events.at(-1)
+  assert.equal(end?.type === 'run-end' ? end.stopped : undefined, why)
+  assert.equal(summary.stopped, why)
+  const recap = formatRecap(reportOf(summary), { color: false })
+  assert.deepEqual(
+    recap.filter((l) => l.includes('not run')),
+    [`3 VMs not run (${why}): vm3 vm4 vm5`],
+  )
 })
 
 test('retries connection failures with backoff; auth failures are unreachable at once', async (t) => {

@@ -8,14 +8,34 @@ export class TmuxScreen {
   /** Also the name of the screen's own tmux server (-L): screens never share or race a server. */
   readonly name = `meshvm-wizard-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
 
-  /** Runs `command` (a shell line) in a 160x50 terminal; `[exit N]` is printed when it ends and the pane stays. */
-  constructor(command: string, opts: { cwd: string; env: Record<string, string | undefined> }) {
+  /** Runs `command` (a shell line) in a 160x50 terminal (or `size`); `[exit N]` is printed when it ends and the pane
+   * stays. */
+  constructor(
+    command: string,
+    opts: { cwd: string; env: Record<string, string | undefined>; size?: { columns: number; rows: number } },
+  ) {
     // env(1) takes its -u options before the assignments
     const entries = Object.entries(opts.env)
     const unset = entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`)
     const env = [...unset, ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
     const line = `cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
-    execFileSync('tmux', ['-L', this.name, 'new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', line])
+    const { columns, rows } = opts.size ?? { columns: 160, rows: 50 }
+    const size = ['-x', String(columns), '-y', String(rows)]
+    execFileSync('tmux', ['-L', this.name, 'new-session', '-d', '-s', this.name, ...size, line])
+  }
+
+  /** What the terminal shows now, its rows only (no scrollback), one string per row, trailing blank rows dropped. */
+  visible(): string[] {
+    const text = execFileSync('tmux', ['-L', this.name, 'capture-pane', '-p', '-t', this.name], { encoding: 'utf8' })
+    const rows = text.replace(/\n$/, '').split('\n')
+    while (rows.length > 0 && rows.at(-1)!.trim() === '') rows.pop()
+    return rows
+  }
+
+  /** Resizes the terminal; the program in it gets SIGWINCH. */
+  resize(columns: number, rows: number): void {
+    const size = ['-x', String(columns), '-y', String(rows)]
+    execFileSync('tmux', ['-L', this.name, 'resize-window', '-t', this.name, ...size])
   }
 
   /** Everything the terminal showed, scrollback included. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { stripVTControlCharacters } from 'node:util'
 import { emptyTally, type RunEvent } from '../../src/executor/events.js'
 import { createReporter } from '../../src/report/index.js'
@@ -22,11 +23,13 @@ test('tree (simple renderer): a finished line per VM, failing step and message f
   await feed(tree.listener, scriptedRun())
   await tree.finished()
   const lines = mem.text().split('\n')
-  assert.ok(lines.includes('✔ vm-1  ok=2 changed=3 failed=0 (3.9s)'))
+  assert.ok(lines.includes('✔ vm-1  ok=2 changed=3 failed=0 (3.9s)'), mem.text())
   assert.ok(lines.includes('✔ vm-10  ok=4 changed=0 failed=0 (946ms)'))
-  assert.ok(lines.includes('✖ vm-2  unreachable [FAILED: ssh: connect ECONNREFUSED 198.18.0.12:22]'))
+  assert.ok(lines.includes('✖ vm-2  unreachable [FAILED: ssh: connect ECONNREFUSED 198.18.0.12:22]'), mem.text())
   assert.ok(lines.includes('✖ vm-3  [5/5] Wait for XDS [FAILED: no XDS line in 30s; token *** rejected]'))
-  assert.ok(lines.includes('✔ 5/5 VMs finished: 1 changed, 2 ok, 1 failed, 1 unreachable'))
+  // the summary's glyph is the worst outcome's: never ✔ over a failure
+  const summary = '✖ 5/5 VMs finished: 1 changed, 2 ok, 1 failed, 1 unreachable [FAILED: see the recap]'
+  assert.ok(lines.includes(summary), mem.text())
   assert.ok(!mem.text().includes(token.reveal()))
 })
 
@@ -72,7 +75,7 @@ function fleet(n: number): RunEvent[] {
   return ev
 }
 
-test('live tree (default renderer on a TTY): 25 VMs end as folded groups, failures kept below', async (t) => {
+test('live tree (default renderer on a TTY): 25 VMs fold as they finish, failures kept, worst glyph last', async (t) => {
   // listr2 draws its live tree only when stdout is a terminal; pretend, and put it back.
   const wasTTY = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
   Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true })
@@ -81,23 +84,109 @@ test('live tree (default renderer on a TTY): 25 VMs end as folded groups, failur
     else delete (process.stdout as { isTTY?: boolean }).isTTY
   })
   const mem = memoryStream()
-  const r = createReporter('tty', { stream: mem.stream, collapseAfter: 10 })
+  const r = createReporter('tty', { stream: mem.stream, rows: 24 })
   await feed(r.listener, fleet(25))
   await r.done()
-  // The last frame, after listr2's final erase (cursor to column 1), is the tree as it stays on screen.
-  const text = stripVTControlCharacters(mem.text().slice(mem.text().lastIndexOf('\x1b[G') + 3))
+  // The last frame, after the final erase (to the end of the screen), is the tree as it stays on screen.
+  const text = lastFrame(mem.text())
   const tree = text.slice(0, text.indexOf('RECAP'))
   assert.deepEqual(tree.trimEnd().split('\n'), [
-    '✔ vm-1, vm-2, vm-3 +7: 9 changed, 1 failed (1.2s)',
-    '✔ vm-11, vm-12, vm-13 +7: 9 changed, 1 failed (1.2s)',
-    '✔ vm-21, vm-22, vm-23 +2: 4 changed, 1 failed (1.2s)',
     '✖ vm-7  [2/2] Install package',
     '  › dpkg: error',
     '✖ vm-14  [2/2] Install package',
     '  › dpkg: error',
     '✖ vm-21  [2/2] Install package',
     '  › dpkg: error',
-    '✔ 25/25 VMs finished: 22 changed, 3 failed',
+    '✖ 25/25 VMs finished: 22 changed, 3 failed',
   ])
   assert.match(text, /vm-7 +: ok=1 +changed=0 +unreachable=0 +failed=1 +skipped=0/, 'the recap follows the tree')
+})
+
+test('live tree: unreachable VMs only end in ⚠, all well in ✔; a --max-fail stop says why once', async (t) => {
+  const wasTTY = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
+  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true })
+  t.after(() => {
+    if (wasTTY) Object.defineProperty(process.stdout, 'isTTY', wasTTY)
+    else delete (process.stdout as { isTTY?: boolean }).isTTY
+  })
+  const finalTree = async (events: RunEvent[]) => {
+    const mem = memoryStream()
+    const tree = listrListener({ stream: mem.stream, rows: 24 })
+    await feed(tree.listener, events)
+    await tree.finished()
+    const text = lastFrame(mem.text())
+    return text.trimEnd().split('\n')
+  }
+  const hosts = ['a', 'b', 'c']
+  const start: RunEvent = { type: 'run-start', at: 0, playbook: 'p', hosts, check: false }
+  const end = (host: string, status: 'ok' | 'unreachable'): RunEvent[] => [
+    { type: 'host-start', at: 0, host },
+    {
+      type: 'host-end',
+      at: 0,
+      host,
+      status,
+      tally: emptyTally(),
+      ms: 5,
+      ...(status === 'ok' ? {} : { msg: 'timed out' }),
+    },
+  ]
+  assert.deepEqual(await finalTree([start, ...hosts.flatMap((h) => end(h, 'ok')), runEnd()]), [
+    '✔ 3/3 VMs finished: 3 ok',
+  ])
+  assert.deepEqual(
+    await finalTree([start, ...end('a', 'ok'), ...end('b', 'unreachable'), ...end('c', 'ok'), runEnd()]),
+    ['⚠ b  unreachable', '  › timed out', '⚠ 3/3 VMs finished: 2 ok, 1 unreachable'],
+  )
+  const stopped = 'max-fail 0%: 1 of 3 VMs failed or were unreachable'
+  assert.deepEqual(await finalTree([start, ...end('b', 'unreachable'), { ...runEnd(), stopped }]), [
+    '⚠ b  unreachable',
+    '  › timed out',
+    '⚠ 1/3 VMs finished: 1 unreachable; 2 not run',
+    `  › stopped: ${stopped}`,
+  ])
+})
+
+/** What stays on screen: the text after the tree's last erase (to the end of the screen), if it erased at all. */
+function lastFrame(raw: string): string {
+  const at = raw.lastIndexOf('\x1b[J')
+  return stripVTControlCharacters(at < 0 ? raw : raw.slice(at + 3))
+}
+
+const runEnd = (): Extract<RunEvent, { type: 'run-end' }> => ({ type: 'run-end', at: 0, ms: 10, hosts: {} })
+
+test('live tree: after a resize the last frame is erased as the terminal reflowed it (rows at the new width)', async (t) => {
+  const wasTTY = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
+  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true })
+  t.after(() => {
+    if (wasTTY) Object.defineProperty(process.stdout, 'isTTY', wasTTY)
+    else delete (process.stdout as { isTTY?: boolean }).isTTY
+  })
+  const mem = memoryStream()
+  const terminal = Object.assign(mem.stream, { columns: 80, rows: 24 })
+  const tree = listrListener({ stream: terminal })
+  const hosts = ['vm1', 'vm2']
+  tree.listener({ type: 'run-start', at: 0, playbook: 'p', hosts, check: false })
+  for (const host of hosts) {
+    tree.listener({ type: 'host-start', at: 0, host })
+    const name = `Upload /var/lib/istio/envoy/cluster.env and then some more words to be long`
+    tree.listener({ type: 'step-start', at: 0, host, index: 0, total: 9, kind: 'upload', name })
+  }
+  // the tree ends even when an assertion fails: its spinner would keep the test process alive
+  t.after(async () => {
+    tree.listener({ type: 'run-end', at: 0, ms: 1, hosts: {} })
+    await tree.finished()
+  })
+  await sleep(300)
+  const before = mem.text()
+  const frame = lastFrame(before).trimEnd().split('\n')
+  assert.equal(frame.length, 3, frame.join('\n'))
+  terminal.columns = 40
+  terminal.emit('resize')
+  await sleep(300)
+  const erase = /\x1b\[(\d+)A\x1b\[G\x1b\[J/.exec(mem.text().slice(before.length))
+  // each row of the last frame now takes ceil(width / 40) rows: all of them are erased, none left above
+  const rows = frame.reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 40)), 0)
+  assert.ok(rows > frame.length, 'the frame had rows longer than the new width')
+  assert.equal(Number(erase?.[1]), rows)
 })
