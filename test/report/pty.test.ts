@@ -36,7 +36,10 @@ function onPty(size: { rows: number; columns: number }, term: string): string {
   try {
     const inventory = join(dir, 'inventory.yaml')
     // nothing listens on port 1: the VM is unreachable at once, no cluster is needed
-    writeFileSync(inventory, 'defaults:\n  user: admin\n  app: web\n  namespace: apps\n  serviceAccount: web\nvms:\n  vmx:\n    address: 127.0.0.1\n    port: 1\n')
+    writeFileSync(
+      inventory,
+      'defaults:\n  user: admin\n  app: web\n  namespace: apps\n  serviceAccount: web\nvms:\n  vmx:\n    address: 127.0.0.1\n    port: 1\n',
+    )
     const argv = [process.execPath, bin, 'run', playbook, '-i', inventory]
     const r = spawnSync('python3', ['-c', ptyRun, String(size.rows), String(size.columns), ...argv], {
       cwd: dir,
