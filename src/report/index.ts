@@ -4,6 +4,7 @@ import type { RunFold } from '../executor/outcome.js'
 import type { Secret } from '../secret.js'
 import { ReportCollector, type RunReport } from './collector.js'
 import { unifiedDiff } from './diff-lines.js'
+import { fleetPlanLines } from './fleet-plan.js'
 import { ndjsonListener } from './json.js'
 import { listrListener } from './listr.js'
 import { plainListener } from './plain.js'
@@ -44,7 +45,9 @@ const outputs = {
         listener: both(feed, tree.listener),
         async done() {
           await tree.finished()
-          if (opts.diff) printDiffs(out, collector.report())
+          const report = collector.report()
+          if (report.check || opts.check) for (const l of fleetPlanLines(report, { diff: opts.diff })) out(l)
+          else if (opts.diff) printDiffs(out, report)
           recap(process.env.NO_COLOR === undefined)
         },
       }
@@ -52,9 +55,14 @@ const outputs = {
   },
   plain: {
     help: 'timestamped lines',
-    make: ({ out, opts, feed, recap }: OutputParts): Reporter => ({
+    make: ({ out, opts, feed, recap, collector }: OutputParts): Reporter => ({
       listener: both(feed, plainListener(out, opts)),
-      done: async () => recap(false),
+      done: async () => {
+        // the diffs were printed under their steps already
+        const report = collector.report()
+        if (report.check || opts.check) for (const l of fleetPlanLines(report)) out(l)
+        recap(false)
+      },
     }),
   },
   json: {

@@ -73,7 +73,7 @@ interface Screen {
  * Draws frames in place. listr2's log-update counts the lines of the last frame at the width it was drawn at and reads
  * the width from a copy of the stream taken at the start, so after a resize it erases too few rows and old lines stay.
  * Here the last frame's rows are counted at the terminal's current width, as a terminal that reflows (tmux, VTE,
- * iTerm2, Windows Terminal) shows them, and erased to the end of the screen.
+ * iTerm2, Windows Terminal) shows them, and erased row by row.
  */
 class Painter {
   #widths: number[] = []
@@ -84,9 +84,11 @@ class Painter {
   #rowsNow(columns: number): number {
     return this.#widths.reduce((n, w) => n + Math.max(1, Math.ceil(w / columns)), 0)
   }
+  // line by line, from the cursor's row up: tmux copies the screen into its history on an erase to the end of the
+  // screen from the top-left corner (scroll-on-clear), which would keep every frame there
   #erase(columns: number): string {
     const rows = this.#rowsNow(columns)
-    return rows === 0 ? '' : `\x1b[${rows}A\x1b[G\x1b[J`
+    return rows === 0 ? '' : `\x1b[2K${'\x1b[1A\x1b[2K'.repeat(rows)}\x1b[G`
   }
   paint(frame: string): void {
     const columns = Math.max(1, this.screen.stream.columns || 80)

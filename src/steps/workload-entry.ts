@@ -51,6 +51,8 @@ export function notBackYet(entry: WorkloadEntryObject | undefined, since: number
   return `is not Healthy (${healthy ? `${healthy.status}${healthy.message ? `: ${healthy.message}` : ''}` : 'no Healthy condition yet'})`
 }
 
+const disconnectedAt = (entry: WorkloadEntryObject) => entry.metadata.annotations?.['istio.io/disconnectedAt']
+
 const where = (a: Args) => `WorkloadEntry ${a.namespace}/${a.name}`
 const connectedMsg = (a: Args) =>
   `${where(a)} connected${a.since === undefined ? '' : ' since the restart'} and healthy`
@@ -97,10 +99,15 @@ export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }
       return notBackYet(entry, undefined) === undefined && entry?.metadata.annotations?.['istio.io/connectedAt']
         ? ok(`${where(a)} marked connected by istiod`)
         : change(`wait for istiod to mark ${where(a)} connected`, 'wait')
-    if (a.state === 'registered')
-      return entry ? ok(`${where(a)} registered by istiod`) : change(`wait for istiod to register ${where(a)}`, 'wait')
+    if (a.state === 'registered') {
+      // an entry istiod marked disconnected is the VM's last connection, not this one: it registers again on connect
+      const gone = entry && disconnectedAt(entry)
+      if (entry && !gone) return ok(`${where(a)} registered by istiod`)
+      const again = gone ? ` again (marked disconnected since ${gone})` : ''
+      return change(`wait for istiod to register ${where(a)}${again}`, 'wait')
+    }
     if (!entry) return fail(`${where(a)} not found`)
-    const disconnected = entry.metadata.annotations?.['istio.io/disconnectedAt']
+    const disconnected = disconnectedAt(entry)
     if (disconnected) return fail(`${where(a)} is marked disconnected since ${disconnected}`)
     return ok(`${where(a)} present`)
   },
@@ -129,7 +136,7 @@ export const workloadEntry: ClusterHandler<Args, { entry?: WorkloadEntryObject }
       const now = await getWorkloadEntry(cluster, a.namespace, a.name!)
       if (a.managed && now?.metadata.annotations?.['istio.io/connectedAt'] && !notBackYet(now, undefined))
         return `${where(a)} marked connected by istiod`
-      if (!a.managed && now) return `${where(a)} registered by istiod`
+      if (!a.managed && now && !disconnectedAt(now)) return `${where(a)} registered by istiod`
       if (Date.now() > deadline) break
       await sleep(500)
     }

@@ -118,6 +118,9 @@ test(
         '✖ 30/30 VMs finished: 27 changed, 2 failed, 1 unreachable',
       ])
       assert.doesNotMatch(text.slice(text.lastIndexOf('VMs finished')), SPINNER, 'no spinner left behind')
+      // frames are erased row by row: the history keeps none but those a shrinking resize pushed up (5 resizes)
+      const framesKept = text.split('\n').filter((l) => / VMs done, \d+ running/.test(l)).length
+      assert.ok(framesKept <= 5, `${framesKept} old frames in the terminal's history`)
       assert.match(text, /^vm21 +: ok=11 +changed=0 +unreachable=0 +failed=1/m, 'the recap follows')
     } finally {
       screen.kill()
