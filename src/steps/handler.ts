@@ -31,8 +31,6 @@ export interface StepContext {
   writesOf: (stepName: string) => string[]
   /** The run shows diffs (--diff): facts needed only for a diff's "before" are read only then. */
   diff?: boolean
-  /** How far the running step got, for the live tree: bytes of an upload, a wait's latest log line. */
-  progress?: (p: StepProgress) => void
 }
 
 /** A running step's progress: `done` of `total` bytes, and/or a line of text (secrets masked by the executor). */
