@@ -10,11 +10,44 @@ const spec = {
   unit: { type: 'string', default: 'istio' },
   timeout: { type: 'number', default: 120 },
   hintFiles: { type: 'strings', default: [] },
+  /** Give up before the timeout once the log has one of the agent's known failures this many times (0: never). */
+  failAfter: { type: 'number', default: 0 },
 } as const satisfies ArgSpec
 
 export type Args = ArgsOf<typeof spec>
 
 const TAIL = 15
+// exit code of the wait when the log keeps failing the same way
+const FAILING = 4
+
+/**
+ * The istio-agent's log lines that mean it cannot reach or be accepted by istiod, and what to check for each (as
+ * grpc-go words them: istio/istio pkg/istio-agent/xds_proxy.go logs "upstream terminated with unexpected error").
+ */
+const knownFailures: { says: string; hint: string }[] = [
+  {
+    says: 'connection refused',
+    hint:
+      "nothing accepts connections at istiod's address from the VM: check the inventory's ingressIP (the east-west " +
+      'gateway) and that the gateway exposes port 15012',
+  },
+  {
+    says: 'i/o timeout',
+    hint: "nothing answers at istiod's address: check ingressIP, and the routes and firewalls between the VM and the east-west gateway (port 15012)",
+  },
+  {
+    says: 'no such host',
+    hint: "the VM cannot resolve istiod's name: check the mesh hosts in /etc/hosts (the hosts step) or the VM's DNS",
+  },
+  {
+    says: 'certificate signed by unknown authority',
+    hint: "the VM does not trust istiod's certificate: /etc/certs/root-cert.pem is not the mesh's root (rotated?): onboard again",
+  },
+  {
+    says: 'Unauthenticated',
+    hint: 'istiod refused the VM: check its service account and istio-token (expired, or for another cluster)',
+  },
+]
 
 /**
  * Shell: `since` sets SINCE to the unit's last start (empty for `since: any`); `seen` is true when `file` has a line
@@ -37,6 +70,14 @@ function seenFunctions(a: Args): string {
   return [
     'since() {',
     ...since.map((l) => '  ' + l),
+    '}',
+    // prints the known failure logged at least N times since SINCE (and its last line); false when there is none
+    'failing() {',
+    `  [ -f ${q(a.file)} ] || return 1`,
+    `  SINCE="$SINCE" N=${a.failAfter} awk -v says=${q(knownFailures.map((f) => f.says).join('|'))} ` +
+      `'BEGIN { k = split(says, s, "|") } ENVIRON["SINCE"] == "" || $1 >= ENVIRON["SINCE"] ` +
+      '{ for (i = 1; i <= k; i++) if (index($0, s[i])) { n[i]++; last[i] = $0 } } ' +
+      `END { for (i = 1; i <= k; i++) if (n[i] >= ENVIRON["N"]) { print s[i] "\t" n[i] "\t" last[i]; exit 0 } exit 1 }' ${q(a.file)}`,
     '}',
     'seen() {',
     `  [ -f ${q(a.file)} ] || return 1`,
@@ -62,12 +103,32 @@ export const waitForLog: Handler<Args, null> = {
     const run = [
       seenFunctions(a),
       // a fifth of a second: the line usually comes within 0.2-0.5 s of the start (the unit may not be up yet at first)
-      `i=0; while [ $i -lt ${Math.ceil(a.timeout * 5)} ]; do { [ -n "\${SINCE+set}" ] || since; } && seen && exit 0; sleep 0.2; i=$((i+1)); done`,
+      `i=0; while [ $i -lt ${Math.ceil(a.timeout * 5)} ]; do`,
+      `  { [ -n "\${SINCE+set}" ] || since; } && seen && exit 0`,
+      // once a second, whether the agent keeps failing the same way
+      ...(a.failAfter > 0
+        ? [`  [ -n "\${SINCE+set}" ] && [ $((i % 5)) -eq 4 ] && failing && { echo '--- failing'; exit ${FAILING}; }`]
+        : []),
+      '  sleep 0.2; i=$((i+1))',
+      'done',
       ...[a.file, ...a.hintFiles].map((f) => `echo '--- last lines of ${f}:'; tail -n ${TAIL} ${q(f)} 2>&1`),
       'exit 3',
     ].join('\n')
-    const failure = (r: OpResult) => `no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`
+    const failure = (r: OpResult) =>
+      keepsFailing(a, r) ?? `no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`
     return [{ run, what: `wait for ${where(a)}`, timeoutMs: (a.timeout + 30) * 1000, failure }]
   },
   done: (a, [r]) => `found ${where(a)} after ${((r?.ms ?? 0) / 1000).toFixed(1)}s`,
+}
+
+/** The early failure's message: which failure, how often, its last line, and what to check. */
+function keepsFailing(a: Args, r: OpResult): string | undefined {
+  if (r.code !== FAILING) return undefined
+  const [says, times, ...line] = r.stdout.split('\n')[0]!.split('\t')
+  const last = line.join(' ')
+  const hint = knownFailures.find((f) => f.says === says)?.hint
+  return (
+    `gave up waiting for ${where(a)}: ${a.file} says "${says}" ${times} times since ${a.unit} started; the last:\n` +
+    `${last.trim()}\nhint: ${hint}`
+  )
 }

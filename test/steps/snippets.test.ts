@@ -66,6 +66,7 @@ const waitArgs = (file: string, timeout = 1): StepArgs['wait-for-log'] => ({
   unit: 'istio',
   timeout,
   hintFiles: [file.replace('istio.log', 'istio.err.log')],
+  failAfter: 0,
 })
 
 test('wait-for-log counts only lines stamped after the unit last started', () =>
@@ -89,6 +90,41 @@ test('wait-for-log gives up after its timeout with the last log lines as a hint'
     if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
     const [r] = await runOps(handlers['wait-for-log'].apply(args, c.change, ctx), env)
     assert.match(r?.failure ?? '', /within 1s[\s\S]*token rejected[\s\S]*istio\.err\.log:\npanic: no certs/)
+  }))
+
+test('wait-for-log gives up early with a hint when the log keeps failing the same way since the unit started', () =>
+  withBin(async (dir, env) => {
+    const log = join(dir, 'istio.log')
+    const refused = (iso: string) =>
+      `${iso}\twarn\txdsproxy\tupstream [1] terminated with unexpected error rpc error: code = Unavailable desc = ` +
+      'dial tcp 198.18.0.1:15012: connect: connection refused\n'
+    // two before the unit started (an earlier run) do not count; three since do
+    await writeFile(
+      log,
+      [
+        refused('2026-11-26T09:59:50.000000Z'),
+        refused('2026-11-26T09:59:55.000000Z'),
+        refused('2026-11-26T10:00:01.000000Z'),
+        refused('2026-11-26T10:00:11.000000Z'),
+      ].join(''),
+    )
+    const args = { ...waitArgs(log, 30), failAfter: 3 }
+    const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
+    if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+    const later = new Promise((r) => setTimeout(r, 1500)).then(() =>
+      writeFile(log, refused('2026-11-26T10:00:21.000000Z'), { flag: 'a' }),
+    )
+    const started = Date.now()
+    const [r] = await runOps(handlers['wait-for-log'].apply(args, c.change, ctx), env)
+    await later
+    assert.ok(Date.now() - started < 10_000, 'long before the 30 s timeout')
+    assert.match(
+      r?.failure ?? '',
+      /^gave up waiting for 'connected to upstream XDS server' in .*: .* says "connection refused" 3 times since istio started; the last:\n.*10:00:21.* connection refused\nhint: .*check the inventory's ingressIP \(the east-west gateway\)/,
+    )
+    // with failAfter 0 (the default) the same log only ends the wait at its timeout
+    const [plain] = await runOps(handlers['wait-for-log'].apply(waitArgs(log, 1), c.change, ctx), env)
+    assert.match(plain?.failure ?? '', /^no line .* within 1s/)
   }))
 
 test('wait-for-log finds a line written while it waits, asking systemd for the start time once', () =>
