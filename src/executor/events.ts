@@ -1,8 +1,8 @@
 /** What the executor tells the world. Reporters (src/report/) subscribe; nothing reads results back from a UI. */
 
-import type { StepProgress, StepResult } from '../steps/handler.js'
+import type { StepResult } from '../steps/handler.js'
 
-export type { StepDiff, StepProgress, StepResult, StepStatus } from '../steps/handler.js'
+export type { StepDiff, StepResult, StepStatus } from '../steps/handler.js'
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable'
 
 export interface Tally {
@@ -29,8 +29,6 @@ export type RunEvent =
   /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */
   | { type: 'step-start'; at: number; host: string; index: number; total?: number; kind: string; name: string }
   | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
-  /** A running step tells how far it got (the live tree shows it; plain lines and NDJSON leave it out). */
-  | { type: 'step-progress'; at: number; host: string; index: number; progress: StepProgress }
   | {
       type: 'host-end'
       at: number

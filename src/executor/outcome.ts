@@ -84,7 +84,6 @@ export class RunFold {
       if (event.stopped) for (const h of Object.values(this.#hosts)) if (h.status === 'not-run') h.msg ??= event.stopped
       return
     }
-    if (event.type === 'step-progress') return
     if (!this.#hosts[event.host]) {
       this.#hosts[event.host] = notRun()
       this.#order.push(event.host)

@@ -12,8 +12,6 @@ import { MESHVM_VERSION, SCHEMA_VERSION } from '../version.js'
  */
 export function ndjsonListener(out: LineOut, secrets: readonly Secret[] = [], argv: string[] = []): RunListener {
   return (event) => {
-    // a byte count or a log line every few hundred ms is for the live tree; the step's end tells the outcome
-    if (event.type === 'step-progress') return
     const line =
       event.type === 'run-start' ? { ...event, schemaVersion: SCHEMA_VERSION, meshvm: MESHVM_VERSION, argv } : event
     out(JSON.stringify(maskDeep(line, secrets)))

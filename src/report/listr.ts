@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2'
-import type { HostStatus, RunEvent, RunListener, StepProgress } from '../executor/events.js'
+import type { HostStatus, RunEvent, RunListener } from '../executor/events.js'
 import { maskSecrets, type Secret } from '../secret.js'
 import { newListr, Row, type TreeOptions, type Wrapper } from './listr-tree.js'
 import { seconds, stepLabel } from './text.js'
@@ -18,7 +18,6 @@ interface Vm {
   text: string
   step?: { label: string; name: string }
   failedStep?: { label: string; name: string; msg: string }
-  progress?: string
   status?: HostStatus
   /** Its own row: every VM has one when the tree is a log (-v, not a TTY); only failures do in the live tree. */
   row?: Row
@@ -40,18 +39,6 @@ function outcomes(vms: Vm[]): string {
 const firstLine = (msg: string) => {
   const lines = msg.trim().split('\n')
   return lines.length > 1 ? `${lines[0]} …` : (lines[0] ?? '')
-}
-
-const MiB = 1024 * 1024
-
-/** `12.0/48.0 MiB 25%` for bytes, else the text (a log line), on one line. */
-export function progressText(p: StepProgress): string {
-  const bytes =
-    p.done !== undefined && p.total
-      ? `${(p.done / MiB).toFixed(1)}/${(p.total / MiB).toFixed(1)} MiB ${Math.floor((p.done * 100) / p.total)}%`
-      : ''
-  const text = (p.text ?? '').replace(/\s+/g, ' ').trim()
-  return [bytes, text].filter(Boolean).join(' ')
 }
 
 /**
@@ -81,7 +68,7 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
 
   const rowText = (vm: Vm) => {
     const step = vm.step ? `  ${vm.step.label} ${vm.step.name}` : ''
-    return mask(`${vm.host}${step || vm.text}${vm.progress ? `  ${vm.progress}` : ''}`)
+    return mask(`${vm.host}${step || vm.text}`)
   }
 
   const summaryText = (final: boolean) => {
@@ -195,18 +182,13 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
         break
       case 'host-retry':
         // A new attempt starts over: what the last one reached or failed on no longer describes this VM.
-        vm.step = vm.failedStep = vm.progress = undefined
+        vm.step = vm.failedStep = undefined
         vm.text = `  retry ${e.attempt}: ${firstLine(e.msg)}`
         break
       case 'step-start':
         vm.step = { label: stepLabel(e.index, e.total), name: e.name }
-        vm.progress = undefined
-        break
-      case 'step-progress':
-        vm.progress = progressText(e.progress)
         break
       case 'step-end':
-        vm.progress = undefined
         if (e.result.status === 'failed' && vm.step) vm.failedStep = { ...vm.step, msg: e.result.msg }
         break
       case 'host-end':

@@ -33,13 +33,6 @@ export interface StepContext {
   diff?: boolean
 }
 
-/** A running step's progress: `done` of `total` bytes, and/or a line of text (secrets masked by the executor). */
-export interface StepProgress {
-  done?: number
-  total?: number
-  text?: string
-}
-
 /** A pending change: a one-line summary, an optional before/after diff, and the handler's own apply plan. */
 export interface Change<D = unknown> {
   summary: string
