@@ -76,7 +76,10 @@ export async function printJobIfAsked(
   if (!f.inventory) throw new InputError("--print-job needs -i INVENTORY: its file goes into the Job's ConfigMap")
   // checked here as a run would check it, so a typo fails now rather than in every pod
   await readInventory(String(f.inventory), { limit })
-  const terms = limit === undefined ? undefined : (await limitTerms(limit)).join(',')
+  const terms =
+    limit === undefined
+      ? undefined
+      : (await limitTerms(limit)).flatMap((t) => (typeof t === 'string' ? [t] : t.listed)).join(',')
   // positionals are files too (`meshvm run PLAYBOOK`)
   const inputs = [f.inventory, f.playbook, ...positionals].filter((x): x is string => typeof x === 'string')
   ctx.stdout.write(

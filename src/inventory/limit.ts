@@ -5,8 +5,8 @@ import { hint } from './did-you-mean.js'
 import { readUserFile } from './read-text.js'
 import type { Vm } from './types.js'
 
-/** A `--limit` term as typed (a name, group or glob, with `!`/`&`), or a name listed in an `@file`, taken literally. */
-export type LimitTerm = string | { listed: string }
+/** A `--limit` term as typed (a name, group or glob, with `!`/`&`), or an `@file` with the names it lists, taken literally. */
+export type LimitTerm = string | { file: string; listed: string[] }
 
 /**
  * Splits a `--limit` value (comma or colon separated, as Ansible) into terms, replacing each `@file` by the names in
@@ -18,7 +18,7 @@ export async function limitTerms(limit: string): Promise<LimitTerm[]> {
   const terms: LimitTerm[] = []
   for (const part of parts.map((p) => p.trim()).filter(Boolean)) {
     if (!part.startsWith('@')) terms.push(part)
-    else terms.push(...listedNames(await readUserFile(part.slice(1), `--limit ${part}`)).map((listed) => ({ listed })))
+    else terms.push({ file: part.slice(1), listed: listedNames(await readUserFile(part.slice(1), `--limit ${part}`)) })
   }
   return terms
 }
@@ -36,7 +36,8 @@ const listedNames = (text: string): string[] =>
  */
 export function applyLimit(vms: Vm[], all: LimitTerm[]): Vm[] {
   const problems: string[] = []
-  const listed = all.flatMap((t) => (typeof t === 'string' ? [] : [t.listed]))
+  const files = all.filter((t) => typeof t !== 'string')
+  const listed = files.flatMap((t) => t.listed)
   const terms = all.filter((t): t is string => typeof t === 'string')
   const matcher = (term: string, literal = false) => {
     const glob = globRegExp(term)
@@ -54,10 +55,12 @@ export function applyLimit(vms: Vm[], all: LimitTerm[]): Vm[] {
   ]
   const exclude = terms.filter((t) => t.startsWith('!')).map((t) => matcher(t.slice(1)))
   const intersect = terms.filter((t) => t.startsWith('&')).map((t) => matcher(t.slice(1)))
-  const included = (vm: Vm) => include.length === 0 || include.some((m) => m(vm))
+  // an @file that lists nothing (the failed list of a run that finished every VM) selects nothing, as in Ansible
+  const included = (vm: Vm) => (include.length === 0 && files.length === 0) || include.some((m) => m(vm))
   const selected = vms.filter((vm) => included(vm) && !exclude.some((m) => m(vm)) && intersect.every((m) => m(vm)))
-  const shown = all.map((t) => (typeof t === 'string' ? t : t.listed)).join(',')
-  if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${shown}: selects no VM`)
+  const shown = all.map((t) => (typeof t === 'string' ? t : `@${t.file}`)).join(',')
+  const empty = files.filter((t) => t.listed.length === 0).map((t) => ` (${t.file} lists no VM)`)
+  if (problems.length === 0 && selected.length === 0) problems.push(`--limit ${shown}: selects no VM${empty.join('')}`)
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return selected
 }

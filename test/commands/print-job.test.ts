@@ -124,6 +124,28 @@ test('meshvm onboard --print-job --shards 10 prints an Indexed Job that runs onb
   assert.equal(readmeJob.spec.template.spec.containers[0].args[1], '--inventory=/etc/meshvm/example.yaml')
 })
 
+test('--limit @file is resolved when printing: the pods get the names it lists', async () => {
+  await withDir(async (dir) => {
+    writeFileSync(join(dir, 'fleet.yaml'), INVENTORY)
+    writeFileSync(join(dir, 'retry.txt'), 'vm-2\nvm-1\n')
+    const args = [
+      '-i',
+      join(dir, 'fleet.yaml'),
+      '--print-job',
+      '--shards',
+      '2',
+      '--limit',
+      `@${join(dir, 'retry.txt')}`,
+    ]
+    const r = await runCli(['onboard', ...args], {}, dir)
+    assert.equal(r.code, 0, r.stderr)
+    const job = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .find((d) => d.kind === 'Job')
+    assert.ok(job.spec.template.spec.containers[0].args.includes('--limit=vm-2,vm-1'), r.stdout)
+  })
+})
+
 test(
   'the printed manifest passes kubectl apply --dry-run=client --validate=false; an unknown kind does not',
   { skip: !kubectl && 'kubectl not installed' },

@@ -47,6 +47,8 @@ test('--limit @file reads the failed list a previous run wrote', async () => {
   assert.deepEqual(await select(`@${failed}`), ['web-1'])
   await writeFailedList(failed, [])
   assert.equal(readFileSync(failed, 'utf8'), '', 'an all-good run empties the list')
+  await rejects(`@${failed}`, `--limit @${failed}: selects no VM (${failed} lists no VM)`)
+  assert.deepEqual(await select(`@${failed},db-1`), ['db-1'], 'an empty list adds nothing to the other terms')
 })
 
 test('names in an @file are matched literally: a listed glob or exclusion selects nothing else', async () => {
