@@ -127,6 +127,13 @@ export function driftCheck(d: Derived): Finding {
 export function workloadEntryCheck(c: ClusterSide, connected: boolean): Finding {
   const e = c.entry
   const name = e.name ?? '(no address)'
+  if (!e.present && !e.autoregister)
+    // Without auto-registration onboarding makes no WorkloadEntry (as Istio's VM guide): one is the user's to add.
+    return {
+      check: 'workloadEntry',
+      level: 'ok',
+      text: `no WorkloadEntry ${name} (auto-registration is off; the mesh routes to the VM once one is added)`,
+    }
   if (!e.present) {
     // istiod re-creates an auto-registered entry only when the proxy connects again.
     const fix = e.autoregister && connected ? 'restart' : 'onboard'

@@ -16,7 +16,9 @@ function cells(r: StatusRow, now: number): string[] {
   const f = r.facts
   if (!f) return [r.vm, r.verdict, '-', '-', '-', '-', '-', '-']
   const entry = !f.workloadEntry.present
-    ? 'missing'
+    ? f.workloadEntry.autoregister
+      ? 'missing'
+      : 'none'
     : f.workloadEntry.healthy === 'False'
       ? 'unhealthy'
       : f.workloadEntry.disconnectedAt

@@ -26,7 +26,7 @@ export interface StatusFacts {
   token: { present: boolean; expiresAt?: string }
   root: { vm: string[]; cluster: string[]; state: string }
   drift: { files: string[] }
-  workloadEntry: { name?: string; present: boolean; healthy?: string; disconnectedAt?: string }
+  workloadEntry: { name?: string; present: boolean; autoregister: boolean; healthy?: string; disconnectedAt?: string }
   reboot: { bootAt?: string; onboardedAt?: string; rebootedSinceOnboarding?: boolean }
 }
 
@@ -61,6 +61,7 @@ function factsOf(s: VmStatus): StatusFacts | undefined {
     workloadEntry: {
       name: c.entry.name,
       present: c.entry.present,
+      autoregister: c.entry.autoregister,
       healthy: c.entry.healthy?.status,
       disconnectedAt: c.entry.disconnectedAt,
     },

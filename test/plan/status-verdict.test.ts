@@ -215,6 +215,12 @@ const cases: Case[] = [
     fix: 'restart',
   },
   {
+    name: "no WorkloadEntry without auto-registration: onboarding makes none, so it is the user's to add",
+    cluster: () => ({ entry: { name: 'e', autoregister: false, present: false } }),
+    verdict: 'ok',
+    reason: /^in the mesh/,
+  },
+  {
     name: 'WorkloadEntry not Healthy',
     cluster: () => ({
       entry: { name: 'e', autoregister: true, present: true, healthy: { status: 'False', reason: 'Probe failed' } },
