@@ -32,8 +32,11 @@ const help = commandHelp(
 const releaseUrl = (version: string) =>
   `https://storage.googleapis.com/istio-release/releases/${version}/deb/istio-sidecar.deb`
 
-/** The package to go to: --package, else the inventory's own when it already names the --to version for every VM. */
-function targetPackage(f: FlagValues, vms: Vm[], cwd: string): PackageSource & { version: string } {
+/**
+ * The package to go to: --package, else the inventory's own when it already names the --to version for every VM, else
+ * (no VM names a package) the default package of the --to release.
+ */
+function targetPackage(f: FlagValues, vms: Vm[], cwd: string): { source?: PackageSource; version: string } {
   const to = f.to as string | undefined
   if (!to) throw new InputError('--to: expecting the version to upgrade to, e.g. --to 1.24.2')
   if (!/^\d+\.\d+\.\d+([-+.][0-9A-Za-z.+-]+)?$/.test(to))
@@ -44,7 +47,7 @@ function targetPackage(f: FlagValues, vms: Vm[], cwd: string): PackageSource & {
   const pkg = f.package as string | undefined
   if (pkg && /^https?:\/\//.test(pkg)) {
     if (!sha256) throw new InputError(`--package ${pkg}: a URL needs --sha256 (Istio publishes it as ${pkg}.sha256)`)
-    return { url: pkg, sha256, version: to }
+    return { source: { url: pkg, sha256 }, version: to }
   }
   if (pkg) {
     const file = resolve(cwd, pkg)
@@ -53,12 +56,13 @@ function targetPackage(f: FlagValues, vms: Vm[], cwd: string): PackageSource & {
     } catch {
       throw new InputError(`--package: cannot read ${file}`)
     }
-    return { file, version: to, ...(sha256 ? { sha256 } : {}) }
+    return { source: { file, ...(sha256 ? { sha256 } : {}) }, version: to }
   }
   const own = vms.map((vm) => vm.package)
   const first = own[0]
+  if (own.every((p) => p === undefined)) return { version: to }
   if (first && first.version === to && own.every((p) => JSON.stringify(p) === JSON.stringify(first)))
-    return { ...first, version: to }
+    return { source: first, version: to }
   throw new InputError(
     `--to ${to}: the inventory's package is not version ${to}: pass --package FILE, or --package URL --sha256 HEX (e.g. ${releaseUrl(to)} and its .sha256)`,
   )
@@ -74,6 +78,6 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const base = fleetOptions(f, ctx)
   const vms = await fleetVms(f, ctx)
   const target = targetPackage(f, vms, ctx.cwd)
-  const options = { ...base, cluster: clusterOptions(f, ctx.env), target }
+  const options = { ...base, cluster: clusterOptions(f, ctx.env), target, env: ctx.env }
   return (await upgradeVms(options, ctx, vms, await becomePassword(f, ctx))).code
 }

@@ -7,6 +7,8 @@ import { writeFileAtomic } from '../local-file.js'
 import type { Secret } from '../secret.js'
 import { fileSha256 } from '../steps/package.js'
 import type { BatchSize } from '../executor/pool.js'
+import { DefaultPackages } from './default-package.js'
+import { packageCacheDir } from './package-cache.js'
 import { builtInPlaybook } from './playbooks.js'
 import { checkedPlaybook, runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { failedListFile, stateDir, upgradeStateFile } from './state.js'
@@ -14,8 +16,13 @@ import { workloadEntryStep } from './workload-entry.js'
 
 export interface UpgradeOptions extends FleetOptions {
   cluster: ConnectOptions
-  /** The package to go to; `version` is the --to version. */
-  target: PackageSource & { version: string }
+  /**
+   * The package to go to; `version` is the --to version. Without a `source`, each VM gets the default package of
+   * that release (the istio-sidecar for its package manager and architecture, from its mirror), as onboarding does.
+   */
+  target: { source?: PackageSource; version: string }
+  /** For $MESHVM_PACKAGE_MIRROR and the XDG cache dir of the default package. */
+  env: NodeJS.ProcessEnv
 }
 
 /** What survives a crashed rollout: the target, and the VMs already upgraded and back in the mesh. */
@@ -43,13 +50,27 @@ async function readState(file: string): Promise<UpgradeState | undefined> {
  * run killed at any point is resumed by a plain re-run with the same target, or by --limit @failed.
  */
 export async function upgradeVms(o: UpgradeOptions, io: FleetIo, selected: Vm[], become: Secret | undefined) {
-  const sha256 = o.target.sha256 ?? (o.target.file ? await fileSha256(o.target.file) : undefined)
-  const target: PackageSource = { ...o.target, ...(sha256 ? { sha256 } : {}) }
+  const source = o.target.source && { ...o.target.source, version: o.target.version }
+  // before anything is contacted: a release the mirror does not publish stops here, saying what to set
+  const packages = source
+    ? undefined
+    : await DefaultPackages.check(
+        selected.map((vm) => ({ ...vm, package: undefined })),
+        async () => ({ release: o.target.version, detail: '' }),
+        o.env,
+        packageCacheDir(o.env),
+      )
+  // the rollout's identity for a resume: the package's checksum, or the default package's release
+  const sha256 = source
+    ? (source.sha256 ?? (source.file ? await fileSha256(source.file) : undefined))
+    : `default ${o.target.version}`
+  const target: PackageSource | undefined = source && { ...source, ...(sha256 ? { sha256 } : {}) }
   const stateFile = upgradeStateFile(io.cwd)
   const before = await readState(stateFile)
   const resuming = before && before.to === o.target.version && before.sha256 === sha256 && !o.check
   const done = new Set(resuming ? before.done : [])
   const vms = selected.filter((vm) => !done.has(vm.name)).map((vm) => ({ ...vm, package: target }))
+  const defaultPackage = packages !== undefined
   if (resuming) {
     const skipped = selected.filter((vm) => done.has(vm.name)).map((vm) => vm.name)
     io.stderr.write(
@@ -89,10 +110,14 @@ export async function upgradeVms(o: UpgradeOptions, io: FleetIo, selected: Vm[],
   }
   const client = connectCluster(o.cluster)
   const run = await runFleet(o, io, {
-    playbook: await checkedPlaybook(builtInPlaybook('upgrade'), vms),
-    rescue: await checkedPlaybook(builtInPlaybook('rollback'), vms),
+    playbook: await checkedPlaybook(builtInPlaybook('upgrade'), vms, defaultPackage),
+    rescue: await checkedPlaybook(builtInPlaybook('rollback'), vms, defaultPackage),
     vms,
-    prepare: async () => ({ bundle: [] }),
+    prepare: async (vm, conn) => ({
+      bundle: [],
+      ...(packages ? { package: await packages.forVm(vm, conn, o.check) } : {}),
+    }),
+    defaultPackage,
     cluster: { client, after: (vm) => [workloadEntryStep(vm, 'connected', restartedAt.get(vm.name))] },
     listeners: [track],
     become,

@@ -1,5 +1,8 @@
 // meshvm upgrade's input checks: each bad flag is an input error (exit 5) before any VM or cluster is contacted.
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCli } from '../support/run-cli.js'
 
@@ -9,10 +12,6 @@ test('upgrade refuses bad input before contacting anything', async () => {
   const cases: [string[], RegExp][] = [
     [[], /--to: expecting the version to upgrade to/],
     [['--to', 'latest'], /--to: expected a version like 1\.24\.2, got "latest"/],
-    [
-      ['--to', '1.24.2'],
-      /the inventory's package is not version 1\.24\.2: pass --package FILE, or --package URL --sha256 HEX \(e\.g\. https:\/\/storage\.googleapis\.com\/istio-release\/releases\/1\.24\.2\/deb\/istio-sidecar\.deb/,
-    ],
     [
       [
         '--to',
@@ -41,6 +40,37 @@ test('upgrade refuses bad input before contacting anything', async () => {
     assert.match(r.stderr, message)
     assert.equal(r.stdout, '')
   }
+})
+
+test("without --package: the inventory's own package only when it is the --to version", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshvm-upgrade-'))
+  try {
+    const deb = join(dir, 'istio-sidecar.deb')
+    writeFileSync(deb, 'not really a package')
+    const file = join(dir, 'inventory.yaml')
+    writeFileSync(
+      file,
+      `defaults: { app: a, namespace: n, package: { file: ${deb}, version: 1.23.4 } }\nvms: { vm1: {} }\n`,
+    )
+    const r = await runCli(['upgrade', '-i', file, '--kubeconfig', '/nonexistent/kubeconfig', '--to', '1.24.2'])
+    assert.equal(r.code, 5, r.stderr)
+    assert.match(
+      r.stderr,
+      /the inventory's package is not version 1\.24\.2: pass --package FILE, or --package URL --sha256 HEX \(e\.g\. https:\/\/storage\.googleapis\.com\/istio-release\/releases\/1\.24\.2\/deb\/istio-sidecar\.deb/,
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('with no package in the inventory, the default package of the --to release: one its mirror lacks stops first', async () => {
+  // a mirror on loopback that refuses: the release cannot be found there, so nothing else is contacted
+  const r = await runCli([...['upgrade', ...inventory, '--to', '1.24.2']], {
+    MESHVM_PACKAGE_MIRROR: 'http://127.0.0.1:9/releases',
+  })
+  assert.equal(r.code, 5, r.stderr)
+  assert.match(r.stderr, /no istio-sidecar package of Istio 1\.24\.2 at http:\/\/127\.0\.0\.1:9\/releases\/1\.24\.2\//)
+  assert.match(r.stderr, /set package in the inventory/)
 })
 
 test('upgrade --help shows its flags and examples', async () => {
