@@ -5,6 +5,7 @@ import type { RunEvent } from '../executor/events.js'
 import type { RunOutcome } from '../executor/outcome.js'
 import type { Vm } from '../inventory/types.js'
 import type { Secret } from '../secret.js'
+import { unifiedDiff } from '../report/index.js'
 import { builtInPlaybook } from './playbooks.js'
 import { checkedPlaybook, runFleet, type FleetIo, type FleetOptions } from './run.js'
 import { VmBundles } from './vm-bundles.js'
@@ -66,7 +67,7 @@ export async function renewVms(o: RenewOptions, io: FleetIo, vms: Vm[], become: 
       listeners: [track],
       become,
     })
-    if (o.quiet) for (const line of changes(run.outcome)) io.stdout.write(line + '\n')
+    if (o.quiet) for (const line of changes(run.outcome, o.diff)) io.stdout.write(line + '\n')
     return { ...run, holdsOld, trusts }
   }
   const first = await pass(true, vms)
@@ -95,12 +96,15 @@ export async function renewVms(o: RenewOptions, io: FleetIo, vms: Vm[], become: 
   return { code }
 }
 
-/** The quiet output: one line per step that changed or failed. */
-function changes(outcome: RunOutcome): string[] {
+/** The quiet output: one line per step that changed or failed (with --diff, its before/after under it). */
+function changes(outcome: RunOutcome, diff: boolean): string[] {
   return Object.entries(outcome.hosts).flatMap(([host, h]) => [
     ...h.steps
       .filter((s) => s.result.status === 'changed' || s.result.status === 'failed')
-      .map((s) => `${host}: ${s.name}: ${s.result.status}: ${s.result.msg}`),
+      .flatMap((s) => [
+        `${host}: ${s.name}: ${s.result.status}: ${s.result.msg}`,
+        ...(diff && s.result.diff ? unifiedDiff(s.result.diff).map((l) => `    ${l}`) : []),
+      ]),
     ...(h.status === 'unreachable' ? [`${host}: unreachable: ${h.msg ?? ''}`] : []),
   ])
 }

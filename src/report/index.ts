@@ -21,6 +21,7 @@ export {
 } from './collector.js'
 export { reportText, writeReport } from './json.js'
 export { formatRecap } from './recap.js'
+export { unifiedDiff } from './diff-lines.js'
 export { mergeReports, missingShards, type MissingHost, type ReportPart } from './merge.js'
 
 /** What every output gets to build its reporter from. */
