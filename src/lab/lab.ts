@@ -7,7 +7,6 @@ import { stringify } from 'yaml'
 import { ensureHostPackages } from './host-packages.js'
 import {
   ensureBase,
-  freeFirstIndex,
   hostsStatus,
   labIdOf,
   requireRootOnLinux,
@@ -154,8 +153,7 @@ export async function labUp(o: LabUpOptions): Promise<Lab> {
   await publishRelease(previous, releases, LAB_PREVIOUS_ISTIO_VERSION)
   await createLabPki(join(dir, 'pki'))
   o.log(`booting ${o.vms} host(s)`)
-  const firstIndex = readState(dir) ? undefined : freeFirstIndex(labIdOf(dir), BRIDGE, o.vms)
-  const lab = await startHosts({ dir, count: o.vms, baseDir, bridge: BRIDGE, firstIndex, log: o.log })
+  const lab = await startHosts({ dir, count: o.vms, baseDir, bridge: BRIDGE, log: o.log })
   const config = await clusterConfig(dir, lab.bridge, o)
   const cluster = await ensureClusterProcess(dir, config)
   o.log(`${cluster.reused ? 'reusing' : 'started'} the lab cluster (pid ${cluster.pid}) on ${config.host}`)

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { ensureBase, freeFirstIndex, labIdOf, startHosts, stopHosts } from '../../src/lab/hosts/index.js'
+import { ensureBase, startHosts, stopHosts } from '../../src/lab/hosts/index.js'
 import type { LabHost, LabHosts, SshTarget } from '../../src/lab/hosts/index.js'
 import { pidAlive } from '../../src/lab/hosts/processes.js'
 import { otherClaims } from '../../src/lab/hosts/registry.js'
@@ -32,8 +32,7 @@ export async function withLabHosts<T>(count: number, fn: (hosts: TestHost[], lab
   const dir = mkdtempSync(TEST_LAB_PREFIX)
   try {
     const baseDir = await ensureBase(undefined, (line) => console.log(`# ${line}`))
-    const firstIndex = freeFirstIndex(labIdOf(dir), 'mvlab0', count)
-    const lab = await startHosts({ dir, count, baseDir, firstIndex })
+    const lab = await startHosts({ dir, count, baseDir })
     const hosts = lab.hosts.map((h) => ({ ...h, keyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile }))
     return await fn(hosts, lab)
   } finally {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { withFileLock } from './file-lock.js'
 import { statePath } from './state.js'
 
 // Machine-wide record of running labs, so two labs on one bridge neither take the same addresses nor delete the
@@ -37,6 +38,16 @@ export function writeClaim(c: LabClaim): void {
 
 export function removeClaim(labId: string): void {
   rmSync(join(REGISTRY, 'labs', `${labId}.json`), { force: true })
+}
+
+/**
+ * Runs `fn` holding the machine-wide lock of `bridge`. Every change of who uses a bridge happens under it — a lab's
+ * claim written and the bridge made (and marked) when missing, or a claim removed and the bridge deleted when no other
+ * claim is left — so two labs starting and stopping at once neither delete a bridge in use nor lose its marker.
+ */
+export async function withBridgeLock<T>(bridge: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(join(REGISTRY, 'bridges'), { recursive: true })
+  return withFileLock(join(REGISTRY, 'bridges', `${bridge}.lock`), 60_000, fn)
 }
 
 /** The bridge was made by a lab (not found on the machine), so the last lab to leave it deletes it. */

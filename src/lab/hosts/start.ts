@@ -13,7 +13,7 @@ import {
 } from './lab-files.js'
 import { addHostNetwork, bridgeAddress, ensureBridge, hostAddress, parseSubnet } from './network.js'
 import { pidAlive } from './processes.js'
-import { markBridgeCreated, otherClaims, writeClaim } from './registry.js'
+import { freeFirstIndex, markBridgeCreated, otherClaims, withBridgeLock, writeClaim } from './registry.js'
 import { requireRootOnLinux } from './require-root.js'
 import { ensureIdentity, isMounted, mountOverlay, type HostKeyPair } from './rootfs.js'
 import { readState, writeState, type HostState, type LabState } from './state.js'
@@ -32,7 +32,10 @@ export interface StartHostsOptions {
   bridge?: string
   /** Default `198.18.0.0/16`: the bridge takes .0.1, host vm<n> the address n+1 after it (vm1 = 198.18.0.2). */
   subnet?: string
-  /** Number of the first host (vm<firstIndex>); default 1. Must not overlap another lab on the same bridge. */
+  /**
+   * Number of the first host (vm<firstIndex>); must not overlap another lab on the same bridge. Default: the lowest
+   * that overlaps none, chosen holding the bridge lock (so labs starting at once get different ones).
+   */
   firstIndex?: number
   /** A key authorized on every host in addition to the lab's own DIR/id_ed25519. */
   clientPublicKey?: string
@@ -58,11 +61,10 @@ export interface LabHosts {
   bridgeAddress: string
 }
 
-function planState(o: StartHostsOptions, dir: string): LabState {
+function planState(o: StartHostsOptions, dir: string, first: number): LabState {
   const labId = labIdOf(dir)
   const bridge = o.bridge ?? 'mvlab0'
   const subnet = parseSubnet(o.subnet ?? '198.18.0.0/16')
-  const first = o.firstIndex ?? 1
   const hosts = Array.from({ length: o.count }, (_, i): HostState => {
     const name = `vm${first + i}`
     const hostDir = join(dir, 'hosts', name)
@@ -159,21 +161,27 @@ export async function startHosts(o: StartHostsOptions): Promise<LabHosts> {
   }
   rmSync(join(dir, 'hosts'), { recursive: true, force: true })
   const labKey = await ensureClientKey(dir)
-  const state = planState(o, dir)
-  const first = o.firstIndex ?? 1
-  refuseOverlap(state, first)
   raiseInotifyLimits()
-  writeState(state) // before anything exists, so a crash at any point leaves a record to clean up from
-  writeClaim({ labId: state.labId, dir, bridge: state.bridge, first, last: first + o.count - 1, ownerPid: process.pid })
+  const bridge = o.bridge ?? 'mvlab0'
+  let state: LabState | undefined
   try {
-    if (await ensureBridge(state.bridge, state.bridgeAddress, state.prefixLength)) markBridgeCreated(state.bridge)
-    log(`booting ${o.count} lab hosts from vm${first} on ${state.bridge} (${state.bridgeAddress})`)
+    state = await withBridgeLock(bridge, async () => {
+      const first = o.firstIndex ?? freeFirstIndex(labIdOf(dir), bridge, o.count)
+      const planned = planState(o, dir, first)
+      refuseOverlap(planned, first)
+      writeState(planned) // before anything exists, so a crash at any point leaves a record to clean up from
+      writeClaim({ labId: planned.labId, dir, bridge, first, last: first + o.count - 1, ownerPid: process.pid })
+      if (await ensureBridge(bridge, planned.bridgeAddress, planned.prefixLength)) markBridgeCreated(bridge)
+      return planned
+    })
+    const planned = state
+    log(`booting ${o.count} lab hosts from ${planned.hosts[0]?.name} on ${bridge} (${planned.bridgeAddress})`)
     const authorized = [labKey, o.clientPublicKey].filter(Boolean).join('\n')
-    const hostKeys = await mapLimit(state.hosts, 8, (h) => bootHost(state, h, authorized))
-    writeKnownHosts(dir, state.hosts.map((h, i) => ({ address: h.address, hostKey: hostKeys[i] ?? '' })))
-    await waitReady(state, readyTimeout)
+    const hostKeys = await mapLimit(planned.hosts, 8, (h) => bootHost(planned, h, authorized))
+    writeKnownHosts(dir, planned.hosts.map((h, i) => ({ address: h.address, hostKey: hostKeys[i] ?? '' })))
+    await waitReady(planned, readyTimeout)
   } catch (err) {
-    writeState(state)
+    if (state) writeState(state)
     await stopHosts(dir)
     throw err
   }

@@ -4,7 +4,7 @@ import { killAndRemoveCgroups, cgroupPids, removeLabCgroups } from './cgroups.js
 import { mapLimit } from './lab-files.js'
 import { bridgePorts, removeBridge, removeHostNetwork } from './network.js'
 import { pidAlive, signal, waitForExit } from './processes.js'
-import { bridgeCreatedByLab, forgetBridge, otherClaims, removeClaim } from './registry.js'
+import { bridgeCreatedByLab, forgetBridge, otherClaims, removeClaim, withBridgeLock } from './registry.js'
 import { unmount } from './rootfs.js'
 import { readState, statePath, type HostState, type LabState } from './state.js'
 import { requireRootOnLinux } from './require-root.js'
@@ -38,6 +38,7 @@ async function stopHost(host: HostState): Promise<void> {
   rmSync(host.hostDir, { recursive: true, force: true })
 }
 
+/** Called holding the bridge lock, after this lab's claim is gone. */
 async function releaseBridge(state: LabState): Promise<void> {
   const shared = otherClaims(state.labId).some((c) => c.bridge === state.bridge)
   if (shared || !bridgeCreatedByLab(state.bridge) || (await bridgePorts(state.bridge)).length > 0) return
@@ -56,7 +57,9 @@ export async function stopHosts(dir: string): Promise<void> {
   if (!state) return
   await mapLimit(state.hosts, 16, stopHost)
   removeLabCgroups(state.labId)
-  removeClaim(state.labId)
-  await releaseBridge(state)
+  await withBridgeLock(state.bridge, async () => {
+    removeClaim(state.labId)
+    await releaseBridge(state)
+  })
   rmSync(statePath(state.dir), { force: true })
 }
