@@ -52,7 +52,8 @@ const SSH_CONNECTIONS = [
 const MESHVM_FIELDS: FieldName[] = [
   ...['app', 'namespace', 'serviceAccount', 'labels', 'annotations', 'ports', 'network', 'probe'],
   ...['revision', 'istioNamespace', 'clusterId', 'ingressIP', 'ingressService', 'internalIP', 'externalIP'],
-  ...['autoregister', 'workloadEntryHealth', 'captureDns', 'tokenDuration', 'package', 'proxyJump', 'knownHostsFile'],
+  ...['autoregister', 'workloadEntryHealth', 'captureDns', 'tokenDuration', 'package', 'packageMirror'],
+  ...['packageFetch', 'proxyJump', 'knownHostsFile'],
 ] as FieldName[]
 
 const snake = (field: string) => field.replace(/IP$/, 'Ip').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)

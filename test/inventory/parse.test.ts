@@ -44,7 +44,10 @@ test('both formats resolve equivalent inventories to the same VMs', () => {
     sha256: '0'.repeat(64),
     version: '1.24.2',
   })
+  assert.equal(cart2.packageMirror, 'http://mirror.internal/istio-release/releases')
+  assert.equal(cart2.packageFetch, 'vm')
   const cart1 = byName(meshvm)['cart-1']
+  assert.equal(cart1.packageFetch, undefined)
   assert.equal(cart1.internalIP, '10.1.0.11')
   assert.deepEqual(cart1.become, { method: 'sudo' })
   assert.equal(cart1.captureDns, false)
