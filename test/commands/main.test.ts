@@ -1,9 +1,10 @@
 // The CLI's front door: help with an example per command, exit codes for usage and input errors, nothing contacted.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
 import { startKubeApi } from '../../src/lab/kube-api/server.js'
 import { runCli } from '../support/run-cli.js'
@@ -41,6 +42,42 @@ test('usage mistakes exit 5', async () => {
   const noTty = await runCli(['onboard'])
   assert.equal(noTty.code, 5)
   assert.match(noTty.stderr, /-i INVENTORY/)
+})
+
+test('bundle: the output directory is -o/--dir; --output (a format everywhere else) is refused, nothing written', async () => {
+  const seed = labClusterManifests({
+    caCertPem: 'lab-ca',
+    gatewayIP: '198.18.0.250',
+    istioVersion: '1.24.2',
+    clusterName: 'c1',
+    meshId: 'mesh1',
+  })
+  // istiod would copy the root cert into the new namespace; here it is there from the start
+  const rootCert =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: demo }\ndata: { root-cert.pem: lab-ca }\n'
+  const api = await startKubeApi({ manifests: [seed, rootCert] })
+  const dir = mkdtempSync(join(tmpdir(), 'meshvm-main-'))
+  try {
+    const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
+    const inventory = join(dir, 'inventory.yaml')
+    writeFileSync(inventory, 'defaults:\n  namespace: demo\n  app: web\nvms:\n  vm-1: { address: 127.0.0.1 }\n')
+    for (const output of [['--output', 'json'], ['--output=json']]) {
+      const r = await runCli(['bundle', '-i', inventory, '--kubeconfig', kubeconfig, ...output], {}, dir)
+      assert.equal(r.code, 5, r.stderr)
+      assert.match(r.stderr, /its output directory is -o\/--dir DIR \(--output is the fleet commands' format flag\)/)
+      assert.ok(!existsSync(join(dir, 'json')), 'no ./json/ directory')
+      assert.equal(api.requests.length, 0, 'nothing contacted')
+    }
+    for (const flag of ['-o', '--dir']) {
+      const out = join(dir, `out${flag}`)
+      const r = await runCli(['bundle', '-i', inventory, '--kubeconfig', kubeconfig, flag, out], {}, dir)
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(existsSync(join(out, 'vm-1', 'cluster.env')), `${flag}: ${out}/vm-1/cluster.env`)
+    }
+  } finally {
+    await api.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('a bad inventory exits 5 naming file, line and field, and contacts neither the cluster nor any VM', async () => {

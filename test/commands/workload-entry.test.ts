@@ -101,6 +101,24 @@ for (const [dir, c] of Object.entries(CASES)) {
       assert.equal(mint.length, 1)
     })
 
+    if (dir === 'vmconfig-ipv4') {
+      test("istioctl's own spellings: x workload entry configure, experimental workload entry configure", async () => {
+        const wg = new URL(
+          `../../../test/fixtures/conformance/istioctl-workload-entry-configure/${dir}/workloadgroup.yaml`,
+          import.meta.url,
+        ).pathname
+        for (const spelling of [['x'], ['experimental']]) {
+          const out = join(work, `out-${spelling[0]}`)
+          const args = ['-f', wg, ...c.args, '--clusterID', 'Kubernetes', '-o', out, '--kubeconfig', kubeconfig]
+          const r = await runCli([...spelling, 'workload', 'entry', 'configure', ...args])
+          assert.equal(r.code, 0, `${spelling[0]}: ${r.stderr}`)
+          assert.match(r.stdout, /onfiguration generation into directory .* was successful\n/)
+          for (const name of FILES)
+            assert.equal(await readFile(join(out, name), 'utf8'), readCaseFile(dir, `${name}.golden`), name)
+        }
+      })
+    }
+
     if (dir !== 'legacy-1.10.0-vmconfig-simple') {
       test('without --clusterID it fails as istioctl does and writes nothing', async () => {
         const out = join(work, 'out')
