@@ -94,6 +94,7 @@ class ClusterReads {
       entry: {
         name,
         autoregister: vm.autoregister,
+        createdByOnboard: vm.workloadEntryHealth === true,
         present: entry !== undefined,
         healthy: healthy ? { status: healthy.status, reason: healthy.reason } : undefined,
         disconnectedAt: entry?.metadata.annotations?.['istio.io/disconnectedAt'],

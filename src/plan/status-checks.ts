@@ -38,6 +38,8 @@ export interface ClusterSide {
   entry: {
     name?: string
     autoregister: boolean
+    /** meshvm creates it at onboarding (workloadEntryHealth), though the VM does not register itself. */
+    createdByOnboard?: boolean
     present: boolean
     healthy?: { status: string; reason?: string }
     disconnectedAt?: string

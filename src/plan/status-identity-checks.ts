@@ -127,8 +127,9 @@ export function driftCheck(d: Derived): Finding {
 export function workloadEntryCheck(c: ClusterSide, connected: boolean): Finding {
   const e = c.entry
   const name = e.name ?? '(no address)'
-  if (!e.present && !e.autoregister)
-    // Without auto-registration onboarding makes no WorkloadEntry (as Istio's VM guide): one is the user's to add.
+  if (!e.present && !e.autoregister && !e.createdByOnboard)
+    // Without auto-registration (or workloadEntryHealth) onboarding makes no WorkloadEntry, as Istio's VM guide: one
+    // is the user's to add.
     return {
       check: 'workloadEntry',
       level: 'ok',

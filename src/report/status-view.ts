@@ -61,7 +61,7 @@ function factsOf(s: VmStatus): StatusFacts | undefined {
     workloadEntry: {
       name: c.entry.name,
       present: c.entry.present,
-      autoregister: c.entry.autoregister,
+      autoregister: c.entry.autoregister || c.entry.createdByOnboard === true,
       healthy: c.entry.healthy?.status,
       disconnectedAt: c.entry.disconnectedAt,
     },
