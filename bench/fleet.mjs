@@ -42,7 +42,7 @@ const log = (s) => console.error(`bench: ${new Date().toISOString().slice(11, 19
 for (const c of contenders)
   if (!['meshvm', 'ansible', 'raw'].includes(c))
     throw new Error(`--only: unknown contender "${c}" (meshvm, ansible, raw)`)
-if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error('--vms: a whole number from 1 to 200')
+if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error('--vms: a whole number from 1 to 500')
 if (contenders.includes('ansible') && spawnSync('ansible-playbook', ['--version']).status !== 0)
   throw new Error("ansible-playbook not found: run bench/fleet.sh, which installs Debian's ansible package")
 

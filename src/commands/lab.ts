@@ -51,8 +51,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   const show = (p: string) => (relative(ctx.cwd, p).startsWith('..') ? p : relative(ctx.cwd, p) || '.')
   if (action === 'up') {
     const vms = (f.vms as number | undefined) ?? 3
-    if (!Number.isInteger(vms) || vms < 1 || vms > 200)
-      throw new InputError('--vms: expected a whole number from 1 to 200')
+    if (!Number.isInteger(vms) || vms < 1 || vms > 500)
+      throw new InputError('--vms: expected a whole number from 1 to 500')
     const started = Date.now()
     const log = (line: string) => ctx.stderr.write(`lab: ${line}\n`)
     const certTtlSeconds = durationFlag(f['cert-ttl'] as string | undefined, '--cert-ttl', 10)
