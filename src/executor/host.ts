@@ -134,6 +134,7 @@ const settled = <T>() => {
  * after a step that fails.
  */
 async function nextBatch(
+  conn: Connection,
   steps: Step[],
   plan: PlannedStep[],
   from: number,
@@ -157,7 +158,10 @@ async function nextBatch(
       sent.push({ index: i, decision, ops: [], error: (e as Error).message || String(e) })
       break
     }
-    if (i > from && ops.some(staged)) break
+    if (i > from && ops.some(staged)) {
+      conn.prepare?.(ops) // its SFTP session opens while this batch runs
+      break
+    }
     sent.push({ index: i, decision, ops })
     if (!decision.apply && decision.result.status === 'failed') break
     if (decision.apply && !handler.observes) stale.add(step)
@@ -196,7 +200,7 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   }
   for (let from = 0; from < steps.length;) {
     stopIfInterrupted(from, steps[from]!.name)
-    const { sent, stale } = await nextBatch(steps, plan, from, ctx, o)
+    const { sent, stale } = await nextBatch(conn, steps, plan, from, ctx, o)
     const end = sent.at(-1)!.index + 1
     const again = steps.map((_, j) => j).filter((j) => j >= end && stale.affects(steps[j]!, ctx))
     const ops: RemoteOp[] = []

@@ -1,7 +1,7 @@
 import type { Client, SFTPWrapper } from 'ssh2'
 import { maskSecrets, type Secret } from '../secret.js'
 import { SshError } from './errors.js'
-import { runBatch, type BatchChannel } from './batch.js'
+import { runBatch, staged, type BatchChannel } from './batch.js'
 import {
   checkSudo,
   runChannel,
@@ -12,7 +12,7 @@ import {
   type SudoMode,
 } from './exec.js'
 import { Limiter } from './limiter.js'
-import { stageOverSftp, type UploadChannel } from './put.js'
+import { stageOverSftp, warmStaging, type UploadChannel } from './put.js'
 import type { Hop } from './resolve.js'
 import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteOp } from './types.js'
 
@@ -136,6 +136,10 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
 
   async batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]> {
     return runBatch(this, ops, each).catch((err: unknown) => Promise.reject(this.#masked(err)))
+  }
+
+  prepare(ops: RemoteOp[]): void {
+    if (ops.some(staged)) warmStaging(this)
   }
 
   async put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void> {

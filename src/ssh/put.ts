@@ -96,6 +96,15 @@ function stageDir(sftp: SFTPWrapper): Promise<string> {
   return dir
 }
 
+/**
+ * Opens the SFTP session and, for a login that is not root, the staging dir, without uploading anything: a batch
+ * about to stage a large write finds them ready (4 round trips, taken while earlier work runs).
+ */
+export function warmStaging(conn: UploadChannel): void {
+  const ready = conn.sftp().then((sftp) => (conn.isRoot ? undefined : stageDir(sftp)))
+  ready.catch(() => undefined) // the upload itself reports any failure
+}
+
 export function contentBytes(content: string | Buffer | Secret): Buffer {
   if (content instanceof Secret) return Buffer.from(content.reveal())
   return typeof content === 'string' ? Buffer.from(content) : content

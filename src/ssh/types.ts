@@ -63,5 +63,7 @@ export interface Connection {
    * connection (or the command as a whole: a timeout) fails.
    */
   batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]>
+  /** These ops go in a later batch: the connection may start now what they will need (an SFTP session). */
+  prepare?(ops: RemoteOp[]): void
   close(): Promise<void>
 }

@@ -14,6 +14,8 @@ import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteO
 export class LocalConnection implements Connection {
   execs: string[] = []
   puts: string[] = []
+  /** The ops announced ahead of their batch (prepare). */
+  prepared: RemoteOp[][] = []
   closed = false
   constructor(readonly host: string) {}
 
@@ -50,6 +52,10 @@ export class LocalConnection implements Connection {
   batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]> {
     for (const op of ops) if ('put' in op) this.puts.push(op.put)
     return runBatch(this.channel, ops, each)
+  }
+
+  prepare(ops: RemoteOp[]): void {
+    this.prepared.push(ops)
   }
 
   async put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void> {

@@ -114,6 +114,26 @@ test('a wait after a change goes in its batch and checks on the VM itself (2 rou
   assert.equal(f.conns[0].execs.length, 2)
 })
 
+test('a large upload goes in a batch of its own, its SFTP session opened while the batch before it runs', async (t) => {
+  const big = 'x'.repeat(300 * 1024)
+  const { f, summary } = await runSteps(
+    t,
+    `  - name: Dir
+    directory: { path: '{{ vars.root }}/pkg' }
+  - name: Big
+    upload: { dest: '{{ vars.root }}/pkg/big.txt', content: ${big} }
+`,
+  )
+  assert.deepEqual(statuses(summary, 'vm1'), ['changed', 'changed'])
+  assert.equal(await readFile(join(f.roots.vm1, 'pkg/big.txt'), 'utf8'), big)
+  // the facts, the directory, then the upload: the step shows while it uploads
+  assert.equal(f.conns[0].execs.length, 3)
+  assert.deepEqual(
+    f.conns[0].prepared.map((ops) => ops.map((op) => ('put' in op ? op.put : op.run))),
+    [[join(f.roots.vm1, 'pkg/big.txt')]],
+  )
+})
+
 test('a failing change ends its batch: the changes after it in the batch do not run and are not reported', async (t) => {
   const { f, summary } = await runSteps(
     t,

@@ -73,6 +73,26 @@ describe('batches of changes in one command', () => {
     }
   })
 
+  it('prepare opens the SFTP session for a large write ahead of its batch, which then uses it', async () => {
+    const conn = await connect(targetOf(sshd), trustingOptions(sshd))
+    const sftps = () => (sshd.log().match(/Starting session: subsystem 'sftp'/g) ?? []).length
+    try {
+      const large = { put: join(dir, 'ahead.deb'), content: Buffer.alloc(400_000, 7), mode: 0o644 }
+      const before = sftps()
+      conn.prepare?.([large])
+      await conn.batch([{ run: 'sleep 0.5', what: 'earlier work' }])
+      await sleep(300)
+      assert.equal(sftps() - before, 1, 'opened before the batch that needs it')
+      const [r] = await conn.batch([large])
+      assert.equal(r?.code, 0)
+      assert.ok(readFileSync(join(dir, 'ahead.deb')).equals(large.content))
+      await sleep(300)
+      assert.equal(sftps() - before, 1, 'and used by it, not opened again')
+    } finally {
+      await conn.close()
+    }
+  })
+
   it('stops at the first failing op: nothing after it runs, and the failure says what and why', async () => {
     const conn = await connect(targetOf(sshd), trustingOptions(sshd))
     try {
