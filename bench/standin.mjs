@@ -5,7 +5,7 @@
 // without starting the sidecar: the instances of a host share its systemd and network) with the 30 MiB package, in a
 // cgroup of its own as bench/fleet.mjs runs its contenders: wall, controller CPU, peak PSS; then the no-op re-run.
 // Usage (root, after a build): node bench/standin.mjs [--hosts 50] [--per-host 20] [--forks 100] [--payload-mib 30]
-//   [--dir DIR] [--json FILE]
+//   [--dir DIR] [--json FILE] [--connect-timeout S]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
@@ -22,6 +22,8 @@ const { values: o } = parseArgs({
     'payload-mib': { type: 'string', default: '30' },
     dir: { type: 'string' },
     json: { type: 'string' },
+    // a loaded machine's VMs can take longer than OpenSSH's 15 s default to answer 100 handshakes at once
+    'connect-timeout': { type: 'string', default: '15' },
   },
 })
 const hostCount = Number(o.hosts)
@@ -118,6 +120,8 @@ try {
   await mapLimit(state.hosts, 8, (h) => setupHost(h.address))
   results.setupMs = Date.now() - setupStarted
   const inventory = standinFiles(state)
+  const sshConfig = join(out, 'ssh_config')
+  writeFileSync(sshConfig, `Host *\n  ConnectTimeout ${o['connect-timeout']}\n`)
   for (const phase of ['fresh', 'rerun']) {
     if (interrupted()) throw new Error('interrupted')
     const label = `meshvm-${phase}`
@@ -130,6 +134,8 @@ try {
       join(dir, 'kubeconfig'),
       '--playbook',
       join(repo, 'bench/standin/onboard.yaml'),
+      '--ssh-config',
+      sshConfig,
       '--forks',
       o.forks,
       '--output',
