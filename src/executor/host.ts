@@ -10,6 +10,7 @@ import type { Playbook } from '../playbook/types.js'
 import { maskSecrets, Secret } from '../secret.js'
 import { isUnreachable } from '../ssh/errors.js'
 import { staged } from '../ssh/batch.js'
+import { CONTENT_CHANGED } from '../ssh/put.js'
 import type { Connection, OpResult, RemoteOp } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step, StepContext } from '../steps/types.js'
@@ -190,7 +191,8 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     diff: o.diff,
     writesOf: (name) => {
       const s = steps.find((x) => x.name === name)
-      return s ? (handlerOf(s).writes?.(s.args) ?? []) : []
+      const h = s && handlerOf(s)
+      return s && h ? ((h.marks ?? h.writes)?.(s.args) ?? []) : []
     },
   }
   const plan = planSteps(steps, await readFacts(conn, steps, ctx), ctx)
@@ -240,16 +242,32 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
         return e
       },
     )
+    let sentAgain: number | undefined
     for (const s of sent) {
       const step = steps[s.index]!
-      const result = await reportStep(vm, o, state, step, () => outcomeOf(step, s, outcomes.get(s.index)?.p, ctx))
+      const result = await reportStep(vm, o, state, step, async () => {
+        const outcome = await outcomeOf(step, s, outcomes.get(s.index)?.p, ctx)
+        if (outcome !== CHANGED_SINCE_READ) return outcome
+        sentAgain = s.index
+        await ended // the batch stopped at this step's write
+        return sendAgain(conn, step, ctx, o)
+      })
       if (result.status === 'failed') {
         await ended
         return
       }
+      if (sentAgain !== undefined) break
     }
     const results = await ended
     if (results instanceof Error) throw results
+    if (sentAgain !== undefined) {
+      // the batch stopped there: the steps after it are planned anew from what the VM has now
+      from = sentAgain + 1
+      const rest = steps.slice(from)
+      ctx.now = o.now()
+      planSteps(rest, await readFacts(conn, rest, ctx), ctx).forEach((p, k) => (plan[from + k] = p))
+      continue
+    }
     if (again.length) {
       const r = results.at(-1)!
       let facts: string[]
@@ -276,13 +294,47 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
   }
 }
 
+/** A compare-and-swap write of the step found its file written by someone else since the facts were read. */
+const CHANGED_SINCE_READ = Symbol('changed since read')
+// a file others edit in place too: a lost race is read again and planned again this many times
+const CAS_ATTEMPTS = 5
+
+const changedSinceRead = (ops: RemoteOp[], results: OpResult[]) =>
+  results.some((r, k) => {
+    const op = ops[k]
+    return r.code === CONTENT_CHANGED && op !== undefined && 'put' in op && op.ifContent !== undefined
+  })
+
+/** The step whose write lost a race, read and planned again on top of the other writer's edit, and sent again. */
+async function sendAgain(conn: Connection, step: Step, ctx: StepContext, o: HostRun): Promise<Omit<StepResult, 'ms'>> {
+  const handler = handlerOf(step)
+  for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
+    ctx.now = o.now()
+    const [planned] = planSteps([step], await readFacts(conn, [step], ctx), ctx)
+    const d = decide(planned!.check, { check: o.check, diff: o.diff, observes: handler.observes })
+    // the first try wrote what goes before the compared write (a marker), so an ok now is still a change
+    if (!d.apply)
+      return d.result.status === 'ok'
+        ? { status: 'changed', msg: `${d.result.msg} (written meanwhile by someone else)` }
+        : d.result
+    const ops = await handler.apply(step.args, d.change, ctx)
+    const results = await conn.batch(ops)
+    if (changedSinceRead(ops, results)) continue
+    const failed = results.find((r) => r.code !== 0)
+    if (failed) return { status: 'failed', msg: failed.failure ?? `exit ${failed.code}` }
+    const again = `changed while planned: read again ${attempt}x`
+    return { status: d.status, msg: `${d.change.summary} (${again})`, ...(d.diff ? { diff: d.diff } : {}) }
+  }
+  return { status: 'failed', msg: `${step.name}: its file kept changing while it was written (${CAS_ATTEMPTS} tries)` }
+}
+
 /** What one step of a batch came to: its decision as it was, or its ops' results. */
 async function outcomeOf(
   step: Step,
   s: Sent,
   heard: Promise<OpResult[] | Error> | undefined,
   ctx: StepContext,
-): Promise<Omit<StepResult, 'ms'>> {
+): Promise<Omit<StepResult, 'ms'> | typeof CHANGED_SINCE_READ> {
   const d = s.decision
   if (s.error !== undefined) return { status: 'failed', msg: s.error }
   if (!d.apply) return d.result
@@ -291,6 +343,7 @@ async function outcomeOf(
     if (isUnreachable(results)) throw results
     return { status: 'failed', msg: results.message }
   }
+  if (changedSinceRead(s.ops, results)) return CHANGED_SINCE_READ
   const failed = results.find((r) => r.code !== 0)
   if (failed) return { status: 'failed', msg: failed.failure ?? `exit ${failed.code}` }
   let msg: string | void

@@ -11,13 +11,14 @@ export interface SshChoices {
   sshConfigFile?: string
 }
 
-/** The one way a run (and the wizard's login check) connects to a VM. */
-export function connectVm(vm: Vm, o: SshChoices, become?: Secret): Promise<Connection> {
+/** The one way a run (and the wizard's login check) connects to a VM; a run names itself to hold the VM's lock. */
+export function connectVm(vm: Vm, o: SshChoices, become?: Secret, lockHolder?: string): Promise<Connection> {
   return connect(vm.ssh, {
     knownHostsFile: vm.ssh.knownHostsFile,
     acceptNewHostKeys: o.acceptNewHostKeys,
     sshConfigFile: o.sshConfigFile,
     becomePassword: vm.become.password ?? become,
+    lockHolder,
   })
 }
 

@@ -26,7 +26,9 @@ import type { Secret } from '../secret.js'
 import type { Connection } from '../ssh/types.js'
 import { connectVm, type SshChoices } from './connect.js'
 import { RunInterrupt } from './interrupt.js'
+import { lockStateDir } from './state-lock.js'
 import { failedListFile, lastRunReport, stateDir } from './state.js'
+import { runHolder } from '../ssh/vm-lock.js'
 
 /** Where a fleet run writes: progress to stdout, notes to stderr, its state under `cwd`. */
 export interface FleetIo {
@@ -99,8 +101,18 @@ export async function runFleet(
   io: FleetIo,
   run: FleetRun,
 ): Promise<{ code: number; outcome: RunOutcome }> {
+  const release = await lockStateDir(stateDir(io.cwd), `meshvm ${run.playbook.name}`)
+  try {
+    return await runLocked(o, io, run)
+  } finally {
+    release()
+  }
+}
+
+async function runLocked(o: FleetOptions, io: FleetIo, run: FleetRun): Promise<{ code: number; outcome: RunOutcome }> {
   const playbook = run.playbook
   const become = run.become
+  const holder = runHolder(`meshvm ${playbook.name}`)
   const secrets = become ? [become] : []
   const fold = new RunFold()
   const argv = io.argv ?? []
@@ -123,7 +135,7 @@ export async function runFleet(
       interrupted: () => interrupt.signal !== undefined,
       vms: run.vms,
       playbook,
-      connect: (vm) => connectVm(vm, o, become),
+      connect: (vm) => connectVm(vm, o, become, holder),
       prepare: (vm, conn) => run.prepare(vm, conn),
       defaultPackage: run.defaultPackage,
       forks: o.forks,

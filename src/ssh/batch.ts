@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { SshError } from './errors.js'
 import type { OutputListener, RawResult } from './exec.js'
-import { contentBytes, INLINE_MAX, INLINE_WRITE_FAILED, tempFor, writeScript } from './put.js'
+import { CONTENT_CHANGED, contentBytes, INLINE_MAX, INLINE_WRITE_FAILED, tempFor, writeScript } from './put.js'
 import type { ExecOptions, OpResult, RemoteOp } from './types.js'
 
 /** What a batch needs of the connection it runs over. */
@@ -61,6 +61,8 @@ function failureOf(ch: BatchChannel, op: RemoteOp, r: OpResult): string {
     if (!ch.alive) throw new SshError('connection', ch.where, `${ch.where}: upload of ${op.put} failed: ${why}`)
     return `${ch.where}: upload of ${op.put} failed: ${why}`
   }
+  if (r.code === CONTENT_CHANGED && op.ifContent !== undefined)
+    return `${ch.where}: ${op.put} changed since it was read; nothing written`
   return `${ch.where}: writing ${op.put} failed: ${r.stderr.trim()}`
 }
 

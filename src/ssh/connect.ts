@@ -12,6 +12,7 @@ import { expandTilde } from './config-tokens.js'
 import { startProxyCommand, type ProxyTransport } from './proxy-command.js'
 import { enableCertificateAuth } from './user-cert.js'
 import { resolveHops, type Hop, type ResolveOptions } from './resolve.js'
+import { lockVm } from './vm-lock.js'
 import type { Connection } from './types.js'
 
 /** How to connect; every field is optional and defaults as OpenSSH would. */
@@ -30,6 +31,8 @@ export interface ConnectOptions {
   becomePassword?: Secret
   connectTimeoutMs?: number
   keepaliveIntervalMs?: number
+  /** Take the VM's meshvm lock for the connection's life, naming this run (see runHolder) to any other. */
+  lockHolder?: string
   /** Masked out of all error text and command output (the password and become password always are). */
   secrets?: Secret[]
 }
@@ -149,5 +152,12 @@ export async function connect(target: ConnectTarget, options: ConnectOptions = {
   }
   const connection = new SshConnection(target.host, vm, clients, secrets, options.becomePassword)
   clients[0].once('close', () => proxies.forEach((p) => p.stop()))
+  if (options.lockHolder === undefined) return connection
+  try {
+    await lockVm(connection, options.lockHolder)
+  } catch (err) {
+    await connection.close()
+    throw err
+  }
   return connection
 }

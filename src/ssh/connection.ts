@@ -1,4 +1,4 @@
-import type { Client, SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { maskSecrets, type Secret } from '../secret.js'
 import { SshError } from './errors.js'
 import { runBatch, staged, type BatchChannel } from './batch.js'
@@ -16,8 +16,8 @@ import { stageOverSftp, warmStaging, type UploadChannel } from './put.js'
 import type { Hop } from './resolve.js'
 import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteOp } from './types.js'
 
-// One below sshd's default MaxSessions (10): the SFTP session takes the last channel.
-const MAX_CHANNELS = 9
+// Two below sshd's default MaxSessions (10): the SFTP session and the VM lock take the last channels.
+const MAX_CHANNELS = 8
 const CLOSE_WAIT_MS = 2000
 
 /** A live connection to one VM (through its jump hosts); implements Connection. */
@@ -28,6 +28,9 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
   #sudoMode: SudoMode = 'unknown'
   #sftp: Promise<SFTPWrapper> | undefined
   #lost: string | undefined
+  /** This connection holds the VM's meshvm lock: no other meshvm run uses the VM meanwhile. */
+  holdsVmLock = false
+  readonly #beforeClose: Array<() => Promise<void>> = []
   readonly #closed = new Set<Client>()
 
   constructor(
@@ -97,6 +100,31 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
     return result
   }
 
+  /**
+   * Runs `script` as root on a channel of its own whose stdin stays open until the connection closes (a lock held
+   * while connected). Sudo is tried first with a plain command, so its refusals are the usual clear errors.
+   */
+  async spawnHeld(script: string): Promise<ClientChannel> {
+    await this.execRaw('true', { sudo: true })
+    const full = `LC_ALL=C; export LC_ALL\n${script}`
+    const password = !this.isRoot && this.#sudoMode === 'password'
+    const command = this.isRoot ? `sh -c ${shQuote(full)}` : sudoCommand(full, password ? 'password' : 'nopasswd')
+    if (this.#lost) throw new SshError('connection', this.where, `${this.where}: connection lost (${this.#lost})`)
+    return new Promise((resolve, reject) => {
+      this.vm.exec(command, (err, stream) => {
+        if (err)
+          return reject(new SshError('connection', this.where, `${this.where}: cannot open a channel: ${err.message}`))
+        if (password) stream.write(this.#passwordLine())
+        resolve(stream)
+      })
+    })
+  }
+
+  /** `release` runs first when the connection is closed, while it can still carry what `release` sends. */
+  beforeClose(release: () => Promise<void>): void {
+    this.#beforeClose.push(release)
+  }
+
   #passwordLine(): Buffer {
     return Buffer.from(`${this.becomePassword?.reveal() ?? ''}\n`)
   }
@@ -148,6 +176,8 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
   }
 
   async close(): Promise<void> {
+    // what holds the VM (its lock) lets go first, while the connection still carries the release
+    for (const release of this.#beforeClose.splice(0)) await release()
     for (const client of [...this.clients].reverse()) {
       if (this.#closed.has(client)) continue
       const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))

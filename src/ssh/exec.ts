@@ -78,6 +78,7 @@ export type SudoMode = 'unknown' | 'nopasswd' | 'password'
 
 const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is required)/m
 const SUDO_WRONG_PASSWORD = /^sudo: .*incorrect password attempt|^Sorry, try again/m
+const SUDO_MISSING = /sudo: (command )?not found|sudo: No such file/
 const SUDO_REFUSED = /^(sudo: .*(not in the sudoers|may not run sudo)|.* is not in the sudoers file)/m
 
 /** `script` as root via sudo: `-n` (NOPASSWD), or `-k -S` reading the password as the first line of stdin. */
@@ -90,6 +91,13 @@ export function sudoCommand(script: string, mode: SudoMode): string {
 export function checkSudo(result: RawResult, mode: SudoMode, where: string, password?: Secret): SudoMode | undefined {
   if (result.code === 0) return undefined
   const stderr = result.stderr.toString()
+  if (result.code === 127 && SUDO_MISSING.test(stderr)) {
+    throw new SshError(
+      'command',
+      where,
+      `${where}: sudo is not installed on the VM: log in as root (user: root) or install sudo`,
+    )
+  }
   if (SUDO_REFUSED.test(stderr)) {
     throw new SshError('command', where, `${where}: sudo refused: the user may not run sudo`)
   }

@@ -1,5 +1,8 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { SshError } from './errors.js'
+import { shQuote } from './exec.js'
 import { checkHostCertificate, HOST_CERT_ALGORITHMS } from './host-cert.js'
 import { probeHostCertificate } from './host-cert-probe.js'
 import {
@@ -89,14 +92,17 @@ export function verifyHostKey(hop: KeyHop, key: Buffer, certified?: Buffer): Ssh
     return undefined
   }
   const keyId = `${keyTypeOf(key)} key ${fingerprint(key)}`
+  const file = hop.knownHostsFiles[0]
+  // ssh-keygen edits ~/.ssh/known_hosts unless told which file: the fleet's own file needs -f
+  const onFile = file === join(homedir(), '.ssh', 'known_hosts') ? '' : ` -f ${shQuote(file)}`
   const messages = {
     revoked: `${hop.where}: the ${keyId} of ${name} is marked @revoked in known_hosts; refusing to connect`,
     changed:
       `${hop.where}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${name}: it presented ${keyId}, which ` +
       `known_hosts (${hop.knownHostsFiles[0]}) does not list. Someone may be intercepting the connection, ` +
-      `or the host was reinstalled; if you trust the new key, run: ssh-keygen -R '${name}'`,
+      `or the host was reinstalled; if you trust the new key, run: ssh-keygen -R ${shQuote(name)}${onFile}`,
     unknown:
-      `${hop.where}: host key for ${name} is not known (${keyId}); add it to known_hosts or pass ` +
+      `${hop.where}: host key for ${name} is not known (${keyId}); add it to known_hosts (${file}) or pass ` +
       '--accept-new-host-keys',
   }
   return new SshError('hostkey', hop.where, messages[verdict])

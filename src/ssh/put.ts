@@ -12,6 +12,8 @@ export interface UploadChannel {
   readonly where: string
   readonly isRoot: boolean
   readonly alive: boolean
+  /** No other meshvm run uses the VM meanwhile (it holds the VM lock). */
+  readonly holdsVmLock: boolean
   sftp(): Promise<SFTPWrapper>
 }
 
@@ -25,6 +27,19 @@ const ALL_UPLOADS = new Limiter(256)
 const STAGE_DIR = '.meshvm/stage'
 // SSH_FX_NO_SUCH_FILE (draft-ietf-secsh-filexfer-02), as ssh2 reports it in an error's `code`
 const NO_SUCH_FILE = 2
+/** Held (flock) around every compare-and-swap rename on the VM, so two writers cannot both pass the comparison. */
+export const EDIT_LOCK = '/run/lock/meshvm-edit.lock'
+/** The exit code of a compare-and-swap write that found the file changed since it was read (nothing written). */
+export const CONTENT_CHANGED = 75
+const LOCK_WAIT_S = 30
+
+/** `mv -f tmp path` only while `path` still has the sha256 `want` (or is absent), under EDIT_LOCK. */
+function swapIfUnchanged(tmp: string, path: string, want: string): string {
+  const q = shQuote
+  const now = `now=$(if [ -e ${q(path)} ]; then sha256sum < ${q(path)} | cut -c1-64; else echo absent; fi)`
+  const body = `${now}; [ "$now" = ${q(want)} ] || exit ${CONTENT_CHANGED}; mv -f ${q(tmp)} ${q(path)}`
+  return `mkdir -p /run/lock && flock -w ${LOCK_WAIT_S} ${q(EDIT_LOCK)} sh -c ${q(body)}`
+}
 
 class SftpSessionClosed extends Error {}
 
@@ -79,18 +94,36 @@ async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<vo
 }
 
 const stageDirs = new WeakMap<SFTPWrapper, Promise<string>>()
+// a stage file this old belongs to no upload still running, even without the VM lock
+const STALE_STAGE_S = 3600
 
 /**
  * The login user's private staging directory (`~/.meshvm/stage`, 0700), created once per SFTP session: both mkdirs
- * and the realpath go out at once (the server answers SFTP requests in order), one round trip.
+ * and the realpath go out at once (the server answers SFTP requests in order), one round trip. Leftovers of cut
+ * uploads are removed then: all of them while this connection holds the VM lock (no other run uploads), else those
+ * untouched for an hour.
  */
-function stageDir(sftp: SFTPWrapper): Promise<string> {
+function stageDir(sftp: SFTPWrapper, conn: UploadChannel): Promise<string> {
   let dir = stageDirs.get(sftp)
   if (!dir) {
+    // a mkdir fails when the directory exists too: its error tells only when the directory is not there after it
     const mkdir = (d: string) =>
-      call<void>(sftp, (cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, void err)))
-    const made = ['.meshvm', STAGE_DIR].map(mkdir)
-    dir = Promise.all(made).then(() => call<string>(sftp, (cb) => sftp.realpath(STAGE_DIR, cb)))
+      call<Error | undefined>(sftp, (cb) => sftp.mkdir(d, { mode: 0o700 }, (err) => cb(undefined, err ?? undefined)))
+    const made = Promise.all(['.meshvm', STAGE_DIR].map(mkdir))
+    const real = call<string>(sftp, (cb) => sftp.realpath(STAGE_DIR, cb))
+    dir = (async () => {
+      const errors = await made
+      const path = await real.catch((err: Error) => Promise.reject(errors.at(-1) ?? err))
+      const entries = await call<{ filename: string; attrs: { mtime: number } }[]>(sftp, (cb) => sftp.readdir(path, cb))
+      const cutoff = Date.now() / 1000 - STALE_STAGE_S
+      for (const e of entries.filter((e) => conn.holdsVmLock || e.attrs.mtime < cutoff)) {
+        await call<void>(sftp, (cb) => sftp.unlink(posix.join(path, e.filename), (err) => cb(undefined, void err)))
+      }
+      return path
+    })().catch((err: Error) => {
+      stageDirs.delete(sftp) // a later upload tries again (the disk may have room by then)
+      throw new Error(`staging dir ~/${STAGE_DIR}: ${err.message}`)
+    })
     stageDirs.set(sftp, dir)
   }
   return dir
@@ -125,7 +158,7 @@ export async function stageOverSftp(conn: UploadChannel, path: string, tmp: stri
       throw err
     }
   }
-  const inStage = async () => attempt(posix.join(await stageDir(sftp), randomBytes(6).toString('hex')))
+  const inStage = async () => attempt(posix.join(await stageDir(sftp, conn), randomBytes(6).toString('hex')))
   try {
     if (!conn.isRoot) return await inStage()
     // the target's directory may not exist yet: a batch can create it in the command that renames the file into it
@@ -175,7 +208,7 @@ export function writeScript(
         : `mv -f ${q(from.staged)} ${q(tmp)}`,
     `chown ${q(owner)} ${q(tmp)}`,
     `chmod ${options.mode.toString(8)} ${q(tmp)}`,
-    `mv -f ${q(tmp)} ${q(path)}`,
+    options.ifContent === undefined ? `mv -f ${q(tmp)} ${q(path)}` : swapIfUnchanged(tmp, path, options.ifContent),
   ].join(' && ')
   const staged = 'staged' in from ? `${q(from.staged)} ` : ''
   return `${script}; rc=$?; rm -f ${staged}${q(prefix)}*; exit $rc`

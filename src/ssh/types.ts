@@ -19,6 +19,12 @@ export interface PutOptions {
   mode: number
   owner?: string
   group?: string
+  /**
+   * Compare-and-swap: replace `path` only if its sha256 is still this (`absent`: only if it does not exist), checked
+   * under the VM's edit lock in the same command as the rename; otherwise nothing is written and the write exits
+   * CONTENT_CHANGED (put.ts).
+   */
+  ifContent?: string
 }
 
 /** Shell run as root in a batch; exit 0 is success. */

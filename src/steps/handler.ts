@@ -27,7 +27,7 @@ export interface StepContext {
   bundle: BundleFile[]
   /** Epoch ms at planning time. */
   now: number
-  /** Paths written by named steps, to resolve `restartOnChange` entries that name a step. */
+  /** Paths marking a change by named steps (`marks`, else `writes`), to resolve `restartOnChange` step names. */
   writesOf: (stepName: string) => string[]
   /** The run shows diffs (--diff): facts needed only for a diff's "before" are read only then. */
   diff?: boolean
@@ -65,6 +65,8 @@ export interface Handler<A, D = unknown> {
   done?(args: A, results: OpResult[], ctx: StepContext): string | void
   /** Paths this step writes (for `restartOnChange: [<step name>]`, and to know whose facts a change makes stale). */
   writes?(args: A): string[]
+  /** Paths whose mtime moves exactly when this step changes something (for `restartOnChange`; default: `writes`). */
+  marks?(args: A): string[]
   /** Its change may also alter what lies below the paths it writes (chown -R, rm -rf). */
   writesBelow?(args: A): boolean
   /** It changes more than `writes` says (a package install); after it, every later step's facts are stale. */

@@ -3,7 +3,7 @@ import { parseStat, statSnippet } from './attrs.js'
 import { wantedContent } from './content.js'
 import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
-import { change, fail, ok, type Handler } from './handler.js'
+import { change, fail, ok, type Check, type Handler, type StepContext } from './handler.js'
 
 const spec = {
   path: { type: 'string', default: '/etc/hosts' },
@@ -14,10 +14,17 @@ const spec = {
 } as const satisfies ArgSpec
 
 export type Args = ArgsOf<typeof spec>
-type Plan = { text: string; mode: number; owner: string; group: string }
+type Plan = { text: string; mode: number; owner: string; group: string; read: string }
 
 const begin = (id: string) => `# BEGIN meshvm ${id}`
 const end = (id: string) => `# END meshvm ${id}`
+const STAMPS = '/var/lib/meshvm/blocks'
+
+/**
+ * A copy of the block, written only when the block changes: its mtime is what `restartOnChange` compares, so a foreign
+ * edit elsewhere in the file restarts nothing, and a run that died after this write still restarts on the next.
+ */
+const stampOf = (a: Args) => `${STAMPS}/${a.path.replace(/^\/+/, '').replace(/\//g, '_')}.${a.id}`
 
 /**
  * `text` with the managed block `id` holding `body` (null or blank: no block). The first block is replaced in place,
@@ -44,32 +51,54 @@ export function withBlock(text: string, id: string, body: string | null): string
   return out.length ? out.join('\n') + '\n' : ''
 }
 
+function reads(a: Args): string {
+  const p = q(a.path)
+  return `${statSnippet(a.path)}; [ -f ${p} ] && { printf sha=; sha256sum < ${p}; echo "text=$(base64 -w0 < ${p})"; }`
+}
+
+function check(a: Args, factsText: string, ctx: StepContext): Check<Plan> {
+  const facts = new Facts(factsText)
+  const have = parseStat(facts)
+  if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.path} is a ${have.type}, not a file`)
+  const content = a.present ? wantedContent(a, ctx) : null
+  if (content instanceof Secret) return fail('a secret cannot go into a managed block')
+  if (a.present && content === undefined) return fail(`the bundle has no ${a.bundle} file`)
+  const before = Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')
+  let after: string
+  try {
+    after = withBlock(before, a.id, content ?? null)
+  } catch (e) {
+    return fail(`${a.path}: ${(e as Error).message}`)
+  }
+  if (after === before) return ok(`block meshvm ${a.id} in ${a.path} ${content?.trim() ? 'up to date' : 'absent'}`)
+  const read = have.type === 'absent' ? 'absent' : (facts.get('sha') ?? '').slice(0, 64)
+  const plan = {
+    text: after,
+    mode: have.type === 'absent' ? 0o644 : have.mode,
+    owner: have.owner,
+    group: have.group,
+    read,
+  }
+  return change(`update block meshvm ${a.id} in ${a.path}`, plan, { path: a.path, before, after })
+}
+
 export const hostsBlock: Handler<Args, Plan> = {
   spec,
   oneOf: { keys: ['content', 'bundle'], required: false },
-  reads: (a) => `${statSnippet(a.path)}; [ -f ${q(a.path)} ] && echo "text=$(base64 -w0 < ${q(a.path)})"`,
-  check(a, factsText, ctx) {
-    const facts = new Facts(factsText)
-    const have = parseStat(facts)
-    if (have.type !== 'absent' && have.type !== 'regular file') return fail(`${a.path} is a ${have.type}, not a file`)
-    const content = a.present ? wantedContent(a, ctx) : null
-    if (content instanceof Secret) return fail('a secret cannot go into a managed block')
-    if (a.present && content === undefined) return fail(`the bundle has no ${a.bundle} file`)
-    const before = Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')
-    let after: string
-    try {
-      after = withBlock(before, a.id, content ?? null)
-    } catch (e) {
-      return fail(`${a.path}: ${(e as Error).message}`)
-    }
-    if (after === before) return ok(`block meshvm ${a.id} in ${a.path} ${content?.trim() ? 'up to date' : 'absent'}`)
-    const plan = { text: after, mode: have.type === 'absent' ? 0o644 : have.mode, owner: have.owner, group: have.group }
-    return change(`update block meshvm ${a.id} in ${a.path}`, plan, { path: a.path, before, after })
+  reads,
+  check,
+  // Compare-and-swap: the file is replaced only while it is still what was read; when someone else wrote it in between
+  // the write changes nothing, and the executor reads the file again and plans the block anew on top of their edit.
+  apply: (a, c, ctx) => {
+    const { text, mode, owner, group, read } = c.data
+    const body = a.present ? wantedContent(a, ctx) : ''
+    return [
+      { run: `mkdir -p ${STAMPS}`, what: `mkdir ${STAMPS}` },
+      { put: stampOf(a), content: typeof body === 'string' ? body : '', mode: 0o644 },
+      { put: a.path, content: text, mode, owner: owner || undefined, group: group || undefined, ifContent: read },
+    ]
   },
-  apply(a, c) {
-    const { text, mode, owner, group } = c.data
-    return [{ put: a.path, content: text, mode, owner: owner || undefined, group: group || undefined }]
-  },
-  writes: (a) => [a.path],
+  writes: (a) => [a.path, stampOf(a)],
+  marks: (a) => [stampOf(a)],
   touches: (a) => [a.path],
 }

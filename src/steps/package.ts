@@ -88,6 +88,10 @@ export const packageStep: Handler<Args, Plan> = {
       `if command -v dpkg-query >/dev/null 2>&1; then echo pm=deb; dpkg-query -W -f='status=\${Status}\\nversion=\${Version}\\n' ${q(a.name)} 2>/dev/null`,
       `elif command -v rpm >/dev/null 2>&1; then echo pm=rpm; rpm -q --qf 'status=install ok installed\\nversion=%{VERSION}-%{RELEASE}\\n' ${q(a.name)} 2>/dev/null | grep =; fi`,
       `[ -f ${q(record(a.name))} ] && echo "recorded=$(cat ${q(record(a.name))})"`,
+      // files of the installed package that are gone (a hand-deleted unit file); conffiles a user removed stay removed
+      `if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='\${Conffiles}\\n' ${q(a.name)} 2>/dev/null | sed -n 's/^ \\(\\/[^ ]*\\) .*/conffile=\\1/p'; dpkg-query -L ${q(a.name)} 2>/dev/null`,
+      `elif command -v rpm >/dev/null 2>&1; then rpm -qc ${q(a.name)} 2>/dev/null | sed 's/^/conffile=/'; rpm -ql ${q(a.name)} 2>/dev/null; fi |`,
+      `while IFS= read -r f; do case $f in conffile=*) echo "$f" ;; /*) [ -e "$f" ] || [ -L "$f" ] || echo "missing=$f" ;; esac; done | head -n 40`,
     ].join('\n'),
   check(a, factsText) {
     const facts = new Facts(factsText)
@@ -103,6 +107,18 @@ export const packageStep: Handler<Args, Plan> = {
     }
     const { sha256, version: wantVersion, url, file } = a.source ?? {}
     const recorded = facts.get('recorded')
+    const conffiles = facts.all('conffile')
+    const missing = installed ? facts.all('missing').filter((f) => !conffiles.includes(f)) : []
+    if (missing.length > 0) {
+      if (!url && !file)
+        return fail(`${a.name} lacks ${missing.join(', ')} and the step has no source to reinstall it from`)
+      const gone = `${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`
+      return change(
+        `reinstall ${a.name} (missing: ${gone})`,
+        { install: true, format },
+        { before: `${a.name} ${version}, missing ${gone}`, after: `${a.name} ${version}` },
+      )
+    }
     if (installed) {
       if (sha256 && recorded === sha256) return ok(`${a.name} ${version} installed (sha256 matches)`)
       if (!sha256 || !recorded) {

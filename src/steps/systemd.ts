@@ -13,7 +13,7 @@ const spec = {
 } as const satisfies ArgSpec
 
 export type Args = ArgsOf<typeof spec>
-type Action = 'enable' | 'disable' | 'start' | 'restart' | 'stop'
+type Action = 'daemon-reload' | 'enable' | 'disable' | 'start' | 'restart' | 'stop'
 
 const RUNNING = ['active', 'activating', 'reloading']
 const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated']
@@ -50,7 +50,7 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
   // one systemctl call (it is the costly part of the VM's facts); --timestamp needs systemd >= 247
   reads: (a, ctx) =>
     [
-      `u=${q(a.unit)}; p='-p LoadState -p ActiveState -p UnitFileState -p ActiveEnterTimestamp'`,
+      `u=${q(a.unit)}; p='-p LoadState -p ActiveState -p UnitFileState -p ActiveEnterTimestamp -p NeedDaemonReload'`,
       `if out=$(systemctl show --timestamp=us+utc $p -- "$u" 2>/dev/null); then echo precise=1`,
       `else out=$(systemctl show $p -- "$u" 2>/dev/null); fi`,
       `printf '%s\\n' "$out"`,
@@ -77,6 +77,8 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
     if (newer) actions.push('restart')
     const now = `${active}, ${enabledState}`
     const inputsNote = a.state === 'running' && a.restartOnChange.length ? ', inputs unchanged since start' : ''
+    // a unit file replaced on disk (a reinstalled package) is read again before systemd acts on the unit
+    if (actions.length > 0 && facts.get('NeedDaemonReload') === 'yes') actions.unshift('daemon-reload')
     if (actions.length === 0) return ok(`${a.unit} ${found ? now : 'not installed'}${inputsNote}`)
     const wanted = `${a.state === 'running' ? 'active' : a.state === 'stopped' ? 'inactive' : active}, ${
       a.enabled === undefined ? enabledState : a.enabled ? 'enabled' : 'disabled'
@@ -88,7 +90,9 @@ export const systemd: Handler<Args, { actions: Action[] }> = {
   // its unit's files and the inputs' mtimes; the unit's state changes only through steps that say they change anything
   touches: (a, ctx) => [...inputs(a, ctx), '/etc/systemd', '/lib/systemd', '/usr/lib/systemd', '/run/systemd'],
   apply(a, c) {
-    const cmd = c.data.actions.map((act) => `systemctl ${act} -- ${q(a.unit)}`).join(' && ')
+    const cmd = c.data.actions
+      .map((act) => (act === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${act} -- ${q(a.unit)}`))
+      .join(' && ')
     return [{ run: cmd, what: cmd, timeoutMs: 120_000 }]
   },
 }

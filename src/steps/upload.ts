@@ -34,14 +34,16 @@ function isSecret(a: Args, ctx: StepContext): boolean {
   return wantedContent(a, ctx) instanceof Secret
 }
 
-/** The JWT on the VM is kept while it is the same identity's and stays valid long enough. */
+/** The JWT on the VM is kept while it is the same identity's and stays valid long enough (see `needed`). */
 function keptToken(a: Args, want: Secret, havePayload: string | undefined, now: number): string | undefined {
   if (a.tokenMinValidity === undefined || !havePayload) return undefined
   const have = jwtClaims(havePayload)
   const next = jwtClaims(jwtPayload(want.reveal()))
   if (!have || !next || have.iss !== next.iss || have.sub !== next.sub || have.aud !== next.aud) return undefined
   const left = have.exp - now / 1000
-  return left >= a.tokenMinValidity ? `token on the VM still valid for ${Math.floor(left / 60)} min` : undefined
+  // a short-lived token (tokenDuration 600) could never be kept for 30 min: half its own lifetime is enough then
+  const needed = Math.min(a.tokenMinValidity, (next.exp - now / 1000) / 2)
+  return left >= needed ? `token on the VM still valid for ${Math.floor(left / 60)} min` : undefined
 }
 
 /** When the first certificate of a base64 PEM text expires (ms); NaN when there is none that parses. */

@@ -1,3 +1,4 @@
+import { agentFixHint } from './agent-hints.js'
 import { Facts, q } from './shell.js'
 import type { ArgsOf, ArgSpec } from './args.js'
 import { change, ok, type Handler } from './handler.js'
@@ -12,6 +13,8 @@ const spec = {
   hintFiles: { type: 'strings', default: [] },
   /** Give up before the timeout once the log has one of the agent's known failures this many times (0: never). */
   failAfter: { type: 'number', default: 0 },
+  /** A line containing this after the last match means the match no longer holds (a later disconnect). */
+  lostWhen: { type: 'string' },
 } as const satisfies ArgSpec
 
 export type Args = ArgsOf<typeof spec>
@@ -51,8 +54,9 @@ const knownFailures: { says: string; hint: string }[] = [
 
 /**
  * Shell: `since` sets SINCE to the unit's last start (empty for `since: any`); `seen` is true when `file` has a line
- * containing `pattern` (plain text) stamped at or after SINCE. Istio log lines begin with an RFC 3339 UTC timestamp,
- * which compares as text with one printed in the same format, so appended logs of earlier runs do not count and no byte
+ * containing `pattern` (plain text) stamped at or after SINCE, with no `lostWhen` line after the last such one (a
+ * connect followed by a disconnect is not connected). Istio log lines begin with an RFC 3339 UTC timestamp, which
+ * compares as text with one printed in the same format, so appended logs of earlier runs do not count and no byte
  * offset has to survive restarts. `since` runs once per wait: systemctl costs the VM far more than one awk over the log,
  * and a fleet's VMs poll while they are busiest.
  */
@@ -67,6 +71,12 @@ function seenFunctions(a: Args): string {
           'SINCE=$s',
         ]
       : ['SINCE=']
+  const awk = [
+    'ENVIRON["SINCE"] == "" || $1 >= ENVIRON["SINCE"] {',
+    'if (index($0, ENVIRON["PAT"])) { f = 1; lost = "" }',
+    'else if (f && ENVIRON["LOST"] != "" && index($0, ENVIRON["LOST"])) lost = $0 }',
+    'END { if (lost != "") print "lost=" lost; exit !(f && lost == "") }',
+  ].join(' ')
   return [
     'since() {',
     ...since.map((l) => '  ' + l),
@@ -81,21 +91,22 @@ function seenFunctions(a: Args): string {
     '}',
     'seen() {',
     `  [ -f ${q(a.file)} ] || return 1`,
-    `  SINCE="$SINCE" PAT=${q(a.pattern)} awk 'index($0, ENVIRON["PAT"]) && (ENVIRON["SINCE"] == "" || $1 >= ENVIRON["SINCE"]) { f = 1 } END { exit !f }' ${q(a.file)}`,
+    `  SINCE="$SINCE" PAT=${q(a.pattern)} LOST=${q(a.lostWhen ?? '')} awk ${q(awk)} ${q(a.file)}`,
     '}',
   ].join('\n')
 }
 
 const where = (a: Args) =>
   `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
+const still = (a: Args) => (a.lostWhen ? `, and no '${a.lostWhen}' after it` : '')
 
 export const waitForLog: Handler<Args, null> = {
   spec,
   observes: true,
   reads: (a) => `${seenFunctions(a)}\nif since && seen; then echo seen=1; else echo seen=0; fi`,
   check(a, factsText) {
-    if (new Facts(factsText).get('seen') === '1') return ok(`found ${where(a)}`)
-    return change(`wait up to ${a.timeout}s for ${where(a)}`, null)
+    if (new Facts(factsText).get('seen') === '1') return ok(`found ${where(a)}${still(a)}`)
+    return change(`wait up to ${a.timeout}s for ${where(a)}${still(a)}`, null)
   },
   // the log's lines (the service writes them) and the unit's start, which only a step that changes anything moves
   touches: (a) => [a.file],
@@ -104,21 +115,28 @@ export const waitForLog: Handler<Args, null> = {
       seenFunctions(a),
       // a fifth of a second: the line usually comes within 0.2-0.5 s of the start (the unit may not be up yet at first)
       `i=0; while [ $i -lt ${Math.ceil(a.timeout * 5)} ]; do`,
-      `  { [ -n "\${SINCE+set}" ] || since; } && seen && exit 0`,
+      `  { [ -n "\${SINCE+set}" ] || since; } && seen >/dev/null && exit 0`,
       // once a second, whether the agent keeps failing the same way
       ...(a.failAfter > 0
         ? [`  [ -n "\${SINCE+set}" ] && [ $((i % 5)) -eq 4 ] && failing && { echo '--- failing'; exit ${FAILING}; }`]
         : []),
       '  sleep 0.2; i=$((i+1))',
       'done',
+      `seen | sed 's/^lost=/--- connection lost after it: /'`,
+      `echo "--- unit ${a.unit}: $(systemctl show -p ActiveState -p SubState -p Result -p NRestarts -- ${q(a.unit)} 2>&1 | tr '\\n' ' ')"`,
       ...[a.file, ...a.hintFiles].map((f) => `echo '--- last lines of ${f}:'; tail -n ${TAIL} ${q(f)} 2>&1`),
       'exit 3',
     ].join('\n')
-    const failure = (r: OpResult) =>
-      keepsFailing(a, r) ?? `no line ${where(a)} within ${a.timeout}s\n${r.stdout.trim()}${r.stderr.trim()}`
+    const failure = (r: OpResult) => {
+      const early = keepsFailing(a, r)
+      if (early) return early
+      const out = `${r.stdout.trim()}${r.stderr.trim()}`
+      const fix = agentFixHint(out)
+      return `no line ${where(a)}${still(a)} within ${a.timeout}s${fix ? `\nfix: ${fix}` : ''}\n${out}`
+    }
     return [{ run, what: `wait for ${where(a)}`, timeoutMs: (a.timeout + 30) * 1000, failure }]
   },
-  done: (a, [r]) => `found ${where(a)} after ${((r?.ms ?? 0) / 1000).toFixed(1)}s`,
+  done: (a, [r]) => `found ${where(a)}${still(a)} after ${((r?.ms ?? 0) / 1000).toFixed(1)}s`,
 }
 
 /** The early failure's message: which failure, how often, its last line, and what to check. */

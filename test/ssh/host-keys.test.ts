@@ -48,7 +48,7 @@ describe('known_hosts verification', () => {
     await assert.rejects(
       tryConnect(),
       hostKeyError(
-        /host key for \[127\.0\.0\.1\]:\d+ is not known \(ssh-ed25519 key SHA256:[\w+/]+\); add it to known_hosts or pass --accept-new-host-keys/,
+        /host key for \[127\.0\.0\.1\]:\d+ is not known \(ssh-ed25519 key SHA256:[\w+/]+\); add it to known_hosts \(\/.*\/known_hosts\) or pass --accept-new-host-keys/,
       ),
     )
     assert.equal(existsSync(knownHosts), false)
@@ -72,6 +72,19 @@ describe('known_hosts verification', () => {
       hostKeyError(/REMOTE HOST IDENTIFICATION HAS CHANGED for \[127/),
     )
     assert.equal(readFileSync(knownHosts, 'utf8'), `${name} ${otherKey}\n`)
+  })
+
+  it("the changed-key hint names the fleet's own known_hosts (-f FILE), and running it lets the new key in", async () => {
+    writeFileSync(knownHosts, `${name} ${otherKey}\n`)
+    const err = await connect(targetOf(sshd), options).then(
+      () => assert.fail('connected'),
+      (e: Error) => e,
+    )
+    const hint = /run: (ssh-keygen -R .*)$/.exec(err.message)?.[1]
+    assert.equal(hint, `ssh-keygen -R '${name}' -f '${knownHosts}'`)
+    execFileSync('sh', ['-c', `${hint} 2>/dev/null`])
+    await tryConnect({ acceptNewHostKeys: true })
+    assert.equal(readFileSync(knownHosts, 'utf8').trim().split('\n').pop(), `${name} ${sshd.hostKey}`)
   })
 
   it('accepts the right key among several for the host', async () => {
