@@ -18,7 +18,8 @@ export class TmuxScreen {
     const entries = Object.entries(opts.env)
     const unset = entries.filter(([, v]) => v === undefined).map(([k]) => `-u ${k}`)
     const env = [...unset, ...entries.flatMap(([k, v]) => (v === undefined ? [] : `${k}='${v}'`))]
-    const line = `cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
+    // the shell outlives a Ctrl-C that reaches the command as a signal (no raw mode), to print the exit code
+    const line = `trap true INT; cd '${opts.cwd}' && env ${env.join(' ')} ${command}; echo "[exit $?]"; sleep 600`
     const { columns, rows } = opts.size ?? { columns: 160, rows: 50 }
     const size = ['-x', String(columns), '-y', String(rows)]
     execFileSync('tmux', ['-L', this.name, 'new-session', '-d', '-s', this.name, ...size, line])
