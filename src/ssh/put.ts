@@ -134,7 +134,7 @@ function stageDir(sftp: SFTPWrapper, conn: UploadChannel): Promise<string> {
  * about to stage a large write finds them ready (4 round trips, taken while earlier work runs).
  */
 export function warmStaging(conn: UploadChannel): void {
-  const ready = conn.sftp().then((sftp) => (conn.isRoot ? undefined : stageDir(sftp)))
+  const ready = conn.sftp().then((sftp) => (conn.isRoot ? undefined : stageDir(sftp, conn)))
   ready.catch(() => undefined) // the upload itself reports any failure
 }
 
