@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { parseArgs } from '../../src/commands/args.js'
-import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
-import { startKubeApi, type KubeApi } from '../../src/lab/kube-api/server.js'
+import type { KubeApi } from '../../src/lab/kube-api/server.js'
 import { startSshd, type Sshd } from '../support/sshd.js'
+import { startLabClusterApi } from '../support/lab-api.js'
 import { runCli } from '../support/run-cli.js'
 
 describe('input is checked before anything is contacted', () => {
@@ -38,14 +38,7 @@ describe('input is checked before anything is contacted', () => {
     )
 
   before(async () => {
-    const seed = labClusterManifests({
-      caCertPem: 'lab-ca',
-      gatewayIP: '192.0.2.1',
-      istioVersion: '1.24.2',
-      clusterName: 'c1',
-      meshId: 'mesh1',
-    })
-    api = await startKubeApi({ manifests: [seed] })
+    api = await startLabClusterApi('192.0.2.1')
     sshd = await startSshd()
     dir = mkdtempSync(join(tmpdir(), 'meshvm-checked-first-'))
     kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
 import { startKubeApi } from '../../src/lab/kube-api/server.js'
+import { startLabClusterApi } from '../support/lab-api.js'
 import { runCli } from '../support/run-cli.js'
 
 const COMMANDS = [
@@ -45,17 +45,7 @@ test('usage mistakes exit 5', async () => {
 })
 
 test('bundle: the output directory is -o/--dir; --output (a format everywhere else) is refused, nothing written', async () => {
-  const seed = labClusterManifests({
-    caCertPem: 'lab-ca',
-    gatewayIP: '198.18.0.250',
-    istioVersion: '1.24.2',
-    clusterName: 'c1',
-    meshId: 'mesh1',
-  })
-  // istiod would copy the root cert into the new namespace; here it is there from the start
-  const rootCert =
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: demo }\ndata: { root-cert.pem: lab-ca }\n'
-  const api = await startKubeApi({ manifests: [seed, rootCert] })
+  const api = await startLabClusterApi('198.18.0.250', 'demo')
   const dir = mkdtempSync(join(tmpdir(), 'meshvm-main-'))
   try {
     const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))

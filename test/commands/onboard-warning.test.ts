@@ -5,9 +5,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
-import { startKubeApi } from '../../src/lab/kube-api/server.js'
+import { startLabClusterApi } from '../support/lab-api.js'
 import { runCli } from '../support/run-cli.js'
 
 const closedPort = () =>
@@ -19,16 +18,7 @@ const closedPort = () =>
   })
 
 test('onboard warns about VMs with no address for istiod, then reports an unreachable VM as such', async () => {
-  const seed = labClusterManifests({
-    caCertPem: 'lab-ca',
-    gatewayIP: '',
-    istioVersion: '1.24.2',
-    clusterName: 'c1',
-    meshId: 'mesh1',
-  })
-  const rootCert =
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
-  const api = await startKubeApi({ manifests: [seed, rootCert] })
+  const api = await startLabClusterApi('', 'apps')
   const dir = mkdtempSync(join(tmpdir(), 'meshvm-warn-'))
   try {
     const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))

@@ -8,9 +8,9 @@ import { test } from 'node:test'
 import { parseAllDocuments } from 'yaml'
 import { meshvmAccessRules } from '../../src/cluster/access-rules.js'
 import { connectCluster, deleteWorkloadEntry, getWorkloadEntry, listWorkloadEntries } from '../../src/cluster/index.js'
-import { labClusterManifests } from '../../src/lab/cluster/seed.js'
 import { writeKubeconfig } from '../../src/lab/kube-api/kubeconfig-file.js'
 import { startKubeApi, type RequestRecord } from '../../src/lab/kube-api/server.js'
+import { startLabClusterApi } from '../support/lab-api.js'
 import { runCli } from '../support/run-cli.js'
 
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0
@@ -211,16 +211,7 @@ function access(req: RequestRecord): { verb: string; group: string; resource: st
 }
 
 test("the ClusterRole allows every request meshvm's cluster work makes (bundle, onboard, entries)", async () => {
-  const seed = labClusterManifests({
-    caCertPem: 'lab-ca',
-    gatewayIP: '198.18.0.250',
-    istioVersion: '1.24.2',
-    clusterName: 'c1',
-    meshId: 'mesh1',
-  })
-  const rootCert =
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio-ca-root-cert, namespace: apps }\ndata: { root-cert.pem: lab-ca }\n'
-  const api = await startKubeApi({ manifests: [seed, rootCert] })
+  const api = await startLabClusterApi('198.18.0.250', 'apps')
   try {
     await withDir(async (dir) => {
       const kubeconfig = await writeKubeconfig(api, join(dir, 'kubeconfig'))
