@@ -21,9 +21,16 @@ export type ReleaseOf = (vm: Vm) => Promise<{ release?: string; detail: string }
 
 type Published = Map<string, string | PackageFetchError>
 
-const WHAT_TO_SET =
-  'set package in the inventory ({ file: ./istio-sidecar.deb } or { url: …, sha256: … }), or packageMirror / ' +
-  '$MESHVM_PACKAGE_MIRROR to a mirror with that release, or --istio-version to a published release'
+const MIRROR = 'packageMirror / $MESHVM_PACKAGE_MIRROR to a mirror with that release'
+
+/** What to set when there is no default package, by the command that needs one: each names only its own flags. */
+const WHAT_TO_SET = {
+  // onboard's release is the cluster's, or --istio-version's
+  onboard: `set package in the inventory ({ file: ./istio-sidecar.deb } or { url: …, sha256: … }), or ${MIRROR}, or --istio-version to a published release`,
+  // upgrade's release is --to's (it reads no --istio-version)
+  upgrade: `pass --package FILE (or --package URL --sha256 HEX), or set ${MIRROR}, or --to a published release`,
+}
+export type PackageCommand = keyof typeof WHAT_TO_SET
 
 // One line of output: "pm arch", e.g. "deb x86_64"; pm is "none" without dpkg and rpm.
 const DETECT =
@@ -37,6 +44,7 @@ export class DefaultPackages {
   private constructor(
     readonly env: NodeJS.ProcessEnv,
     readonly cacheDir: string,
+    readonly whatToSet: string,
   ) {}
 
   /**
@@ -48,13 +56,14 @@ export class DefaultPackages {
     releaseOf: ReleaseOf,
     env: NodeJS.ProcessEnv,
     cacheDir: string,
+    command: PackageCommand,
   ): Promise<DefaultPackages> {
-    const packages = new DefaultPackages(env, cacheDir)
+    const packages = new DefaultPackages(env, cacheDir, WHAT_TO_SET[command])
     const problems = new Set<string>()
     for (const vm of vms.filter((v) => !v.package)) {
       const { release, detail } = await releaseOf(vm)
       if (!release) {
-        problems.add(`no default sidecar package for ${vm.name}: ${detail}; ${WHAT_TO_SET}`)
+        problems.add(`no default sidecar package for ${vm.name}: ${detail}; ${packages.whatToSet}`)
         continue
       }
       packages.#releases.set(vm.name, release)
@@ -63,7 +72,9 @@ export class DefaultPackages {
       if ([...published.values()].some((v) => typeof v === 'string')) continue
       const errors = [...published.values()] as PackageFetchError[]
       const why = errors.every((e) => e.missing) ? 'not published there' : errors.find((e) => !e.missing)!.message
-      problems.add(`no istio-sidecar package of Istio ${release} at ${mirror}/${release}/ (${why}); ${WHAT_TO_SET}`)
+      problems.add(
+        `no istio-sidecar package of Istio ${release} at ${mirror}/${release}/ (${why}); ${packages.whatToSet}`,
+      )
     }
     if (problems.size > 0) throw new InputError([...problems].join('\n'))
     return packages
@@ -104,7 +115,7 @@ export class DefaultPackages {
     const sha256 = (await this.#publishedAt(mirror, release)).get(a.url)
     if (typeof sha256 !== 'string')
       throw new Error(
-        `no istio-sidecar package of Istio ${release} for ${arch} .${pm}: ${sha256?.message ?? a.url}; ${WHAT_TO_SET}`,
+        `no istio-sidecar package of Istio ${release} for ${arch} .${pm}: ${sha256?.message ?? a.url}; ${this.whatToSet}`,
       )
     if (vm.packageFetch === 'vm') return { url: a.url, sha256, version: release }
     const file = check ? cachedPath(this.cacheDir, a.url, sha256) : await this.#download(a, sha256)

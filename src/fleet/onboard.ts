@@ -34,7 +34,13 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
   const client = connectCluster(o.cluster)
   // before any cluster object is made: a release with no published package stops here
   const packages = defaultPackage
-    ? await DefaultPackages.check(vms, clusterReleases(client, o.istioRelease), o.env, packageCacheDir(o.env))
+    ? await DefaultPackages.check(
+        vms,
+        clusterReleases(client, o.istioRelease),
+        o.env,
+        packageCacheDir(o.env),
+        'onboard',
+      )
     : undefined
   const groups = await ensureGroupObjects(client, vms, o)
   for (const obj of groups.objects)

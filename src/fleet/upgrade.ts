@@ -59,6 +59,7 @@ export async function upgradeVms(o: UpgradeOptions, io: FleetIo, selected: Vm[],
         async () => ({ release: o.target.version, detail: '' }),
         o.env,
         packageCacheDir(o.env),
+        'upgrade',
       )
   // the rollout's identity for a resume: the package's checksum, or the default package's release
   const sha256 = source

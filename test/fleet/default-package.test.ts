@@ -155,6 +155,7 @@ describe('the controller cache and the published checksums', () => {
       releaseOf,
       { MESHVM_PACKAGE_MIRROR: base },
       tmpdir(),
+      'onboard',
     ).catch((e) => e)
     assert.ok(err instanceof InputError)
     assert.equal(
@@ -163,9 +164,23 @@ describe('the controller cache and the published checksums', () => {
         '({ file: ./istio-sidecar.deb } or { url: …, sha256: … }), or packageMirror / $MESHVM_PACKAGE_MIRROR to a mirror ' +
         'with that release, or --istio-version to a published release',
     )
+    // upgrade picks its release with --to and reads no --istio-version: its hint names its own flags
+    const forUpgrade = await DefaultPackages.check(
+      [testVm('vm1', { package: undefined })],
+      releaseOf,
+      { MESHVM_PACKAGE_MIRROR: base },
+      tmpdir(),
+      'upgrade',
+    ).catch((e) => e)
+    assert.equal(
+      forUpgrade.message,
+      `no istio-sidecar package of Istio 1.9.9 at ${base}/1.9.9/ (not published there); pass --package FILE (or ` +
+        '--package URL --sha256 HEX), or set packageMirror / $MESHVM_PACKAGE_MIRROR to a mirror with that release, or ' +
+        '--to a published release',
+    )
     const noRelease: ReleaseOf = async () => ({ detail: '--istio-version 1.24 names no release (use e.g. 1.24.2)' })
     await assert.rejects(
-      DefaultPackages.check([testVm('vm1', { package: undefined })], noRelease, {}, tmpdir()),
+      DefaultPackages.check([testVm('vm1', { package: undefined })], noRelease, {}, tmpdir(), 'onboard'),
       /^InputError: no default sidecar package for vm1: --istio-version 1.24 names no release/,
     )
     const closed = `http://127.0.0.1:${await closedPort()}/r`
@@ -174,6 +189,7 @@ describe('the controller cache and the published checksums', () => {
       releaseOf,
       {},
       tmpdir(),
+      'onboard',
     ).catch((e) => e)
     assert.ok(
       unreachable.message.startsWith(
@@ -183,7 +199,7 @@ describe('the controller cache and the published checksums', () => {
     )
     const pinned = testVm('pinned') // has its own package: not checked, nothing fetched
     requests.length = 0
-    await DefaultPackages.check([pinned], releaseOf, { MESHVM_PACKAGE_MIRROR: base }, tmpdir())
+    await DefaultPackages.check([pinned], releaseOf, { MESHVM_PACKAGE_MIRROR: base }, tmpdir(), 'onboard')
     assert.deepEqual(requests, [])
   })
 
@@ -193,7 +209,7 @@ describe('the controller cache and the published checksums', () => {
     const vms = ['amd', 'arm', 'self', 'rpm', 'odd'].map((n) =>
       testVm(n, { package: undefined, packageFetch: n === 'self' ? 'vm' : undefined }),
     )
-    const packages = await DefaultPackages.check(vms, releaseOf, { MESHVM_PACKAGE_MIRROR: base }, cache)
+    const packages = await DefaultPackages.check(vms, releaseOf, { MESHVM_PACKAGE_MIRROR: base }, cache, 'onboard')
     const amd = await packages.forVm(vms[0], probe('deb x86_64'), false)
     assert.deepEqual(amd, { file: join(cache, sha(deb), 'istio-sidecar.deb'), sha256: sha(deb), version: '1.24.2' })
     assert.ok(existsSync(amd.file!))
