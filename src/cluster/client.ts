@@ -9,6 +9,7 @@ import {
   createConfiguration,
   CustomObjectsApi,
   ServerConfiguration,
+  WellKnownApi,
   type KubeConfig,
   type RequestContext,
   type SecurityAuthentication,
@@ -37,6 +38,7 @@ export interface ClusterClient {
   authn: AuthenticationV1Api
   custom: CustomObjectsApi
   apis: ApisApi
+  wellKnown: WellKnownApi
   /** Runs `fn` with retries on timeouts, connection errors, 5xx and 429; failures become ClusterError. */
   call<T>(op: Operation, fn: () => Promise<T>): Promise<T>
   /** Memo of per-connection lookups (e.g. the served Istio API version). */
@@ -135,6 +137,7 @@ export function connectCluster(opts: ConnectOptions = {}): ClusterClient {
     authn: new AuthenticationV1Api(config),
     custom: new CustomObjectsApi(config),
     apis: new ApisApi(config),
+    wellKnown: new WellKnownApi(config),
     call,
     memo: new Map(),
   }

@@ -4,7 +4,7 @@ export { ClusterError, type ClusterErrorKind } from './errors.js'
 export { listContexts, loadKubeConfig, type ContextInfo, type KubeconfigOptions } from './kubeconfig.js'
 export { readClusterFacts, type ClusterFacts, type FactsOptions } from './facts.js'
 export { DEFAULT_ISTIO_VERSION, readIstioRelease, type IstioVersionSource } from './istio-install.js'
-export { mintToken, ISTIO_CA_AUDIENCE } from './token.js'
+export { mintToken, plannedToken, ISTIO_CA_AUDIENCE } from './token.js'
 export {
   createNamespace,
   createServiceAccount,

@@ -37,3 +37,51 @@ export async function mintToken(
     throw new ClusterError(text, e.kind, e.status, e.apiMessage)
   }
 }
+
+const MEMO = 'service-account-issuer'
+
+/**
+ * The issuer the cluster's service-account tokens carry, from its OIDC discovery document (a GET, served by
+ * kube-apiserver since 1.21: pkg/serviceaccount/openidmetadata.go); undefined when this user may not read it.
+ */
+function serviceAccountIssuer(client: ClusterClient): Promise<string | undefined> {
+  if (!client.memo.has(MEMO)) {
+    const op = { verb: 'get', resource: '/.well-known/openid-configuration' }
+    const lookup = client
+      .call(op, () => client.wellKnown.getServiceAccountIssuerOpenIDConfiguration())
+      .then((doc: unknown) => {
+        const parsed = (typeof doc === 'string' ? JSON.parse(doc) : doc) as { issuer?: unknown }
+        return typeof parsed?.issuer === 'string' ? parsed.issuer : undefined
+      })
+      .catch((e: unknown) => {
+        if (e instanceof ClusterError || e instanceof SyntaxError) return undefined
+        throw e
+      })
+    client.memo.set(MEMO, lookup)
+  }
+  return client.memo.get(MEMO) as Promise<string | undefined>
+}
+
+/**
+ * Check mode's stand-in for the token `mintToken` would give, made without asking the cluster for one (a TokenRequest
+ * is a write): an unsigned JWT with the claims the new token would carry — issuer (when the cluster says it), the
+ * service account as subject, audience istio-ca, expiry `durationSeconds` from now. The upload step compares the VM's
+ * token with these claims exactly as with a minted one; the stand-in itself is never written anywhere.
+ */
+export async function plannedToken(
+  client: ClusterClient,
+  namespace: string,
+  serviceAccount: string,
+  durationSeconds: number,
+): Promise<Secret> {
+  const iss = await serviceAccountIssuer(client)
+  const now = Math.floor(Date.now() / 1000)
+  const claims = {
+    ...(iss === undefined ? {} : { iss }),
+    sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    aud: [ISTIO_CA_AUDIENCE],
+    exp: now + durationSeconds,
+  }
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return new Secret(`${part({ alg: 'none' })}.${part(claims)}.`)
+}

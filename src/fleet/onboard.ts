@@ -45,7 +45,7 @@ export async function onboardVms(o: OnboardOptions, io: FleetIo, vms: Vm[], beco
   const groups = await ensureGroupObjects(client, vms, o)
   for (const obj of groups.objects)
     if (obj.result !== 'unchanged' || o.verbose) io.stderr.write(`cluster: ${obj.result} ${objectName(obj)}\n`)
-  const bundles = new VmBundles(client, o.istioVersion, groups.missing)
+  const bundles = new VmBundles(client, o.istioVersion, o.check, groups.missing)
   await warnUnreachableIstiod(bundles, vms, io)
   const entries = await ensureManagedEntries(client, vms, bundles, o)
   const run = await runFleet(o, io, {

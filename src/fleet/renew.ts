@@ -34,7 +34,7 @@ const sink = () => Object.assign(new Writable({ write: (_c, _e, done) => done() 
  */
 export async function renewVms(o: RenewOptions, io: FleetIo, vms: Vm[], become: Secret | undefined) {
   const client = connectCluster(o.cluster)
-  const bundles = new VmBundles(client, o.istioVersion)
+  const bundles = new VmBundles(client, o.istioVersion, o.check)
   // Does the CA renew a VM's certificate by that certificate (istiod), or only with a valid token (istio-csr's
   // default)? Read once per control plane, as status does; unknown counts as "only with a token".
   const cas = new Map<string, Promise<CaFacts>>()

@@ -41,7 +41,7 @@ export async function runAnyPlaybook(
   const usesBundle = playbook.steps.some((step) => 'bundle' in step.args)
   const client = usesBundle ? connectCluster(o.cluster) : undefined
   const groups = client ? await ensureGroupObjects(client, vms, o) : undefined
-  const bundles = client ? new VmBundles(client, o.istioVersion, groups!.missing) : undefined
+  const bundles = client ? new VmBundles(client, o.istioVersion, o.check, groups!.missing) : undefined
   const { code } = await runFleet(o, io, {
     playbook,
     vms,

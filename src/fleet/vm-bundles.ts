@@ -2,6 +2,7 @@ import { makeBundle } from '../bundle/make-bundle.js'
 import type { Bundle, BundleInput, IstioVersion, VmFlags, WorkloadGroupObject } from '../bundle/types.js'
 import {
   mintToken,
+  plannedToken,
   readClusterFacts,
   workloadGroupSpec,
   type ClusterClient,
@@ -9,7 +10,7 @@ import {
   type FactsOptions,
 } from '../cluster/index.js'
 import type { Vm } from '../inventory/types.js'
-import { Secret } from '../secret.js'
+import type { Secret } from '../secret.js'
 import { workloadEntryName } from './workload-entry.js'
 
 /** The WorkloadGroup object an inventory group stands for, as the bundle reads it. */
@@ -25,7 +26,8 @@ const groupKey = (vm: Vm) => `${vm.workloadGroup.namespace}/${vm.workloadGroup.n
 
 /**
  * Makes VM bundles from one cluster: reads cluster facts once per distinct set of inputs, and mints a fresh token per
- * VM at the moment its bundle is made.
+ * VM at the moment its bundle is made — in check mode only a stand-in with the new token's claims (`plannedToken`),
+ * since a TokenRequest is a write to the cluster.
  */
 export class VmBundles {
   readonly #facts = new Map<string, Promise<ClusterFacts>>()
@@ -33,6 +35,8 @@ export class VmBundles {
   constructor(
     readonly client: ClusterClient,
     readonly istioVersion?: IstioVersion,
+    /** Check mode: the bundles' tokens are stand-ins, nothing is asked of the cluster but reads. */
+    readonly check = false,
     /** Namespaces and service accounts (`ns`, `ns/sa`) check mode found missing: bundles work around them. */
     readonly missing: ReadonlySet<string> = new Set(),
   ) {}
@@ -55,11 +59,12 @@ export class VmBundles {
   async forVm(vm: Vm): Promise<Bundle> {
     const facts = await this.facts(vm)
     const { namespace, serviceAccount } = vm.workloadGroup
-    // check mode, service account not there yet: no token can be minted; the plan shows the token upload regardless
-    const token =
-      this.missing.has(`${namespace}/${serviceAccount}`) || this.missing.has(namespace)
-        ? new Secret('')
-        : await mintToken(this.client, namespace, serviceAccount, vm.tokenDuration)
+    const token = await (this.check ? plannedToken : mintToken)(
+      this.client,
+      namespace,
+      serviceAccount,
+      vm.tokenDuration,
+    )
     return makeBundle(bundleInput(workloadGroupObject(vm), facts, vmFlags(vm), token, this.istioVersion))
   }
 }

@@ -23,7 +23,7 @@ export async function writeBundles(vms: Vm[], o: WriteBundlesOptions, io: FleetI
   const client = connectCluster(o.cluster)
   const groups = await ensureGroupObjects(client, vms, { check: o.dryRun, diff: false })
   for (const obj of groups.objects) io.stdout.write(`${obj.result.padEnd(12)} ${objectName(obj)}: ${obj.reason}\n`)
-  const bundles = new VmBundles(client, o.istioVersion, groups.missing)
+  const bundles = new VmBundles(client, o.istioVersion, o.dryRun, groups.missing)
   if (o.dryRun) return ExitCode.ok
   let failed = 0
   for (const vm of vms) {

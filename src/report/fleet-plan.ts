@@ -22,7 +22,7 @@ function generic(msg: string): string {
     .replace(/^check mode: /, '')
     .replace(/\b\d{1,3}(\.\d{1,3}){3}\b/g, '<ip>')
     .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '…')
-    .replace(/\b(valid for|after) \d+(\.\d+)? ?(ms|s|min|h)\b/g, '$1 …')
+    .replace(/\b(valid for|after|expires in) \d+(\.\d+)? ?(ms|s|min|h)\b/g, '$1 …')
 }
 
 interface Outcome {

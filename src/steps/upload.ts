@@ -34,16 +34,33 @@ function isSecret(a: Args, ctx: StepContext): boolean {
   return wantedContent(a, ctx) instanceof Secret
 }
 
-/** The JWT on the VM is kept while it is the same identity's and stays valid long enough (see `needed`). */
-function keptToken(a: Args, want: Secret, havePayload: string | undefined, now: number): string | undefined {
-  if (a.tokenMinValidity === undefined || !havePayload) return undefined
+/**
+ * The JWT on the VM is kept while it is the same identity's and stays valid long enough (see `needed`); otherwise
+ * `replace` says why it goes. A token with no issuer (check mode's stand-in, when the cluster does not say its issuer)
+ * is compared by subject and audience only.
+ */
+function tokenVerdict(
+  a: Args,
+  want: Secret,
+  havePayload: string | undefined,
+  now: number,
+): { kept: string } | { replace?: string } {
+  if (a.tokenMinValidity === undefined || !havePayload) return {}
   const have = jwtClaims(havePayload)
   const next = jwtClaims(jwtPayload(want.reveal()))
-  if (!have || !next || have.iss !== next.iss || have.sub !== next.sub || have.aud !== next.aud) return undefined
+  if (!have || !next) return {}
+  if (next.iss !== undefined && have.iss !== next.iss)
+    return { replace: `the token on the VM is from another issuer (${have.iss ?? 'none'})` }
+  if (have.sub !== next.sub) return { replace: `the token on the VM is ${have.sub ?? 'no one'}'s, not ${next.sub}'s` }
+  if (have.aud !== next.aud) return { replace: `the token on the VM is for audience ${have.aud}, not ${next.aud}` }
   const left = have.exp - now / 1000
   // a short-lived token (tokenDuration 600) could never be kept for 30 min: half its own lifetime is enough then
   const needed = Math.min(a.tokenMinValidity, (next.exp - now / 1000) / 2)
-  return left >= needed ? `token on the VM still valid for ${Math.floor(left / 60)} min` : undefined
+  if (left >= needed) return { kept: `token on the VM still valid for ${Math.floor(left / 60)} min` }
+  return {
+    replace:
+      left > 0 ? `the token on the VM expires in ${Math.floor(left / 60)} min` : 'the token on the VM has expired',
+  }
 }
 
 /** When the first certificate of a base64 PEM text expires (ms); NaN when there is none that parses. */
@@ -93,17 +110,18 @@ export const upload: Handler<Args, Plan> = {
     const secret = want instanceof Secret
     // sha256sum prints "<hash>  -"
     if (have.type === 'absent' || facts.get('sha')?.slice(0, 64) !== sha256(want)) {
-      const kept = secret ? keptToken(a, want, facts.get('jwt'), ctx.now) : undefined
-      if (!kept) {
+      const token = secret ? tokenVerdict(a, want, facts.get('jwt'), ctx.now) : {}
+      if (!('kept' in token)) {
         const before = have.type === 'absent' ? '' : Buffer.from(facts.get('text') ?? '', 'base64').toString('utf8')
         const diff: StepDiff = secret
           ? { path: a.dest, before: have.type === 'absent' ? '' : '***', after: '(secret changed)' }
           : { path: a.dest, before, after: want as string }
-        return change(`${have.type === 'absent' ? 'create' : 'update'} ${a.dest}`, { write: true, mode }, diff)
+        const why = token.replace ? `: ${token.replace}` : ''
+        return change(`${have.type === 'absent' ? 'create' : 'update'} ${a.dest}${why}`, { write: true, mode }, diff)
       }
       const drift = attrsDrift(a.dest, a, have)
       if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)
-      return ok(`${kept} (${a.dest})`)
+      return ok(`${token.kept} (${a.dest})`)
     }
     const drift = attrsDrift(a.dest, a, have)
     if (drift) return change(`set ${drift.after} on ${a.dest}`, { write: false, mode }, drift)

@@ -44,11 +44,21 @@ function checkRun(): RunEvent[] {
           ],
       onboarded
         ? ['upload', 'Upload istio-token', { status: 'ok', msg: `token on the VM still valid for 5${n} min`, ms: 1 }]
-        : [
-            'upload',
-            'Upload istio-token',
-            { status: 'changed', msg: 'would create /var/run/secrets/tokens/istio-token', ms: 1 },
-          ],
+        : host === 'vm6' || host === 'vm7'
+          ? [
+              'upload',
+              'Upload istio-token',
+              {
+                status: 'changed',
+                msg: `would update /var/run/secrets/tokens/istio-token: the token on the VM expires in ${n + 3} min`,
+                ms: 1,
+              },
+            ]
+          : [
+              'upload',
+              'Upload istio-token',
+              { status: 'changed', msg: 'would create /var/run/secrets/tokens/istio-token', ms: 1 },
+            ],
       onboarded
         ? [
             'workload-entry',
@@ -96,7 +106,8 @@ test('the plan: cluster objects once, each step once per outcome with its VMs, u
     '  = Upload root-cert.pem: /etc/certs/root-cert.pem already has this content — 1 VM: vm1',
     '  ~ Upload root-cert.pem: would create /etc/certs/root-cert.pem — 6 VMs: vm2 vm3 … vm7',
     '  = Upload istio-token: token on the VM still valid for … — 1 VM: vm1',
-    '  ~ Upload istio-token: would create /var/run/secrets/tokens/istio-token — 6 VMs: vm2 vm3 … vm7',
+    '  ~ Upload istio-token: would create /var/run/secrets/tokens/istio-token — 4 VMs: vm2 vm3 vm4 vm5',
+    '  ~ Upload istio-token: would update /var/run/secrets/tokens/istio-token: the token on the VM expires in … — 2 VMs: vm6 vm7',
     'Not planned:',
     '  ✗ vm8: unreachable: connection refused',
     '6 VM(s) would change, 1 already right, 1 not planned.',

@@ -1,4 +1,5 @@
 import type { ResourceType } from './resources.js'
+import { ISSUER } from './tokens.js'
 
 /** `/version`, as kube-apiserver reports its build. */
 export function versionInfo(gitVersion: string): Record<string, string> {
@@ -71,4 +72,18 @@ function subresource(t: ResourceType, sub: string): Record<string, unknown> {
     return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }
   }
   return { ...base, kind: t.kind, verbs: ['get', 'patch', 'update'] }
+}
+
+/**
+ * `GET /.well-known/openid-configuration`: the service-account issuer's discovery document, with the fields
+ * kube-apiserver serves (pkg/serviceaccount/openidmetadata.go); the issuer is the one the emulator's tokens carry.
+ */
+export function openIdConfiguration(serverAddress: string) {
+  return {
+    issuer: ISSUER,
+    jwks_uri: `https://${serverAddress}/openid/v1/jwks`,
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+  }
 }

@@ -1,4 +1,4 @@
-import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js'
+import { coreVersions, group, groupList, openIdConfiguration, resourceList, versionInfo } from './discovery.js'
 import { findType, type ResourceType } from './resources.js'
 import type { KubeObject, ObjectStore } from './store.js'
 import { methodNotAllowed, resourceNotFound } from './status.js'
@@ -7,7 +7,7 @@ import { createObject, deleteObject, getObject, listObjects, patchObject, update
 
 /** A request path, understood. */
 export type Route =
-  | { kind: 'version' | 'api' | 'apis' }
+  | { kind: 'version' | 'api' | 'apis' | 'oidc' }
   | { kind: 'group'; group: string }
   | { kind: 'resources'; group: string; version: string }
   | ObjectRoute
@@ -40,6 +40,7 @@ export interface Reply {
 export function parsePath(pathname: string): Route | undefined {
   const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent)
   if (segs.length === 1 && segs[0] === 'version') return { kind: 'version' }
+  if (segs.length === 2 && segs[0] === '.well-known' && segs[1] === 'openid-configuration') return { kind: 'oidc' }
   let group: string
   let version: string
   let rest: string[]
@@ -79,6 +80,8 @@ function discovery(ctx: ApiContext, route: Route): unknown {
   switch (route.kind) {
     case 'version':
       return versionInfo(ctx.gitVersion)
+    case 'oidc':
+      return openIdConfiguration(ctx.serverAddress)
     case 'api':
       return coreVersions(ctx.serverAddress)
     case 'apis':
