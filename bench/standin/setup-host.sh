@@ -2,7 +2,8 @@
 # Turns one lab host into K stand-in VMs for bench/standin.mjs: K more sshd, on ports 2201..2200+K (the host's own
 # files, the overlays' lower layers, stay as they are: nobody onboards the host itself), each in a mount namespace of its own in which everything the onboard playbook writes is that
 # instance's own: /var/lib/istio (= /etc/istio), /var/lib/meshvm, /run/secrets, /var/log/istio and /usr/local (the
-# package's files) are directories of its own on the host's disk; /etc, dpkg's database and the unit directory are
+# package's files) and the login user's ~/.meshvm (meshvm's staging dir) are directories of its own on the host's
+# disk, /run/lock (meshvm's VM lock) one in a tmpfs; /etc, dpkg's database and the unit directory are
 # overlays whose changes stay in a tmpfs. Usage (as root on the host): sh -s K < setup-host.sh
 set -eu
 K=$1
@@ -12,14 +13,19 @@ getent passwd istio-proxy >/dev/null || {
   useradd --system --gid istio-proxy --home-dir /var/lib/istio istio-proxy
 }
 [ -e /etc/istio ] || ln -s /var/lib/istio /etc/istio
-mkdir -p /var/lib/istio /var/lib/meshvm /run/secrets /var/log/istio /srv/standin-t
+mkdir -p /var/lib/istio /var/lib/meshvm /run/secrets /run/lock /var/log/istio /srv/standin-t
+# meshvm stages uploads in the login user's ~/.meshvm and removes stale stage files there: one per instance
+home=$(getent passwd admin | cut -d: -f6)
+install -d -o admin -g admin "$home/.meshvm"
 mountpoint -q /srv/standin-t || mount -t tmpfs -o size=512m standin /srv/standin-t
 j=1
 while [ "$j" -le "$K" ]; do
   r=/srv/standin/$j
   t=/srv/standin-t/$j
   mkdir -p "$r/istio" "$r/meshvm" "$r/secrets" "$r/log" "$r/local"
+  install -d -o admin -g admin "$r/home-meshvm"
   for o in etc dpkg units; do mkdir -p "$t/$o" "$t/$o.w"; done
+  mkdir -p "$t/lock"
   cp -a /usr/local/. "$r/local/"
   unshare -m --propagation private sh -c "
     set -e
@@ -27,6 +33,8 @@ while [ "$j" -le "$K" ]; do
     mount --bind $r/istio /var/lib/istio
     mount --bind $r/meshvm /var/lib/meshvm
     mount --bind $r/secrets /run/secrets
+    mount --bind $t/lock /run/lock
+    mount --bind $r/home-meshvm $home/.meshvm
     mount --bind $r/log /var/log/istio
     mount --bind $r/local /usr/local
     mount -t overlay standin -o lowerdir=/var/lib/dpkg,upperdir=$t/dpkg,workdir=$t/dpkg.w /var/lib/dpkg
