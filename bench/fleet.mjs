@@ -194,9 +194,10 @@ async function measure(name, phase, rep) {
   const cpu = cpuDelta(before, cpuSnapshot(counters))
   const perVm = wan ? perVmMedians(await wan.counts()) : undefined
   const outcome = c.outcome(r, label)
-  if (outcome.problem) throw new Error(`${label}: ${outcome.problem}\n${r.stderr.slice(-2000)}`)
-  if (phase === 'fresh' && outcome.changed === 0) throw new Error(`${label}: a fresh onboard changed nothing`)
-  if (phase === 'rerun' && outcome.changed !== 0) throw new Error(`${label}: the re-run changed ${outcome.changed}`)
+  const problem =
+    outcome.problem ??
+    (phase === 'fresh' && outcome.changed === 0 ? 'a fresh onboard changed nothing' : undefined) ??
+    (phase === 'rerun' && outcome.changed !== 0 ? `the re-run changed ${outcome.changed}` : undefined)
   const { stderr, ...figures } = r
   const result = {
     contender: name,
@@ -206,16 +207,22 @@ async function measure(name, phase, rep) {
     loadAtStart: load,
     ...figures,
     changed: outcome.changed,
+    problem,
     cpu,
     perVm,
   }
   log(
     `${label}: ${(r.wallMs / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s controller CPU, ` +
-      `${Math.round(r.peakPssMiB)} MB peak, changed ${outcome.changed ?? '-'}` +
+      `${Math.round(r.peakPssMiB)} MB peak, VMs' CPU ${((cpu.vms ?? 0) / 1000).toFixed(1)} s, changed ${outcome.changed ?? '-'}` +
       (perVm
         ? `, per VM ${perVm.connections} connections, ${perVm.waits} waits, ${perVm.turnarounds} turnarounds`
         : ''),
   )
+  if (problem) {
+    // a failed run's figures stay in the JSON (results.runs, with `problem`), then the bench stops
+    results.runs.push(result)
+    throw new Error(`${label}: ${problem}\n${stderr.slice(-2000)}`)
+  }
   return result
 }
 
