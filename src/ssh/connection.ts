@@ -102,22 +102,37 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
 
   /**
    * Runs `script` as root on a channel of its own whose stdin stays open until the connection closes (a lock held
-   * while connected). Sudo is tried first with a plain command, so its refusals are the usual clear errors.
+   * while connected), with sudo as this connection last found it (see `sudoAgain`). `exitCode` is listened for at
+   * once: a command that ends at once (sudo refusing) can exit in the same packet as the channel's confirmation.
    */
-  async spawnHeld(script: string): Promise<ClientChannel> {
-    await this.execRaw('true', { sudo: true })
+  async spawnHeld(script: string): Promise<{ channel: ClientChannel; exitCode: Promise<number | undefined> }> {
     const full = `LC_ALL=C; export LC_ALL\n${script}`
     const password = !this.isRoot && this.#sudoMode === 'password'
-    const command = this.isRoot ? `sh -c ${shQuote(full)}` : sudoCommand(full, password ? 'password' : 'nopasswd')
+    const command = this.isRoot ? `sh -c ${shQuote(full)}` : sudoCommand(full, this.#sudoMode)
     if (this.#lost) throw new SshError('connection', this.where, `${this.where}: connection lost (${this.#lost})`)
     return new Promise((resolve, reject) => {
       this.vm.exec(command, (err, stream) => {
         if (err)
           return reject(new SshError('connection', this.where, `${this.where}: cannot open a channel: ${err.message}`))
+        const exitCode = new Promise<number | undefined>((done) => {
+          stream.once('exit', (code: number | null) => done(code ?? undefined))
+          stream.once('close', () => done(undefined))
+        })
         if (password) stream.write(this.#passwordLine())
-        resolve(stream)
+        resolve({ channel: stream, exitCode })
       })
     })
+  }
+
+  /**
+   * A held channel that ended at once: sudo's refusal becomes the usual clear error; true when sudo asked for the
+   * password and there is one (open the channel again: it now sends it).
+   */
+  sudoAgain(result: RawResult): boolean {
+    if (this.isRoot) return false
+    const next = checkSudo(result, this.#sudoMode, this.where, this.becomePassword)
+    if (next) this.#sudoMode = next
+    return next !== undefined
   }
 
   /** `release` runs first when the connection is closed, while it can still carry what `release` sends. */

@@ -77,7 +77,7 @@ export function runChannel(
 export type SudoMode = 'unknown' | 'nopasswd' | 'password'
 
 const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is required)/m
-const SUDO_WRONG_PASSWORD = /^sudo: .*incorrect password attempt|^Sorry, try again/m
+export const SUDO_WRONG_PASSWORD = /^sudo: .*incorrect password attempt|^Sorry, try again/m
 const SUDO_MISSING = /sudo: (command )?not found|sudo: No such file/
 const SUDO_REFUSED = /^(sudo: .*(not in the sudoers|may not run sudo)|.* is not in the sudoers file)/m
 

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import type { ClientChannel } from 'ssh2'
 import type { SshConnection } from './connection.js'
 import { SshError } from './errors.js'
-import { shQuote } from './exec.js'
+import { shQuote, SUDO_WRONG_PASSWORD } from './exec.js'
 
 /** One meshvm run at a time per VM, whichever controller it comes from; released when the connection ends. */
 export const VM_LOCK = '/run/lock/meshvm.lock'
@@ -42,12 +42,24 @@ const script = (holder: string) =>
  * holds it. Closing the connection releases it and waits until the VM has let go, so the next run finds it free.
  */
 export async function lockVm(conn: SshConnection, holder: string): Promise<void> {
-  const channel = await conn.spawnHeld(script(holder))
+  for (let attempt = 1; ; attempt++) {
+    const { channel, closed, answer, out, err, code } = await ask(conn, script(holder))
+    // sudo refused before running anything: its words as the usual clear error, or once more with the password
+    const refused = answer === 'closed' && conn.sudoAgain({ code, stdout: Buffer.from(out), stderr: Buffer.from(err) })
+    if (refused && attempt === 1) continue
+    return settle(conn, channel, closed, answer, out + err)
+  }
+}
+
+/** Opens the lock's channel and reads it until the holder says it holds the lock, or the channel ends. */
+async function ask(conn: SshConnection, text: string) {
+  const { channel, exitCode } = await conn.spawnHeld(text)
   let out = ''
+  let err = ''
   const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()))
-  const answer = await new Promise<string>((resolve) => {
+  const answer = await new Promise<'held' | 'closed' | 'timeout'>((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), ANSWER_MS)
-    const settle = (how: string) => {
+    const settle = (how: 'held' | 'closed') => {
       clearTimeout(timer)
       resolve(how)
     }
@@ -55,9 +67,20 @@ export async function lockVm(conn: SshConnection, holder: string): Promise<void>
       out += d.toString()
       if (/meshvm-lock=held\n/.test(out)) settle('held')
     })
-    channel.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    channel.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+      // a wrong become password: sudo asks again on stdin, which the lock keeps open; its end makes sudo give up
+      if (SUDO_WRONG_PASSWORD.test(err)) channel.end()
+    })
     void closed.then(() => settle('closed'))
   })
+  // a channel that ended without an exit status (a signal, a lost connection) counts as failed
+  const code = answer === 'closed' ? ((await exitCode) ?? 1) : 0
+  return { channel, closed, answer, out, err, code }
+}
+
+/** The lock taken (released when the connection closes), or the error that says why not. */
+function settle(conn: SshConnection, channel: ClientChannel, closed: Promise<void>, answer: string, out: string) {
   if (answer === 'held') {
     conn.holdsVmLock = true
     conn.beforeClose(holdUntilClose(conn, channel, closed))
