@@ -14,7 +14,7 @@ import {
 import { Limiter } from './limiter.js'
 import { stageOverSftp, warmStaging, type UploadChannel } from './put.js'
 import type { Hop } from './resolve.js'
-import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteOp } from './types.js'
+import type { Connection, ExecOptions, ExecResult, OpResult, ProgressListener, PutOptions, RemoteOp } from './types.js'
 
 // Two below sshd's default MaxSessions (10): the SFTP session and the VM lock take the last channels.
 const MAX_CHANNELS = 8
@@ -173,12 +173,16 @@ export class SshConnection implements Connection, UploadChannel, BatchChannel {
     return this.#sftp
   }
 
-  stage(path: string, tmp: string, data: Buffer): Promise<string> {
-    return stageOverSftp(this, path, tmp, data)
+  stage(path: string, tmp: string, data: Buffer, sent?: (bytes: number) => void): Promise<string> {
+    return stageOverSftp(this, path, tmp, data, sent)
   }
 
-  async batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]> {
-    return runBatch(this, ops, each).catch((err: unknown) => Promise.reject(this.#masked(err)))
+  async batch(
+    ops: RemoteOp[],
+    each?: (index: number, result: OpResult) => void,
+    progress?: ProgressListener,
+  ): Promise<OpResult[]> {
+    return runBatch(this, ops, each, progress).catch((err: unknown) => Promise.reject(this.#masked(err)))
   }
 
   prepare(ops: RemoteOp[]): void {

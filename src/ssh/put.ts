@@ -70,11 +70,12 @@ function call<T>(sftp: SFTPWrapper, fn: (cb: Callback<T>) => void): Promise<T> {
   return Promise.race([request(fn), sessionEnd(sftp)])
 }
 
-/** Writes `data` to a new file (0600) at `path` with pipelined SFTP writes. */
-async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
+/** Writes `data` to a new file (0600) at `path` with pipelined SFTP writes; `sent` hears the bytes acknowledged. */
+async function upload(sftp: SFTPWrapper, path: string, data: Buffer, sent?: (bytes: number) => void): Promise<void> {
   const handle = await call<Buffer>(sftp, (cb) => sftp.open(path, 'w', { mode: 0o600 }, cb))
   try {
     let next = 0
+    let acknowledged = 0
     const writer = async () => {
       while (next < data.length) {
         const offset = next
@@ -83,6 +84,7 @@ async function upload(sftp: SFTPWrapper, path: string, data: Buffer): Promise<vo
         await ALL_UPLOADS.run(() =>
           request<void>((cb) => sftp.write(handle, data, offset, length, offset, (err) => cb(err, undefined))),
         )
+        sent?.((acknowledged += length))
       }
     }
     await Promise.race([Promise.all(Array.from({ length: WINDOW }, writer)), sessionEnd(sftp)])
@@ -147,11 +149,17 @@ export function contentBytes(content: string | Buffer | Secret): Buffer {
  * Puts `data` over SFTP where the write's script renames it from: straight at `tmp` beside the target when logged in
  * as root and the target's directory exists, else in the private staging dir. Returns where it landed.
  */
-export async function stageOverSftp(conn: UploadChannel, path: string, tmp: string, data: Buffer): Promise<string> {
+export async function stageOverSftp(
+  conn: UploadChannel,
+  path: string,
+  tmp: string,
+  data: Buffer,
+  sent?: (bytes: number) => void,
+): Promise<string> {
   const sftp = await conn.sftp()
   const attempt = async (at: string) => {
     try {
-      await upload(sftp, at, data)
+      await upload(sftp, at, data, sent)
       return at
     } catch (err) {
       await call<void>(sftp, (cb) => sftp.unlink(at, (e) => cb(undefined, void e))).catch(() => undefined)

@@ -27,7 +27,10 @@ export interface PutOptions {
   ifContent?: string
 }
 
-/** Shell run as root in a batch; exit 0 is success. */
+/**
+ * Shell run as root in a batch; exit 0 is success. While it runs it may call `meshvm_progress TEXT` (defined by the
+ * batch) to report one line of progress before it ends.
+ */
 export interface RunOp {
   run: string
   /** What it does, for a failure's message ("chown -R istio-proxy"). */
@@ -57,6 +60,12 @@ export interface OpResult {
   failure?: string
 }
 
+/** What a running op reports before it ends: a line it gave `meshvm_progress`, or the bytes of its large write sent so far. */
+export type OpProgress = { line: string } | { bytes: number; total: number }
+
+/** Hears the progress of a batch's op `index` while it runs. */
+export type ProgressListener = (index: number, progress: OpProgress) => void
+
 /** One SSH connection to one VM for a whole run. Writes are atomic (temp file in the same directory, then rename). */
 export interface Connection {
   readonly host: string
@@ -65,10 +74,15 @@ export interface Connection {
   put(path: string, content: string | Buffer | Secret, options: PutOptions): Promise<void>
   /**
    * Runs `ops` in order as root in one command (one round trip; large writes are staged over SFTP first), stopping
-   * after the first that fails. `each` hears every op's result the moment the VM reports it. Rejects only when the
+   * after the first that fails. `each` hears every op's result the moment the VM reports it, `progress` what a running
+   * op reports before it ends (on the same command's output: no round trip of its own). Rejects only when the
    * connection (or the command as a whole: a timeout) fails.
    */
-  batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]>
+  batch(
+    ops: RemoteOp[],
+    each?: (index: number, result: OpResult) => void,
+    progress?: ProgressListener,
+  ): Promise<OpResult[]>
   /** These ops go in a later batch: the connection may start now what they will need (an SFTP session). */
   prepare?(ops: RemoteOp[]): void
   close(): Promise<void>

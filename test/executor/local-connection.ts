@@ -4,7 +4,15 @@ import { runBatch, type BatchChannel } from '../../src/ssh/batch.js'
 import type { OutputListener, RawResult } from '../../src/ssh/exec.js'
 import { SshError } from '../../src/ssh/errors.js'
 import type { Secret } from '../../src/secret.js'
-import type { Connection, ExecOptions, ExecResult, OpResult, PutOptions, RemoteOp } from '../../src/ssh/types.js'
+import type {
+  Connection,
+  ExecOptions,
+  ExecResult,
+  OpResult,
+  ProgressListener,
+  PutOptions,
+  RemoteOp,
+} from '../../src/ssh/types.js'
 
 /**
  * A Connection to this machine: commands run in `sh -c` as the test's user (root here), batches and writes through
@@ -44,14 +52,18 @@ export class LocalConnection implements Connection {
       where: this.host,
       alive: true,
       execRaw: (script, options, listener) => this.#raw(script, options, listener),
-      stage: async (_path, tmp, data) => (await writeFile(tmp, data, { mode: 0o600 }), tmp),
+      stage: async (_path, tmp, data, sent) => (await writeFile(tmp, data, { mode: 0o600 }), sent?.(data.length), tmp),
       mask: (text) => text,
     }
   }
 
-  batch(ops: RemoteOp[], each?: (index: number, result: OpResult) => void): Promise<OpResult[]> {
+  batch(
+    ops: RemoteOp[],
+    each?: (index: number, result: OpResult) => void,
+    progress?: ProgressListener,
+  ): Promise<OpResult[]> {
     for (const op of ops) if ('put' in op) this.puts.push(op.put)
-    return runBatch(this.channel, ops, each)
+    return runBatch(this.channel, ops, each, progress)
   }
 
   prepare(ops: RemoteOp[]): void {
