@@ -20,6 +20,8 @@ const spec = {
 export type Args = ArgsOf<typeof spec>
 
 const TAIL = 15
+// How much of the log's end the wait reads for its latest line (a longer line is not shown: see `latestLine`)
+const LATEST_WINDOW = 16384
 // exit code of the wait when the log keeps failing the same way
 const FAILING = 4
 
@@ -96,6 +98,30 @@ function seenFunctions(a: Args): string {
   ].join('\n')
 }
 
+/**
+ * Shell: `latest` gives `meshvm_progress` the log's last line when it differs from the one given before and is stamped
+ * at or after SINCE (the agent's line of this start, not of an earlier run). One process per poll: `tail -c` then the
+ * shell's own expansion and `[ \< ]` (dash, bash and busybox sh all have it). A line longer than the window would come
+ * cut, and a secret cut in two escapes the mask: it is left out.
+ */
+function latestLine(a: Args): string {
+  return [
+    "nl='",
+    "'",
+    'shown=',
+    'latest() {',
+    `  w=$(tail -c ${LATEST_WINDOW} -- ${q(a.file)} 2>/dev/null) || return 0`,
+    '  l=${w##*"$nl"}',
+    // whole: a newline comes before it in the window, or the whole file fit in it (its last newline cut off by $())
+    `  [ "$l" != "$w" ] || [ \${#w} -lt ${LATEST_WINDOW - 1} ] || return 0`,
+    '  [ -n "$l" ] && [ "$l" != "$shown" ] || return 0',
+    '  [ -z "$SINCE" ] || ! [ "${l%%[[:space:]]*}" \\< "$SINCE" ] || return 0',
+    '  shown=$l',
+    '  meshvm_progress "$l"',
+    '}',
+  ].join('\n')
+}
+
 const where = (a: Args) =>
   `'${a.pattern}' in ${a.file}${a.since === 'unit-start' ? ` since ${a.unit} last started` : ''}`
 const still = (a: Args) => (a.lostWhen ? `, and no '${a.lostWhen}' after it` : '')
@@ -113,9 +139,11 @@ export const waitForLog: Handler<Args, null> = {
   apply(a) {
     const run = [
       seenFunctions(a),
-      // a fifth of a second: the line usually comes within 0.2-0.5 s of the start (the unit may not be up yet at first)
+      latestLine(a),
+      // a fifth of a second: the line usually comes within 0.2-0.5 s of the start (the unit may not be up yet at first);
+      // the latest line goes out before the check, so even a wait that ends at once shows the line it saw
       `i=0; while [ $i -lt ${Math.ceil(a.timeout * 5)} ]; do`,
-      `  { [ -n "\${SINCE+set}" ] || since; } && seen >/dev/null && exit 0`,
+      `  { [ -n "\${SINCE+set}" ] || since; } && latest && seen >/dev/null && exit 0`,
       // once a second, whether the agent keeps failing the same way
       ...(a.failAfter > 0
         ? [`  [ -n "\${SINCE+set}" ] && [ $((i % 5)) -eq 4 ] && failing && { echo '--- failing'; exit ${FAILING}; }`]

@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import type { Vm } from '../../src/inventory/types.js'
 import { Secret } from '../../src/secret.js'
 import { handlers } from '../../src/steps/index.js'
-import type { RemoteOp } from '../../src/ssh/types.js'
+import type { OpProgress, RemoteOp } from '../../src/ssh/types.js'
 import type { StepArgs, StepContext, StepKind } from '../../src/steps/types.js'
 import { LocalConnection } from '../executor/local-connection.js'
 
@@ -19,10 +19,18 @@ const START_EPOCH = Date.parse('2026-11-26T10:00:00.250Z') / 1000
 const ctx: StepContext = { vm: { name: 'vm1' } as Vm, bundle: [], now: 0, writesOf: () => [] }
 
 /** A step's ops run as a batch by this machine's sh, with the stand-in `systemctl` first on PATH. */
-function runOps(ops: RemoteOp[] | Promise<RemoteOp[]>, env: NodeJS.ProcessEnv) {
+function runOps(
+  ops: RemoteOp[] | Promise<RemoteOp[]>,
+  env: NodeJS.ProcessEnv,
+  progress?: (index: number, p: OpProgress) => void,
+) {
   const conn = new LocalConnection('local')
   return Promise.resolve(ops).then((list) =>
-    conn.batch(list.map((op) => ('run' in op ? { ...op, run: `PATH=${env.PATH}\n${op.run}` } : op))),
+    conn.batch(
+      list.map((op) => ('run' in op ? { ...op, run: `PATH=${env.PATH}\n${op.run}` } : op)),
+      undefined,
+      progress,
+    ),
   )
 }
 
@@ -141,6 +149,42 @@ test('wait-for-log finds a line written while it waits, asking systemd for the s
     await later
     assert.match(String(msg), /^found 'connected to upstream XDS server' in .* after (0\.[6-9]|1\.\d)s$/)
     assert.equal((await readFile(join(dir, 'systemctl-calls'), 'utf8')).length, 2)
+  }))
+
+test('wait-for-log tells the latest line of this start as it comes, once per change, outside its output', () =>
+  withBin(async (dir, env) => {
+    const log = join(dir, 'istio.log')
+    // a line of an earlier start is not this agent's; a line as long as the window the wait reads may be cut
+    await writeFile(log, logLine('2026-11-26T09:59:59.000000Z', 'connected to upstream XDS server: old'))
+    const args = waitArgs(log, 5)
+    const c = handlers['wait-for-log'].check(args, 'seen=0\n', ctx)
+    if (c.outcome !== 'change') assert.fail(`expected a change, got ${c.outcome}`)
+    const lines = [
+      logLine('2026-11-26T10:00:01.000000Z', 'Version 1.24.2 running'),
+      logLine('2026-11-26T10:00:01.100000Z', 'x'.repeat(16_400)),
+      logLine('2026-11-26T10:00:01.200000Z', 'upstream [1] terminated with unexpected error: connection refused'),
+      logLine('2026-11-26T10:00:02.000000Z', 'connected to upstream XDS server: istiod:15012'),
+    ]
+    const heard: [number, OpProgress, number][] = []
+    const started = Date.now()
+    const writes = (async () => {
+      for (const l of lines) {
+        await new Promise((r) => setTimeout(r, 500))
+        await writeFile(log, l, { flag: 'a' })
+      }
+    })()
+    const [r] = await runOps(handlers['wait-for-log'].apply(args, c.change, ctx), env, (i, p) =>
+      heard.push([i, p, Date.now() - started]),
+    )
+    await writes
+    assert.equal(r?.code, 0, r?.failure)
+    assert.deepEqual(
+      heard.map(([i, p]) => [i, p]),
+      [0, 2, 3].map((k) => [0, { line: lines[k]!.trimEnd() }]),
+    )
+    // each while the wait still ran: the first half a second in, not at its end (2 s)
+    assert.ok(heard[0]![2] < 1500, `the first line heard after ${heard[0]![2]} ms`)
+    assert.equal(r?.stdout, '', 'the progress lines are not part of the output')
   }))
 
 test('systemd restarts only when an input is newer than the last start (stat in another time zone)', () =>
