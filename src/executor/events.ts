@@ -1,8 +1,12 @@
 /** What the executor tells the world. Reporters (src/report/) subscribe; nothing reads results back from a UI. */
 
 import type { StepResult } from '../steps/handler.js'
+import type { OpProgress } from '../ssh/types.js'
 
 export type { StepDiff, StepResult, StepStatus } from '../steps/handler.js'
+/** A running step's progress: the latest line of the log a wait watches (`line`), or an upload's `bytes` of `total`. */
+export type StepProgress = OpProgress
+
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable'
 
 export interface Tally {
@@ -28,6 +32,8 @@ export type RunEvent =
   | { type: 'host-retry'; at: number; host: string; attempt: number; msg: string }
   /** `index` counts from 0 in the host's step list; `total` is that list's length (reporters print `[index+1/total]`). */
   | { type: 'step-start'; at: number; host: string; index: number; total?: number; kind: string; name: string }
+  /** Between a step's start and end, secrets masked; a wait's line at most once per change, an upload's bytes rarer. */
+  | ({ type: 'step-progress'; at: number; host: string; index: number; name: string } & StepProgress)
   | { type: 'step-end'; at: number; host: string; index: number; kind: string; name: string; result: StepResult }
   | {
       type: 'host-end'

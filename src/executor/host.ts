@@ -11,12 +11,13 @@ import { maskSecrets, Secret } from '../secret.js'
 import { isUnreachable } from '../ssh/errors.js'
 import { staged } from '../ssh/batch.js'
 import { CONTENT_CHANGED } from '../ssh/put.js'
-import type { Connection, OpResult, RemoteOp } from '../ssh/types.js'
+import type { Connection, OpProgress, OpResult, RemoteOp } from '../ssh/types.js'
 import { handlerOf } from '../steps/index.js'
 import type { Step, StepContext } from '../steps/types.js'
 import type { ClusterClient } from '../cluster/index.js'
 import type { ClusterStep } from '../steps/cluster-steps.js'
 import { runClusterStep } from './cluster-step.js'
+import { StepProgressRoute } from './step-progress.js'
 import type { RunListener, StepResult } from './events.js'
 import type { StepRecord } from './outcome.js'
 
@@ -83,20 +84,21 @@ export interface HostState {
   total: number
 }
 
-/** Runs one step of the VM as the events tell it: start, the result (masked), end; the record is kept. */
+/** Runs one step of the VM as the events tell it: start, the result (masked), end; the record is kept. `run` gets the
+ * step's index among the VM's steps. */
 export async function reportStep(
   vm: Vm,
   o: Pick<HostRun, 'emit' | 'now'>,
   state: HostState,
   step: { kind: string; name: string },
-  run: () => Promise<Omit<StepResult, 'ms'> & { ms?: number }>,
+  run: (index: number) => Promise<Omit<StepResult, 'ms'> & { ms?: number }>,
 ): Promise<StepResult> {
   const { kind, name } = step
   const index = state.records.length
   o.emit({ type: 'step-start', at: o.now(), host: vm.name, index, kind, name, total: state.total })
   const started = o.now()
   // a step decided before the run keeps the time it took then
-  const result = masked({ ms: o.now() - started, ...(await run()) }, state.secrets)
+  const result = masked({ ms: o.now() - started, ...(await run(index)) }, state.secrets)
   state.records.push({ index, kind, name, result })
   o.emit({ type: 'step-end', at: o.now(), host: vm.name, index, kind, name, result })
   return result
@@ -230,7 +232,12 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
       const last = owner[k + 1] !== index
       if (last || r.code !== 0) outcomes.get(index)!.done(heard[index]!)
     }
-    const running = ops.length ? conn.batch(ops, onEach) : Promise.resolve([])
+    const progress = new StepProgressRoute(vm.name, o, secrets)
+    const onProgress = (k: number, p: OpProgress) => {
+      const index = owner[k]
+      if (index !== undefined) progress.heard(index, p)
+    }
+    const running = ops.length ? conn.batch(ops, onEach, onProgress) : Promise.resolve([])
     const ended = running.then(
       (results) => {
         // a step whose ops never reported (the batch stopped before them) is not reported either: the VM stops
@@ -245,7 +252,8 @@ export async function runSteps(vm: Vm, conn: Connection, o: HostRun, state: Host
     let sentAgain: number | undefined
     for (const s of sent) {
       const step = steps[s.index]!
-      const result = await reportStep(vm, o, state, step, async () => {
+      const result = await reportStep(vm, o, state, step, async (index) => {
+        progress.start(s.index, index, step.name)
         const outcome = await outcomeOf(step, s, outcomes.get(s.index)?.p, ctx)
         if (outcome !== CHANGED_SINCE_READ) return outcome
         sentAgain = s.index

@@ -165,6 +165,60 @@ test('the token appears in no event, even when a failing command prints it', asy
   assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.split('.')[1]), 'token leaked into events or summary')
 })
 
+test("a wait's latest log line is a step-progress event of its running step, the token in it masked", async (t) => {
+  const f = await fleet(1)
+  t.after(f.cleanup)
+  // the agent's log gets a line holding the token while the wait waits, then the line it waits for
+  const log = '{{ vars.root }}/agent.log'
+  const line = (iso: string, text: string) => `printf '${iso}\\tinfo\\tagent\\t${text}\\n'`
+  const playbook = `${PLAYBOOK}  - name: Start the agent
+    command:
+      cmd: |
+        (sleep 0.5; ${line('2026-12-01T10:00:00.000000Z', 'token is %s')} "$(cat {{ vars.root }}/etc/certs/istio-token)" >> ${log}
+         sleep 0.5; ${line('2026-12-01T10:00:01.000000Z', 'connected')} >> ${log}) >/dev/null 2>&1 &
+  - name: Wait for it
+    wait-for-log: { file: '${log}', pattern: connected, since: any, timeout: 10 }
+`
+  const summary = await f.run({}, playbook)
+  assert.equal(summary.hosts.vm1.status, 'changed', JSON.stringify(summary.hosts.vm1.steps.at(-1)))
+  const types = f.events.map((e) => ('name' in e ? `${e.type} ${e.name}` : e.type))
+  const wait = types.indexOf('step-start Wait for it')
+  const progress = f.events.filter((e) => e.type === 'step-progress')
+  assert.deepEqual(
+    progress.map((e) => ('line' in e ? [e.host, e.index, e.name, e.line] : e)),
+    [
+      ['vm1', 7, 'Wait for it', '2026-12-01T10:00:00.000000Z\tinfo\tagent\ttoken is ***'],
+      ['vm1', 7, 'Wait for it', '2026-12-01T10:00:01.000000Z\tinfo\tagent\tconnected'],
+    ],
+  )
+  // between the step's start and its end
+  assert.deepEqual(types.slice(wait, wait + 4), [
+    'step-start Wait for it',
+    'step-progress Wait for it',
+    'step-progress Wait for it',
+    'step-end Wait for it',
+  ])
+  const all = JSON.stringify(f.events) + JSON.stringify(summary)
+  assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.split('.')[2]!), 'token leaked into events or summary')
+})
+
+test('an upload of 1 MiB or more reports its bytes as step-progress; a smaller one does not', async (t) => {
+  const { f } = await runSteps(
+    t,
+    `  - name: Package
+    upload: { dest: '{{ vars.root }}/pkg.deb', content: ${'p'.repeat(1024 * 1024)} }
+  - name: Certificate
+    upload: { dest: '{{ vars.root }}/big.pem', content: ${'c'.repeat(300 * 1024)} }
+`,
+  )
+  const progress = f.events.filter((e) => e.type === 'step-progress')
+  // this machine's stand-in writes the file in one go: one event, all of it (SFTP's are per acknowledged write)
+  assert.deepEqual(
+    progress.map((e) => ('bytes' in e ? [e.name, e.bytes, e.total] : e)),
+    [['Package', 1024 * 1024, 1024 * 1024]],
+  )
+})
+
 test('forks bounds how many VMs are open at once', async (t) => {
   const f = await fleet(8)
   t.after(f.cleanup)
