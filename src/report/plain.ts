@@ -1,6 +1,7 @@
 import type { RunEvent, RunListener, StepResult } from '../executor/events.js'
 import { unifiedDiff } from './diff-lines.js'
-import { indentRest, seconds, stepLabel, tallyText, type LineOut } from './text.js'
+import { plainProgress } from './plain-progress.js'
+import { indentRest, progressText, seconds, stepLabel, tallyText, type LineOut } from './text.js'
 
 export interface PlainOptions {
   /** Print each step's before/after diff under its line. */
@@ -21,6 +22,9 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
   let check = false
   const totals = new Map<string, number>()
   const line = (event: RunEvent, text: string) => out(`${new Date(event.at).toISOString()} ${indentRest(text, '    ')}`)
+  const progress = plainProgress((e) =>
+    line(e, `${e.host} ${stepLabel(e.index, totals.get(e.host))} ${e.name}: ${progressText(e)}`),
+  )
 
   return (event) => {
     switch (event.type) {
@@ -37,12 +41,17 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
       case 'host-retry':
         line(event, `${event.host} retry ${event.attempt}: ${event.msg}`)
         break
+      case 'step-progress':
+        progress.heard(event)
+        break
       case 'step-start':
+        progress.stop(event.host)
         if (event.total !== undefined) totals.set(event.host, event.total)
         if (opts.verbose) line(event, `${event.host} ${stepLabel(event.index, event.total)} ${event.name} ...`)
         break
       case 'step-end': {
         const { host, index, name, result } = event
+        progress.stop(host)
         const msg = result.msg ? `: ${result.msg}` : ''
         const status = `${statusWord(result, check)} (${seconds(result.ms)})`
         line(event, `${host} ${stepLabel(index, totals.get(host))} ${name}: ${status}${msg}`)
@@ -50,6 +59,7 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
         break
       }
       case 'host-end':
+        progress.stop(event.host)
         if (event.status === 'unreachable') {
           line(event, `${event.host} unreachable: ${event.msg ?? ''} (${seconds(event.ms)})`)
         } else {
@@ -59,6 +69,7 @@ export function plainListener(out: LineOut, opts: PlainOptions = {}): RunListene
         }
         break
       case 'run-end':
+        progress.stopAll()
         line(event, `run end (${seconds(event.ms)})${event.stopped ? `: stopped starting VMs (${event.stopped})` : ''}`)
         break
     }

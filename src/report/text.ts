@@ -1,5 +1,5 @@
 import { maskSecrets, type Secret } from '../secret.js'
-import type { Tally } from '../executor/events.js'
+import type { StepProgress, Tally } from '../executor/events.js'
 
 /** Where a renderer's lines go: one call per line, secrets already masked. */
 export type LineOut = (line: string) => void
@@ -41,4 +41,16 @@ export function indentRest(text: string, by: string): string {
     .trimEnd()
     .split('\n')
     .join('\n' + by)
+}
+
+const MIB = 1024 * 1024
+
+/**
+ * A running step's progress in words: `log: <the line>` (control characters, such as the tabs between the fields of
+ * an Istio log line or a terminal escape, as spaces), or `uploaded 7.5 of 30.0 MiB (25%)`.
+ */
+export function progressText(p: StepProgress): string {
+  if ('line' in p) return `log: ${p.line.replace(/[\x00-\x1f\x7f]+/g, ' ').trim()}`
+  const mib = (n: number) => (n / MIB).toFixed(1)
+  return `uploaded ${mib(p.bytes)} of ${mib(p.total)} MiB (${Math.floor((p.bytes * 100) / p.total)}%)`
 }

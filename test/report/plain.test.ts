@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import type { RunEvent } from '../../src/executor/events.js'
 import { createReporter } from '../../src/report/index.js'
 import { checkRun, memoryStream, scriptedRun, token } from './fixture.js'
 
@@ -81,4 +82,62 @@ test('plain: the token never appears, not even inside a failure message', async 
   const text = (await plainText({ diff: true, verbose: true })).join('\n')
   assert.ok(!text.includes(token.reveal()))
   assert.ok(text.includes('token *** rejected'))
+})
+
+test("plain: a wait's log line at most once per 5 s per VM (the newest when due), an upload at 25/50/75 %", async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const mem = memoryStream()
+  const r = createReporter('plain', { stream: mem.stream, secrets: [token] })
+  const at0 = Date.parse('2026-12-01T10:00:00.000Z')
+  const step = { host: 'vm1', index: 0, name: 'Wait for XDS' }
+  const wait = (ms: number, line: string): RunEvent => ({ type: 'step-progress', at: at0 + ms, ...step, line })
+  const upload = (ms: number, bytes: number): RunEvent => ({
+    type: 'step-progress',
+    at: at0 + ms,
+    host: 'vm2',
+    index: 0,
+    name: 'Install package',
+    bytes,
+    total: 8 * 1024 * 1024,
+  })
+  const events: RunEvent[] = [
+    { type: 'run-start', at: at0, playbook: 'p', hosts: ['vm1', 'vm2'], check: false },
+    { type: 'step-start', at: at0, ...step, kind: 'wait-for-log', total: 1 },
+    { type: 'step-start', at: at0, host: 'vm2', index: 0, name: 'Install package', kind: 'package', total: 1 },
+    wait(100, `2026-12-01T10:00:00.1Z\tinfo\tagent\tVersion 1.24 token ${token.reveal()}`),
+    wait(1000, '2026-12-01T10:00:01Z\twarn\txdsproxy\tconnection refused'),
+    wait(2000, '2026-12-01T10:00:02Z\twarn\txdsproxy\tconnection refused again'),
+    ...[0.1, 0.3, 0.4, 0.55, 0.8, 1].map((f, i) => upload(100 * i, Math.ceil(f * 8 * 1024 * 1024))),
+  ]
+  for (const e of events) r.listener(e)
+  const progressLines = () =>
+    mem
+      .text()
+      .split('\n')
+      .filter((l) => /: (log:|uploaded) /.test(l))
+  assert.deepEqual(progressLines(), [
+    '2026-12-01T10:00:00.100Z vm1 [1/1] Wait for XDS: log: 2026-12-01T10:00:00.1Z info agent Version 1.24 token ***',
+    '2026-12-01T10:00:00.100Z vm2 [1/1] Install package: uploaded 2.4 of 8.0 MiB (30%)',
+    '2026-12-01T10:00:00.300Z vm2 [1/1] Install package: uploaded 4.4 of 8.0 MiB (55%)',
+    '2026-12-01T10:00:00.400Z vm2 [1/1] Install package: uploaded 6.4 of 8.0 MiB (80%)',
+  ])
+  // 5 s after the first line, the newest one that came meanwhile (not the one before it)
+  t.mock.timers.tick(5000)
+  assert.equal(
+    progressLines().at(-1),
+    '2026-12-01T10:00:02.000Z vm1 [1/1] Wait for XDS: log: 2026-12-01T10:00:02Z warn xdsproxy connection refused again',
+  )
+  assert.equal(progressLines().length, 5)
+  // a line that came after the step ended is not printed later
+  r.listener(wait(3000, 'late'))
+  r.listener({
+    type: 'step-end',
+    at: at0 + 3100,
+    ...step,
+    kind: 'wait-for-log',
+    result: { status: 'ok', msg: '', ms: 1 },
+  })
+  t.mock.timers.tick(10_000)
+  assert.equal(progressLines().length, 5)
+  assert.ok(!mem.text().includes(token.reveal()))
 })
