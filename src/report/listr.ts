@@ -2,7 +2,7 @@ import type { ListrTask } from 'listr2'
 import type { HostStatus, RunEvent, RunListener } from '../executor/events.js'
 import { maskSecrets, type Secret } from '../secret.js'
 import { newListr, Row, type TreeOptions, type Wrapper } from './listr-tree.js'
-import { seconds, stepLabel } from './text.js'
+import { progressText, seconds, stepLabel } from './text.js'
 
 /** Options of the live listr2 tree. */
 export interface ListrReporterOptions extends TreeOptions {
@@ -16,7 +16,9 @@ type HostEnd = Extract<RunEvent, { type: 'host-end' }>
 interface Vm {
   host: string
   text: string
-  step?: { label: string; name: string }
+  step?: { index: number; label: string; name: string }
+  /** Its running step's progress (a wait's latest log line, an upload's bytes), drawn under its row. */
+  progress?: string
   failedStep?: { label: string; name: string; msg: string }
   status?: HostStatus
   /** Its own row: every VM has one when the tree is a log (-v, not a TTY); only failures do in the live tree. */
@@ -70,6 +72,9 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
     const step = vm.step ? `  ${vm.step.label} ${vm.step.name}` : ''
     return mask(`${vm.host}${step || vm.text}`)
   }
+  // a second line of the row's title: listr2 indents it under the first (its output bar would go to the bottom of
+  // the screen for these rows, which start untitled)
+  const runningText = (vm: Vm) => rowText(vm) + (vm.progress ? `\n› ${vm.progress}` : '')
 
   const summaryText = (final: boolean) => {
     const done = order.filter((v) => v.status)
@@ -93,8 +98,13 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
       return
     }
     const free = Math.max(0, terminalRows() - OWN_ROWS - failureLines)
-    const shown = running.length <= free ? running.length : Math.max(0, free - 1)
-    runningRows.forEach((row, i) => (i < shown ? row.show(rowText(running[i]!)) : row.hide()))
+    // a VM's progress line takes a row of its own; one row is kept for `… N more` when not all fit
+    const rows = (vm: Vm) => (vm.progress ? 2 : 1)
+    const room = running.reduce((n, vm) => n + rows(vm), 0) <= free ? free : free - 1
+    let shown = 0
+    for (let used = 0; shown < running.length && used + rows(running[shown]!) <= room; shown++)
+      used += rows(running[shown]!)
+    runningRows.forEach((row, i) => (i < shown ? row.show(runningText(running[i]!)) : row.hide()))
     if (running.length > shown) more.show(`… ${running.length - shown} more running`)
     else more.hide()
   }
@@ -182,13 +192,18 @@ export function listrListener(opts: ListrReporterOptions): { listener: RunListen
         break
       case 'host-retry':
         // A new attempt starts over: what the last one reached or failed on no longer describes this VM.
-        vm.step = vm.failedStep = undefined
+        vm.step = vm.failedStep = vm.progress = undefined
         vm.text = `  retry ${e.attempt}: ${firstLine(e.msg)}`
         break
       case 'step-start':
-        vm.step = { label: stepLabel(e.index, e.total), name: e.name }
+        vm.step = { index: e.index, label: stepLabel(e.index, e.total), name: e.name }
+        vm.progress = undefined
+        break
+      case 'step-progress':
+        if (e.index === vm.step?.index) vm.progress = mask(progressText(e))
         break
       case 'step-end':
+        vm.progress = undefined
         if (e.result.status === 'failed' && vm.step) vm.failedStep = { ...vm.step, msg: e.result.msg }
         break
       case 'host-end':

@@ -190,3 +190,86 @@ test('live tree: after a resize the last frame is erased as the terminal reflowe
   assert.ok(rows > frame.length, 'the frame had rows longer than the new width')
   assert.equal((erase?.[1] ?? '').split('\x1b[1A').length - 1, rows)
 })
+
+test("live tree: a running step's progress is a line under its VM's row, in place, counted in the rows", async (t) => {
+  const wasTTY = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
+  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true })
+  t.after(() => {
+    if (wasTTY) Object.defineProperty(process.stdout, 'isTTY', wasTTY)
+    else delete (process.stdout as { isTTY?: boolean }).isTTY
+  })
+  const mem = memoryStream()
+  // 8 rows: 6 for the VMs once the summary and the cursor's line have theirs
+  const tree = listrListener({ stream: mem.stream, rows: 8, secrets: [token] })
+  const hosts = ['vm1', 'vm2', 'vm3', 'vm4']
+  const step = (host: string, index: number, name: string): RunEvent => ({
+    type: 'step-start',
+    at: 0,
+    host,
+    index,
+    total: 13,
+    kind: 'x',
+    name,
+  })
+  const line = (host: string, text: string): RunEvent => ({
+    type: 'step-progress',
+    at: 0,
+    host,
+    index: 12,
+    name: 'Wait for XDS',
+    line: text,
+  })
+  const frame = async () => {
+    await sleep(250) // a frame is drawn at most every 100 ms
+    return lastFrame(mem.text()).trimEnd().split('\n')
+  }
+  await feed(tree.listener, [
+    { type: 'run-start', at: 0, playbook: 'p', hosts, check: false },
+    ...hosts.map((host): RunEvent => ({ type: 'host-start', at: 0, host })),
+    step('vm1', 4, 'Install package'),
+    { type: 'step-progress', at: 0, host: 'vm1', index: 4, name: 'Install package', bytes: 3 << 20, total: 12 << 20 },
+    step('vm2', 12, 'Wait for XDS'),
+    line('vm2', `2026-12-01T10:00:00Z\tinfo\tagent\ttoken ${token.reveal()}\x1b[2J`),
+    step('vm3', 12, 'Wait for XDS'),
+    step('vm4', 3, 'Upload'),
+  ])
+  const spin = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◼] /
+  assert.deepEqual(
+    (await frame()).map((l) => l.replace(spin, '')),
+    [
+      'vm1  [5/13] Install package',
+      '  › uploaded 3.0 of 12.0 MiB (25%)',
+      'vm2  [13/13] Wait for XDS',
+      '  › log: 2026-12-01T10:00:00Z info agent token *** [2J',
+      'vm3  [13/13] Wait for XDS',
+      'vm4  [4/13] Upload',
+      '0/4 VMs done, 4 running',
+    ],
+  )
+  // a newer line replaces the old in place; a third line does not fit the rows: the last VM is counted instead
+  await feed(tree.listener, [line('vm2', 'connection refused'), line('vm3', 'connected')])
+  assert.deepEqual(
+    (await frame()).map((l) => l.replace(spin, '')),
+    [
+      'vm1  [5/13] Install package',
+      '  › uploaded 3.0 of 12.0 MiB (25%)',
+      'vm2  [13/13] Wait for XDS',
+      '  › log: connection refused',
+      'vm3  [13/13] Wait for XDS',
+      '… 2 more running',
+      '0/4 VMs done, 4 running',
+    ].filter((l) => l !== 'vm3  [13/13] Wait for XDS'),
+  )
+  // the step's end takes its line away
+  const result = { status: 'ok' as const, msg: '', ms: 1 }
+  await feed(tree.listener, [
+    { type: 'step-end', at: 0, host: 'vm1', index: 4, kind: 'x', name: 'Install package', result },
+  ])
+  assert.deepEqual(
+    (await frame()).slice(0, 2).map((l) => l.replace(spin, '')),
+    ['vm1  [5/13] Install package', 'vm2  [13/13] Wait for XDS'],
+  )
+  await feed(tree.listener, [runEnd()])
+  await tree.finished()
+  assert.ok(!mem.text().includes(token.reveal()))
+})
