@@ -31,3 +31,14 @@ export function maskSecrets(text: string, secrets: Iterable<Secret>): string {
   }
   return out
 }
+
+// A JSON Web Token: base64url of `{"…` (header), a payload and a signature (RFC 7519 §3)
+const JWT = /\beyJ[\w-]+\.[\w-]+\.[\w-]*/g
+
+/**
+ * Masks every JWT in text read from a VM (an agent's log): the token there may be one this run never saw (an earlier
+ * run's, kept while still valid), so `maskSecrets` alone cannot know it.
+ */
+export function maskTokens(text: string): string {
+  return text.replace(JWT, MASK)
+}

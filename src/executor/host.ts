@@ -7,7 +7,7 @@ import { factsScript, splitFacts } from '../plan/facts-script.js'
 import { StaleFacts } from '../plan/stale-facts.js'
 import { renderPlaybook, templateVars } from '../playbook/render.js'
 import type { Playbook } from '../playbook/types.js'
-import { maskSecrets, Secret } from '../secret.js'
+import { maskSecrets, maskTokens, Secret } from '../secret.js'
 import { isUnreachable } from '../ssh/errors.js'
 import { staged } from '../ssh/batch.js'
 import { CONTENT_CHANGED } from '../ssh/put.js'
@@ -110,7 +110,8 @@ export function secretsOf(vm: Vm, bundle: BundleFile[]): Secret[] {
 }
 
 function masked(r: StepResult, secrets: Secret[]): StepResult {
-  const m = (s: string) => maskSecrets(s, secrets)
+  // a failing wait quotes the agent's log, which may hold the VM's token of an earlier run
+  const m = (s: string) => maskTokens(maskSecrets(s, secrets))
   if (!r.diff) return { ...r, msg: m(r.msg) }
   return { ...r, msg: m(r.msg), diff: { ...r.diff, before: m(r.diff.before), after: m(r.diff.after) } }
 }

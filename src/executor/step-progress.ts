@@ -1,4 +1,4 @@
-import { maskSecrets, type Secret } from '../secret.js'
+import { maskSecrets, maskTokens, type Secret } from '../secret.js'
 import type { OpProgress } from '../ssh/types.js'
 import type { RunListener } from './events.js'
 
@@ -13,7 +13,8 @@ const BYTES_EVERY_MS = 1000
 /**
  * Turns the progress a VM's batch reports per step into `step-progress` events. A step's progress goes out only once
  * its start was told: the chunk of output that ended the step before it may carry it too (the latest heard is kept
- * until then). Lines are masked with the run's secrets (the token included, which the connection does not know).
+ * until then). Lines are masked with the run's secrets (the token included, which the connection does not know) and
+ * any JWT (the VM's own token may be an earlier run's).
  */
 export class StepProgressRoute {
   #running?: { step: number; index: number; name: string }
@@ -44,7 +45,10 @@ export class StepProgressRoute {
   #emit(p: OpProgress): void {
     const { index, name } = this.#running!
     const base = { type: 'step-progress' as const, at: this.o.now(), host: this.host, index, name }
-    if ('line' in p) return this.o.emit({ ...base, line: maskSecrets(p.line, this.secrets).slice(0, MAX_LINE) })
+    if ('line' in p) {
+      const line = maskTokens(maskSecrets(p.line, this.secrets)).slice(0, MAX_LINE)
+      return this.o.emit({ ...base, line })
+    }
     const last = this.#lastBytes
     const due =
       !last ||

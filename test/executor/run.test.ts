@@ -165,6 +165,9 @@ test('the token appears in no event, even when a failing command prints it', asy
   assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.split('.')[1]), 'token leaked into events or summary')
 })
 
+// a token this run did not mint (the VM's from an earlier run): masked as a JWT
+const OLD_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlYXJsaWVyIn0.b2xkLXNpZ25hdHVyZQ'
+
 test("a wait's latest log line is a step-progress event of its running step, the token in it masked", async (t) => {
   const f = await fleet(1)
   t.after(f.cleanup)
@@ -174,7 +177,7 @@ test("a wait's latest log line is a step-progress event of its running step, the
   const playbook = `${PLAYBOOK}  - name: Start the agent
     command:
       cmd: |
-        (sleep 0.5; ${line('2026-12-01T10:00:00.000000Z', 'token is %s')} "$(cat {{ vars.root }}/etc/certs/istio-token)" >> ${log}
+        (sleep 0.5; ${line('2026-12-01T10:00:00.000000Z', `token is %s, an earlier one ${OLD_TOKEN}`)} "$(cat {{ vars.root }}/etc/certs/istio-token)" >> ${log}
          sleep 0.5; ${line('2026-12-01T10:00:01.000000Z', 'connected')} >> ${log}) >/dev/null 2>&1 &
   - name: Wait for it
     wait-for-log: { file: '${log}', pattern: connected, since: any, timeout: 10 }
@@ -187,7 +190,7 @@ test("a wait's latest log line is a step-progress event of its running step, the
   assert.deepEqual(
     progress.map((e) => ('line' in e ? [e.host, e.index, e.name, e.line] : e)),
     [
-      ['vm1', 7, 'Wait for it', '2026-12-01T10:00:00.000000Z\tinfo\tagent\ttoken is ***'],
+      ['vm1', 7, 'Wait for it', '2026-12-01T10:00:00.000000Z\tinfo\tagent\ttoken is ***, an earlier one ***'],
       ['vm1', 7, 'Wait for it', '2026-12-01T10:00:01.000000Z\tinfo\tagent\tconnected'],
     ],
   )
@@ -200,6 +203,7 @@ test("a wait's latest log line is a step-progress event of its running step, the
   ])
   const all = JSON.stringify(f.events) + JSON.stringify(summary)
   assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.split('.')[2]!), 'token leaked into events or summary')
+  assert.ok(!all.includes(OLD_TOKEN.split('.')[2]!), 'an earlier token leaked')
 })
 
 test('an upload of 1 MiB or more reports its bytes as step-progress; a smaller one does not', async (t) => {
