@@ -18,7 +18,10 @@ export async function startPackageServer(
   log: (line: string) => void = () => {},
 ): Promise<PackageServer> {
   const server: Server = createServer(async (req, res) => {
-    res.on('finish', () => log(`${req.socket.remoteAddress} ${req.method} ${req.url} ${res.statusCode}`))
+    // at 'close', with the address read now: a client that hangs up as soon as it has the body (curl) can make
+    // Node drop the final write's callback, so 'finish' never comes, and a destroyed socket has no address left
+    const from = req.socket.remoteAddress
+    res.once('close', () => log(`${from} ${req.method} ${req.url} ${res.statusCode}`))
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://lab').pathname))
     const file = join(root, path)
     const info = req.method === 'GET' || req.method === 'HEAD' ? await stat(file).catch(() => undefined) : undefined
